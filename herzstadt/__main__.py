@@ -1,0 +1,5 @@
+import sys
+
+from herzstadt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,340 @@
+"""The ``herzstadt`` command: run, set up and look after a herzstadt installation.
+
+Exit codes (also in the README):
+  0 success · 1 unexpected error · 2 wrong usage · 3 configuration error ·
+  4 database unreachable · 5 address/port not available · 130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_DATABASE = 4
+EXIT_ADDRESS = 5
+EXIT_INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """A failure the user can act on: printed without a traceback, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herzstadt.settings")
+    from herzstadt.config import ConfigError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigError as exc:
+        raise CommandError(f"Configuration error: {exc}", EXIT_CONFIG) from exc
+    except Exception as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        if isinstance(exc, ImproperlyConfigured):
+            raise CommandError(f"Configuration error: {exc}", EXIT_CONFIG) from exc
+        raise
+
+
+def _masked_database_url() -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    url = settings.CONFIG.database_url
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        url = urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _check_database() -> None:
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CommandError(
+            f"The database is unreachable ({_masked_database_url()}): {reason}\n"
+            "Check DATABASE_URL and that the database server is running.",
+            EXIT_DATABASE,
+        ) from exc
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except PermissionError as exc:
+            raise CommandError(
+                f"Not allowed to listen on {host}:{port}. Choose a port above 1023 with --port.",
+                EXIT_ADDRESS,
+            ) from exc
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                "Is another server running there? Stop it or choose another port with --port.",
+                EXIT_ADDRESS,
+            ) from exc
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _load_demo() -> str:
+    from herzstadt.demo import load_demo
+
+    return load_demo()
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - only for display
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None:
+    from django.conf import settings
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    if settings.CONFIG.production:
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+    _check_port(host, port)
+    print(f"herzstadt is running at {_url(host, port)}  (stop with Ctrl+C)", flush=True)
+    Granian(
+        "herzstadt.asgi:application",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        log_access=access_log,
+        respawn_failed_workers=True,
+    ).serve()
+
+
+# --- sub-commands -----------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+
+    _check_port(args.host, args.port)
+    _check_database()
+    print(f"Data directory: {settings.DATA_DIR}")
+    print("Preparing the database …", flush=True)
+    _migrate(verbosity=0)
+    print(f"Loading the demo city: {_load_demo()}", flush=True)
+    _serve(args.host, args.port, args.workers)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    _check_database()
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        print(
+            "Warning: the database has unapplied migrations; run 'herzstadt migrate'.",
+            file=sys.stderr,
+        )
+    _serve(args.host, args.port, args.workers, access_log=args.access_log)
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    _check_database()
+    _migrate(verbosity=args.verbosity)
+    return EXIT_OK
+
+
+def cmd_loaddemo(args: argparse.Namespace) -> int:
+    _setup_django()
+    _check_database()
+    if not args.no_migrate:
+        _migrate(verbosity=0)
+    print(f"Demo loaded: {_load_demo()}")
+    return EXIT_OK
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _setup_django()
+    _check_database()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    user_model = get_user_model()
+    try:
+        validate_email(args.email)
+    except ValidationError as exc:
+        raise CommandError(f"Not a valid e-mail address: {args.email}", EXIT_USAGE) from exc
+    username = args.username or args.email.split("@", 1)[0]
+    if user_model.objects.filter(username=username).exists():
+        raise CommandError(f"A user named {username!r} exists already.", EXIT_ERROR)
+    password = os.environ.get("HERZSTADT_ADMIN_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "No terminal to ask for a password: set HERZSTADT_ADMIN_PASSWORD.", EXIT_USAGE
+            )
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            raise CommandError("The passwords do not match.", EXIT_USAGE)
+    candidate = user_model(username=username, email=args.email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise CommandError("Password rejected: " + " ".join(exc.messages), EXIT_USAGE) from exc
+    user_model.objects.create_superuser(username=username, email=args.email, password=password)
+    print(f"Administrator {username!r} created. Sign in at /admin/.")
+    return EXIT_OK
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["herzstadt manage", *args.rest])
+    return EXIT_OK
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def _server_options(parser: argparse.ArgumentParser, workers: int) -> None:
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("HERZSTADT_HOST", "127.0.0.1"),
+        help="address to listen on (default: %(default)s; 0.0.0.0 for all)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("HERZSTADT_PORT", "8000")),
+        help="port to listen on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=workers,
+        help="number of worker processes (default: %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="herzstadt",
+        description="herzstadt: a people-first smart city platform. Configuration comes from "
+        "environment variables (see the README).",
+        epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 configuration, 4 database unreachable, "
+        "5 address in use, 130 interrupted.",
+    )
+    from herzstadt import __version__
+
+    parser.add_argument("--version", action="version", version=f"herzstadt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="set up the database, load the demo city and start the server",
+        description="Create or migrate the database, load the demo city "
+        "(Kaiserslautern with the Pfaff-Areal), start the server and print its URL.",
+    )
+    _server_options(demo, workers=1)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser(
+        "serve",
+        help="start the web server (ASGI, granian)",
+        description="Start the web server. In production run it behind a reverse "
+        "proxy with several workers, e.g. --workers 4.",
+    )
+    _server_options(serve, workers=int(os.environ.get("HERZSTADT_WORKERS", "1")))
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or update the database tables",
+        description="Create or update the database schema.",
+    )
+    migrate.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=1)
+    migrate.set_defaults(func=cmd_migrate)
+
+    createadmin = sub.add_parser(
+        "createadmin",
+        help="create an administrator account",
+        description="Create an administrator (superuser). The password is "
+        "asked for, or read from HERZSTADT_ADMIN_PASSWORD.",
+    )
+    createadmin.add_argument("--email", required=True, help="e-mail address of the administrator")
+    createadmin.add_argument("--username", help="user name (default: the part before @)")
+    createadmin.set_defaults(func=cmd_createadmin)
+
+    loaddemo = sub.add_parser(
+        "loaddemo",
+        help="load (or refresh) the demo city",
+        description="Load the demo city from the data files in the package. "
+        "Idempotent: running it again updates the same records.",
+    )
+    loaddemo.add_argument("--no-migrate", action="store_true", help="do not migrate first")
+    loaddemo.set_defaults(func=cmd_loaddemo)
+
+    manage = sub.add_parser(
+        "manage",
+        help="run a Django management command",
+        description="Run any Django management command, e.g. 'herzstadt manage check --deploy'.",
+        add_help=False,
+    )
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CommandError as exc:
+        print(f"herzstadt: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("\nherzstadt: stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Configuration from the environment (12-factor), independent of Django.
+
+Every setting comes from an environment variable; ``docs``/README list them. Development gets safe,
+convenient defaults (an embedded SQLite database in the data directory, a secret key generated once and
+kept there). Production (``HERZSTADT_ENV=production``) has no insecure defaults: a missing secret key or
+host list is a start-up error that says what to set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """The environment does not describe a runnable installation (the message says what to set)."""
+
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool, environ: dict[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+
+def env_list(name: str, default: list[str], environ: dict[str, str] | None = None) -> list[str]:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Config:
+    production: bool
+    debug: bool
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    default_city: str
+    map_tile_url: str
+    map_attribution: str
+    email_backend: str
+    default_from_email: str
+    log_level: str
+    smtp_options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+
+def _secret_key(production: bool, data_dir: Path, environ: dict[str, str]) -> str:
+    key = environ.get("HERZSTADT_SECRET_KEY", "").strip()
+    if key:
+        if production and len(key) < 32:
+            raise ConfigError(
+                "HERZSTADT_SECRET_KEY is too short for production (use 50 random chars)."
+            )
+        return key
+    if production:
+        raise ConfigError(
+            "HERZSTADT_SECRET_KEY is not set. In production the secret key must come from the "
+            "environment, e.g. HERZSTADT_SECRET_KEY=$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))')"
+        )
+    # Development: a random key, generated once per data directory and kept there (never a constant).
+    path = data_dir / "secret_key"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        return key
+
+
+def load(environ: dict[str, str] | None = None) -> Config:
+    """Read the configuration from ``environ`` (default: the process environment)."""
+    environ = dict(os.environ if environ is None else environ)
+    mode = environ.get("HERZSTADT_ENV", "development").strip().lower()
+    if mode not in {"development", "production"}:
+        raise ConfigError(f"HERZSTADT_ENV={mode!r}: use 'development' or 'production'.")
+    production = mode == "production"
+    data_dir = Path(environ.get("HERZSTADT_DATA_DIR", "data")).expanduser().resolve()
+    database_url = (
+        environ.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'herzstadt.sqlite3'}"
+    )
+    if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "postgis:")):
+        raise ConfigError(
+            f"DATABASE_URL scheme not supported: {database_url.split(':', 1)[0]!r}; "
+            "use sqlite:///path or postgresql://user@host:5432/db."
+        )
+    allowed_hosts = env_list(
+        "HERZSTADT_ALLOWED_HOSTS",
+        [] if production else ["127.0.0.1", "localhost", "[::1]"],
+        environ,
+    )
+    if production and not allowed_hosts:
+        raise ConfigError(
+            "HERZSTADT_ALLOWED_HOSTS is not set. In production list the host names the site is "
+            "served under, e.g. HERZSTADT_ALLOWED_HOSTS=herzstadt.kaiserslautern.de"
+        )
+    return Config(
+        production=production,
+        debug=env_bool("HERZSTADT_DEBUG", False, environ),
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=_secret_key(production, data_dir, environ),
+        allowed_hosts=allowed_hosts,
+        csrf_trusted_origins=env_list("HERZSTADT_CSRF_TRUSTED_ORIGINS", [], environ),
+        default_city=environ.get("HERZSTADT_DEFAULT_CITY", "").strip(),
+        map_tile_url=environ.get("HERZSTADT_MAP_TILE_URL", "").strip(),
+        map_attribution=environ.get("HERZSTADT_MAP_ATTRIBUTION", "").strip(),
+        email_backend=environ.get(
+            "HERZSTADT_EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend"
+            if production
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+        default_from_email=environ.get("HERZSTADT_FROM_EMAIL", "herzstadt <noreply@localhost>"),
+        log_level=environ.get("HERZSTADT_LOG_LEVEL", "INFO").upper(),
+        smtp_options=_smtp_options(environ),
+    )
+
+
+def _smtp_options(environ: dict[str, str]) -> dict[str, object]:
+    """SMTP settings for the default mailer (HERZSTADT_SMTP_HOST, _PORT, _USER, _PASSWORD, _TLS)."""
+    if not environ.get("HERZSTADT_SMTP_HOST"):
+        return {}
+    try:
+        port = int(environ.get("HERZSTADT_SMTP_PORT", "587"))
+    except ValueError as exc:
+        raise ConfigError("HERZSTADT_SMTP_PORT must be a number.") from exc
+    return {
+        "host": environ["HERZSTADT_SMTP_HOST"],
+        "port": port,
+        "username": environ.get("HERZSTADT_SMTP_USER", ""),
+        "password": environ.get("HERZSTADT_SMTP_PASSWORD", ""),
+        "use_tls": env_bool("HERZSTADT_SMTP_TLS", True, environ),
+    }

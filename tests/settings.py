@@ -1,0 +1,21 @@
+"""Test settings: herzstadt's settings on a throwaway data directory.
+
+The suite runs on SQLite by default; with HERZSTADT_TEST_DATABASE_URL set (e.g.
+postgresql://root@127.0.0.1:5432/test) it runs on that database instead (pytest-django creates and
+drops a ``test_<name>`` database next to it).
+"""
+
+import os
+import tempfile
+
+os.environ["HERZSTADT_DATA_DIR"] = tempfile.mkdtemp(prefix="herzstadt-test-")
+os.environ.pop("HERZSTADT_ENV", None)
+os.environ.pop("HERZSTADT_DEFAULT_CITY", None)
+if os.environ.get("HERZSTADT_TEST_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = os.environ["HERZSTADT_TEST_DATABASE_URL"]
+else:
+    os.environ.pop("DATABASE_URL", None)
+
+from herzstadt.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only

@@ -1,0 +1,89 @@
+import os
+import stat
+
+import pytest
+
+from herzstadt.config import ConfigError, load
+
+
+def test_development_defaults_use_embedded_sqlite_in_the_data_directory(tmp_path):
+    config = load({"HERZSTADT_DATA_DIR": str(tmp_path)})
+    assert config.database_url == f"sqlite:///{tmp_path / 'herzstadt.sqlite3'}"
+    assert config.is_sqlite
+    assert not config.production
+    assert config.debug is False
+
+
+def test_development_secret_key_is_random_and_kept_private(tmp_path):
+    first = load({"HERZSTADT_DATA_DIR": str(tmp_path)}).secret_key
+    second = load({"HERZSTADT_DATA_DIR": str(tmp_path)}).secret_key
+    other = load({"HERZSTADT_DATA_DIR": str(tmp_path / "other")}).secret_key
+    assert first == second
+    assert first != other
+    assert len(first) >= 50
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+
+
+def test_production_without_secret_key_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="HERZSTADT_SECRET_KEY is not set"):
+        load(
+            {
+                "HERZSTADT_ENV": "production",
+                "HERZSTADT_DATA_DIR": str(tmp_path),
+                "HERZSTADT_ALLOWED_HOSTS": "example.org",
+            }
+        )
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_rejects_a_short_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="too short"):
+        load(
+            {
+                "HERZSTADT_ENV": "production",
+                "HERZSTADT_SECRET_KEY": "short",
+                "HERZSTADT_ALLOWED_HOSTS": "example.org",
+                "HERZSTADT_DATA_DIR": str(tmp_path),
+            }
+        )
+
+
+def test_production_requires_allowed_hosts(tmp_path):
+    with pytest.raises(ConfigError, match="HERZSTADT_ALLOWED_HOSTS"):
+        load(
+            {
+                "HERZSTADT_ENV": "production",
+                "HERZSTADT_SECRET_KEY": "x" * 50,
+                "HERZSTADT_DATA_DIR": str(tmp_path),
+            }
+        )
+
+
+def test_production_configuration(tmp_path):
+    config = load(
+        {
+            "HERZSTADT_ENV": "production",
+            "HERZSTADT_SECRET_KEY": "k" * 50,
+            "HERZSTADT_ALLOWED_HOSTS": "herzstadt.example.org, www.example.org",
+            "DATABASE_URL": "postgresql://herzstadt@db:5432/herzstadt",
+            "HERZSTADT_DATA_DIR": str(tmp_path),
+        }
+    )
+    assert config.production
+    assert config.allowed_hosts == ["herzstadt.example.org", "www.example.org"]
+    assert not config.is_sqlite
+    assert "smtp" in config.email_backend
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"HERZSTADT_ENV": "staging"}, "HERZSTADT_ENV"),
+        ({"HERZSTADT_DEBUG": "maybe"}, "not a boolean"),
+        ({"DATABASE_URL": "mysql://x@y/z"}, "not supported"),
+    ],
+)
+def test_invalid_values_name_the_variable(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load({"HERZSTADT_DATA_DIR": str(tmp_path), **environ})
