@@ -45,8 +45,10 @@ class Dispatcher:
 
 
 def _mounts() -> dict[str, object]:
-    """Framework-free sub-applications by path prefix (filled in as pillars add them)."""
-    return {}
+    """Framework-free sub-applications by path prefix."""
+    from herzstadt.urbandata.broker import ngsi_application
+
+    return {"/ngsi-ld/": ngsi_application()}
 
 
 application = Dispatcher(django_app, _mounts())

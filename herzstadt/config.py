@@ -58,6 +58,7 @@ class Config:
     email_backend: str
     default_from_email: str
     log_level: str
+    ngsi_database: str
     smtp_options: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -137,6 +138,8 @@ def load(environ: dict[str, str] | None = None) -> Config:
         ),
         default_from_email=environ.get("HERZSTADT_FROM_EMAIL", "herzstadt <noreply@localhost>"),
         log_level=environ.get("HERZSTADT_LOG_LEVEL", "INFO").upper(),
+        ngsi_database=environ.get("HERZSTADT_NGSI_DATABASE", "").strip()
+        or (str(data_dir / "ngsi.sqlite3") if database_url.startswith("sqlite:") else database_url),
         smtp_options=_smtp_options(environ),
     )
 

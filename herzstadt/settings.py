@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "herzstadt.web",
     "herzstadt.core",
+    "herzstadt.urbandata",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,9 @@ if CONFIG.production:
 HERZSTADT_DEFAULT_CITY = CONFIG.default_city
 HERZSTADT_MAP_TILE_URL = CONFIG.map_tile_url
 HERZSTADT_MAP_ATTRIBUTION = CONFIG.map_attribution
+# The NGSI-LD broker's store: its own SQLite file next to the site's, or the same PostgreSQL database
+# (tables prefixed ngsi_). HERZSTADT_NGSI_DATABASE overrides it.
+HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
 
 LOGGING = {
     "version": 1,

@@ -92,6 +92,12 @@ class City(Translatable):
     description = models.TextField(_("description"), blank=True)
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
+    ngsi_tenant = models.CharField(
+        _("NGSI-LD tenant"),
+        max_length=64,
+        blank=True,
+        help_text=_("Tenant of this city's urban data in the NGSI-LD broker (empty: the default tenant)."),
+    )
     partners = models.ManyToManyField(
         "self", verbose_name=_("partner cities"), blank=True, symmetrical=True
     )

@@ -12,6 +12,7 @@ from herzstadt.core import geojson
 from herzstadt.core.forms import MeasureFilterForm
 from herzstadt.core.geo import rings, svg_path
 from herzstadt.core.models import City, District, Measure, MeasureStatus
+from herzstadt.urbandata.measured import measured_in
 
 PAGE_SIZE = 20
 
@@ -71,6 +72,7 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rings": rings(geom),
         "area_ha": geojson.area_hectares(geom),
         "map_data": geojson.city_map([district], measures),
+        "measured": measured_in(district),
     }
     return render(request, "core/district_detail.html", context)
 

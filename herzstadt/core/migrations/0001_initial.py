@@ -6,197 +6,471 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='City',
+            name="City",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('i18n', models.JSONField(blank=True, default=dict, help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.', verbose_name='translations')),
-                ('slug', models.SlugField(unique=True, verbose_name='short name')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('official_name', models.CharField(blank=True, max_length=200, verbose_name='official name')),
-                ('state', models.CharField(blank=True, max_length=80, verbose_name='federal state')),
-                ('ags', models.CharField(blank=True, max_length=8, validators=[django.core.validators.RegexValidator('^\\d{8}$', 'The AGS has eight digits.')], verbose_name='municipality key (AGS)')),
-                ('role', models.CharField(choices=[('hosted', 'hosted on this platform'), ('partner', 'partner city')], default='hosted', max_length=16, verbose_name='role')),
-                ('domain', models.CharField(blank=True, help_text="Host name this city's site is served under, e.g. herzstadt.kaiserslautern.de.", max_length=253, verbose_name='domain')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('lon', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('partners', models.ManyToManyField(blank=True, to='core.city', verbose_name='partner cities')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "i18n",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.',
+                        verbose_name="translations",
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="short name")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "official_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="official name"),
+                ),
+                (
+                    "state",
+                    models.CharField(blank=True, max_length=80, verbose_name="federal state"),
+                ),
+                (
+                    "ags",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{8}$", "The AGS has eight digits."
+                            )
+                        ],
+                        verbose_name="municipality key (AGS)",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("hosted", "hosted on this platform"),
+                            ("partner", "partner city"),
+                        ],
+                        default="hosted",
+                        max_length=16,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        blank=True,
+                        help_text="Host name this city's site is served under, e.g. herzstadt.kaiserslautern.de.",
+                        max_length=253,
+                        verbose_name="domain",
+                    ),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("lon", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                (
+                    "partners",
+                    models.ManyToManyField(
+                        blank=True, to="core.city", verbose_name="partner cities"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'city',
-                'verbose_name_plural': 'cities',
-                'ordering': ['name'],
+                "verbose_name": "city",
+                "verbose_name_plural": "cities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('i18n', models.JSONField(blank=True, default=dict, help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.', verbose_name='translations')),
-                ('slug', models.SlugField(verbose_name='short name')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('boundary', models.JSONField(help_text='GeoJSON Polygon or MultiPolygon in WGS 84 (longitude, latitude).', verbose_name='boundary')),
-                ('boundary_approximate', models.BooleanField(default=False, verbose_name='boundary is approximate')),
-                ('boundary_source', models.CharField(blank=True, max_length=300, verbose_name='source of the boundary')),
-                ('min_lon', models.FloatField(default=0, editable=False)),
-                ('min_lat', models.FloatField(default=0, editable=False)),
-                ('max_lon', models.FloatField(default=0, editable=False)),
-                ('max_lat', models.FloatField(default=0, editable=False)),
-                ('centroid_lon', models.FloatField(default=0, editable=False)),
-                ('centroid_lat', models.FloatField(default=0, editable=False)),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='core.city', verbose_name='city')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "i18n",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.',
+                        verbose_name="translations",
+                    ),
+                ),
+                ("slug", models.SlugField(verbose_name="short name")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "boundary",
+                    models.JSONField(
+                        help_text="GeoJSON Polygon or MultiPolygon in WGS 84 (longitude, latitude).",
+                        verbose_name="boundary",
+                    ),
+                ),
+                (
+                    "boundary_approximate",
+                    models.BooleanField(default=False, verbose_name="boundary is approximate"),
+                ),
+                (
+                    "boundary_source",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="source of the boundary"
+                    ),
+                ),
+                ("min_lon", models.FloatField(default=0, editable=False)),
+                ("min_lat", models.FloatField(default=0, editable=False)),
+                ("max_lon", models.FloatField(default=0, editable=False)),
+                ("max_lat", models.FloatField(default=0, editable=False)),
+                ("centroid_lon", models.FloatField(default=0, editable=False)),
+                ("centroid_lat", models.FloatField(default=0, editable=False)),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.city",
+                        verbose_name="city",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'district',
-                'verbose_name_plural': 'districts',
-                'ordering': ['name'],
+                "verbose_name": "district",
+                "verbose_name_plural": "districts",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FieldOfAction',
+            name="FieldOfAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('i18n', models.JSONField(blank=True, default=dict, help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.', verbose_name='translations')),
-                ('slug', models.SlugField(verbose_name='short name')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='core.city', verbose_name='city')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "i18n",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.',
+                        verbose_name="translations",
+                    ),
+                ),
+                ("slug", models.SlugField(verbose_name="short name")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.city",
+                        verbose_name="city",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'field of action',
-                'verbose_name_plural': 'fields of action',
-                'ordering': ['position', 'name'],
+                "verbose_name": "field of action",
+                "verbose_name_plural": "fields of action",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('i18n', models.JSONField(blank=True, default=dict, help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.', verbose_name='translations')),
-                ('slug', models.SlugField(max_length=80, verbose_name='short name')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('summary', models.TextField(max_length=600, verbose_name='summary')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('status', models.CharField(choices=[('idea', 'idea'), ('planned', 'planned'), ('in_progress', 'in progress'), ('done', 'done'), ('stopped', 'stopped')], default='idea', max_length=16, verbose_name='status')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='start')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='end')),
-                ('budget_eur', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='budget (EUR)')),
-                ('funding', models.CharField(blank=True, max_length=300, verbose_name='funding')),
-                ('goals', models.JSONField(blank=True, default=list, help_text='A list of goals.', verbose_name='goals')),
-                ('location', models.JSONField(blank=True, help_text='Optional GeoJSON geometry (WGS 84), e.g. a Point where the measure happens.', null=True, verbose_name='location')),
-                ('results', models.TextField(blank=True, verbose_name='results')),
-                ('lessons_learned', models.TextField(blank=True, verbose_name='lessons learned')),
-                ('is_public', models.BooleanField(default=True, verbose_name='public')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='core.city', verbose_name='city')),
-                ('district', models.ForeignKey(blank=True, help_text='Empty for measures that concern the whole city.', null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.district', verbose_name='district')),
-                ('field_of_action', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.fieldofaction', verbose_name='field of action')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "i18n",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.',
+                        verbose_name="translations",
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, verbose_name="short name")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("summary", models.TextField(max_length=600, verbose_name="summary")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("idea", "idea"),
+                            ("planned", "planned"),
+                            ("in_progress", "in progress"),
+                            ("done", "done"),
+                            ("stopped", "stopped"),
+                        ],
+                        default="idea",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="start")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="end")),
+                (
+                    "budget_eur",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="budget (EUR)",
+                    ),
+                ),
+                ("funding", models.CharField(blank=True, max_length=300, verbose_name="funding")),
+                (
+                    "goals",
+                    models.JSONField(
+                        blank=True, default=list, help_text="A list of goals.", verbose_name="goals"
+                    ),
+                ),
+                (
+                    "location",
+                    models.JSONField(
+                        blank=True,
+                        help_text="Optional GeoJSON geometry (WGS 84), e.g. a Point where the measure happens.",
+                        null=True,
+                        verbose_name="location",
+                    ),
+                ),
+                ("results", models.TextField(blank=True, verbose_name="results")),
+                ("lessons_learned", models.TextField(blank=True, verbose_name="lessons learned")),
+                ("is_public", models.BooleanField(default=True, verbose_name="public")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.city",
+                        verbose_name="city",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for measures that concern the whole city.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="core.district",
+                        verbose_name="district",
+                    ),
+                ),
+                (
+                    "field_of_action",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="core.fieldofaction",
+                        verbose_name="field of action",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'measure',
-                'verbose_name_plural': 'measures',
-                'ordering': ['title'],
+                "verbose_name": "measure",
+                "verbose_name_plural": "measures",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='MeasureLink',
+            name="MeasureLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('url', models.URLField(verbose_name='address (URL)')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('city', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='core.city', verbose_name='city')),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='core.measure', verbose_name='measure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("url", models.URLField(verbose_name="address (URL)")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.city",
+                        verbose_name="city",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.measure",
+                        verbose_name="measure",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'link',
-                'verbose_name_plural': 'links',
-                'ordering': ['position', 'id'],
-                'default_related_name': 'links',
+                "verbose_name": "link",
+                "verbose_name_plural": "links",
+                "ordering": ["position", "id"],
+                "default_related_name": "links",
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('i18n', models.JSONField(blank=True, default=dict, help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.', verbose_name='translations')),
-                ('date', models.DateField(verbose_name='date')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('done', models.BooleanField(default=False, verbose_name='reached')),
-                ('city', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='core.city', verbose_name='city')),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='core.measure', verbose_name='measure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "i18n",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.',
+                        verbose_name="translations",
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("done", models.BooleanField(default=False, verbose_name="reached")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.city",
+                        verbose_name="city",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.measure",
+                        verbose_name="measure",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'milestone',
-                'verbose_name_plural': 'milestones',
-                'ordering': ['date', 'id'],
-                'default_related_name': 'milestones',
+                "verbose_name": "milestone",
+                "verbose_name_plural": "milestones",
+                "ordering": ["date", "id"],
+                "default_related_name": "milestones",
             },
         ),
         migrations.CreateModel(
-            name='Office',
+            name="Office",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('i18n', models.JSONField(blank=True, default=dict, help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.', verbose_name='translations')),
-                ('slug', models.SlugField(verbose_name='short name')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='core.city', verbose_name='city')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "i18n",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Translations by language, e.g. {"en": {"title": "…", "summary": "…"}}.',
+                        verbose_name="translations",
+                    ),
+                ),
+                ("slug", models.SlugField(verbose_name="short name")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="core.city",
+                        verbose_name="city",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'office',
-                'verbose_name_plural': 'offices',
-                'ordering': ['name'],
+                "verbose_name": "office",
+                "verbose_name_plural": "offices",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='measure',
-            name='office',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.office', verbose_name='responsible office'),
+            model_name="measure",
+            name="office",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="core.office",
+                verbose_name="responsible office",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='city',
-            constraint=models.UniqueConstraint(condition=models.Q(('domain', ''), _negated=True), fields=('domain',), name='city_domain_unique'),
+            model_name="city",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("domain", ""), _negated=True),
+                fields=("domain",),
+                name="city_domain_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='district',
-            constraint=models.UniqueConstraint(fields=('city', 'slug'), name='district_slug_per_city'),
+            model_name="district",
+            constraint=models.UniqueConstraint(
+                fields=("city", "slug"), name="district_slug_per_city"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fieldofaction',
-            constraint=models.UniqueConstraint(fields=('city', 'slug'), name='field_of_action_slug_per_city'),
+            model_name="fieldofaction",
+            constraint=models.UniqueConstraint(
+                fields=("city", "slug"), name="field_of_action_slug_per_city"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='office',
-            constraint=models.UniqueConstraint(fields=('city', 'slug'), name='office_slug_per_city'),
+            model_name="office",
+            constraint=models.UniqueConstraint(
+                fields=("city", "slug"), name="office_slug_per_city"
+            ),
         ),
         migrations.AddIndex(
-            model_name='measure',
-            index=models.Index(fields=['city', 'status'], name='core_measur_city_id_5b616b_idx'),
+            model_name="measure",
+            index=models.Index(fields=["city", "status"], name="core_measur_city_id_5b616b_idx"),
         ),
         migrations.AddIndex(
-            model_name='measure',
-            index=models.Index(fields=['city', 'district'], name='core_measur_city_id_97e8e7_idx'),
+            model_name="measure",
+            index=models.Index(fields=["city", "district"], name="core_measur_city_id_97e8e7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='measure',
-            constraint=models.UniqueConstraint(fields=('city', 'slug'), name='measure_slug_per_city'),
+            model_name="measure",
+            constraint=models.UniqueConstraint(
+                fields=("city", "slug"), name="measure_slug_per_city"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measure',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='measure_end_after_start'),
+            model_name="measure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="measure_end_after_start",
+            ),
         ),
     ]

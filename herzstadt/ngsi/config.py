@@ -1,0 +1,72 @@
+"""Configuration of the NGSI-LD broker core, built by the caller (never from Django settings)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class NgsiConfig:
+    #: ``sqlite:///path``, a plain file path, ``:memory:`` or ``postgresql://…`` (``?schema=`` optional)
+    database: str = "data/ngsi.sqlite3"
+    #: folder of preload maps (``*.json``: ``{"<context url>": "<file relative to the map>"}``)
+    preload_dir: str | None = None
+    #: extra preload map files
+    preload_files: list[str] = field(default_factory=list)
+    #: ship-and-use the ETSI test-suite preload map (contexts/etsi-test-suite-preload.json)
+    etsi_preload: bool = True
+    #: fetch remote @contexts over HTTP (else only shipped/preloaded/hosted ones)
+    allow_remote_contexts: bool = True
+    context_fetch_timeout: float = 5.0
+    #: URL announced for the core context (Link header, @context of responses)
+    core_context_url: str = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
+    #: path prefix under which the API is served (the app sees full paths)
+    base_path: str = "/ngsi-ld/v1"
+    #: public base URL for Location headers of hosted contexts (empty: derived from the request)
+    public_url: str = ""
+    default_limit: int = 20
+    max_limit: int = 1000
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 64
+    max_batch_entities: int = 10000
+    #: run database calls in a worker thread (useful for PostgreSQL under load)
+    offload_db: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides) -> NgsiConfig:
+        """Build from ``HERZSTADT_NGSI_*`` / ``HERZSTADT_DATA_DIR`` / ``DATABASE_URL`` variables."""
+        env = os.environ
+        cfg = cls()
+        db = env.get("HERZSTADT_NGSI_DATABASE")
+        if not db:
+            url = env.get("DATABASE_URL", "")
+            if url.startswith(("postgres://", "postgresql://")):
+                db = url
+            else:
+                data = env.get("HERZSTADT_DATA_DIR", "data")
+                db = str(Path(data) / "ngsi.sqlite3")
+        cfg.database = db
+        cfg.preload_dir = env.get("HERZSTADT_NGSI_PRELOAD_DIR") or None
+        if env.get("HERZSTADT_NGSI_ETSI_PRELOAD"):
+            cfg.etsi_preload = env["HERZSTADT_NGSI_ETSI_PRELOAD"] not in ("0", "false", "no")
+        if env.get("HERZSTADT_NGSI_REMOTE_CONTEXTS"):
+            cfg.allow_remote_contexts = env["HERZSTADT_NGSI_REMOTE_CONTEXTS"] not in ("0", "false")
+        for name, conv in (
+            ("context_fetch_timeout", float),
+            ("default_limit", int),
+            ("max_limit", int),
+            ("max_body_bytes", int),
+            ("max_json_depth", int),
+        ):
+            v = env.get("HERZSTADT_NGSI_" + name.upper())
+            if v:
+                setattr(cfg, name, conv(v))
+        if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
+            cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
+        if env.get("HERZSTADT_NGSI_CORE_CONTEXT_URL"):
+            cfg.core_context_url = env["HERZSTADT_NGSI_CORE_CONTEXT_URL"]
+        for k, v in overrides.items():
+            setattr(cfg, k, v)
+        return cfg

@@ -1,0 +1,150 @@
+"""Glue between the service and ``herzstadt.ngsi.query``: request parameters -> ``QuerySpec``.
+
+Type lists, ids, idPattern and attrs are handled here (they map onto the store's indexes);
+``q``, ``scopeQ``, ``geoQ`` and complex type expressions are compiled by the query package.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from . import query
+from .errors import BadRequestData
+from .jsonld import Context
+from .model import check_name, is_uri
+from .storage import QuerySpec, Store
+
+_TYPE_CACHE: dict[str, Any] = {}
+
+
+def _type_expr(expr: str) -> Any:
+    node = _TYPE_CACHE.get(expr)
+    if node is None:
+        try:
+            node = query.parse_type_expr(expr)
+        except query.QuerySyntaxError as e:
+            raise BadRequestData(str(e)) from None
+        if len(_TYPE_CACHE) > 10000:
+            _TYPE_CACHE.clear()
+        _TYPE_CACHE[expr] = node
+    return node
+
+
+def type_matches(expr: str, ctx: Context, types: list[str]) -> bool:
+    return query.type_matches(_type_expr(expr), types, ctx.expand)
+
+
+def _and_predicates(preds: list) -> Any:
+    preds = [p for p in preds if p is not None]
+    if not preds:
+        return None
+    if len(preds) == 1:
+        return preds[0]
+    return lambda d: all(p(d) for p in preds)
+
+
+def build_spec(store: Store, req: Any, qp: dict[str, Any]) -> QuerySpec:
+    """QuerySpec from query parameters (URL or POST /entityOperations/query ``Query``)."""
+    ctx: Context = req.ctx
+    spec = QuerySpec()
+    preds: list = []
+    filt: list[tuple[str, Any]] = []  # parts compiled by the query package
+    ents = qp.get("entities")
+    if ents is not None:
+        _entity_selectors(ents, ctx, spec, preds)
+    if "type" in qp:
+        t = qp["type"]
+        if not t:
+            raise BadRequestData("empty type parameter")
+        node = _type_expr(t)
+        flat = query.simple_type_terms(node)
+        if flat is not None:
+            spec.types = [ctx.expand(x) for x in flat]
+        else:
+            filt.append(("type", node))
+    if "id" in qp:
+        ids = qp["id"]
+        for i in ids:
+            if not is_uri(i):
+                raise BadRequestData(f"invalid entity id {i!r}")
+        spec.ids = ids
+    if "idPattern" in qp:
+        pat = qp["idPattern"]
+        try:
+            re.compile(pat)
+        except re.error:
+            raise BadRequestData(f"invalid idPattern {pat!r}") from None
+        spec.id_pattern = pat
+    if qp.get("attrs"):
+        names = [a.strip() for a in qp["attrs"].split(",") if a.strip()]
+        if any(a in ("id", "type", "@id", "@type") for a in names):
+            raise BadRequestData("attrs cannot name id or type")
+        spec.attrs_any = [ctx.expand(check_name(a)) for a in names]
+    try:
+        if "q" in qp:
+            filt.append(("q", query.parse_q(qp["q"])))
+        if "scopeQ" in qp:
+            filt.append(("scope_q", query.parse_scope_q(qp["scopeQ"])))
+        if qp.get("geoQ"):
+            g = qp["geoQ"]
+            coords = g.get("coordinates")
+            if isinstance(coords, (list, dict)):
+                coords = orjson.dumps(coords).decode()
+            filt.append(("geo", query.parse_geo_query(g.get("georel"), g.get("geometry"), coords,
+                                                      g.get("geoproperty"))))
+    except query.QuerySyntaxError as e:
+        raise BadRequestData(str(e)) from None
+    if filt:
+        f = query.compile_where(query.Query(**dict(filt)), ctx.expand, store.dialect,
+                                geo_sql=False, id_column="e.id")
+        if f.sql:
+            spec.where.append((f.sql, f.params))
+        if f.bbox is not None:
+            spec.bbox = f.bbox
+        if f.post_filter is not None:
+            preds.append(f.post_filter)
+    # datasetId only selects attribute instances in the rendering (ETSI 019_12_07)
+    spec.predicate = _and_predicates(preds)
+    return spec
+
+
+def _entity_selectors(ents: list[dict], ctx: Context, spec: QuerySpec, preds: list) -> None:
+    sels = []
+    for e in ents:
+        t = e.get("type")
+        if t is not None and not isinstance(t, str):
+            raise BadRequestData("EntitySelector type must be a string")
+        i = e.get("id")
+        if i is not None and not is_uri(i):
+            raise BadRequestData(f"invalid entity id {i!r}")
+        pat = e.get("idPattern")
+        if pat is not None:
+            try:
+                re.compile(pat)
+            except (re.error, TypeError):
+                raise BadRequestData(f"invalid idPattern {pat!r}") from None
+        node = _type_expr(t) if t else None
+        sels.append((node, i, re.compile(pat) if pat else None))
+    if len(sels) == 1 and sels[0][0] is not None and sels[0][1] is None and sels[0][2] is None:
+        flat = query.simple_type_terms(sels[0][0])
+        if flat is not None:
+            spec.types = [ctx.expand(x) for x in flat]
+            return
+    expand = ctx.expand
+
+    def match(d: dict, sels=sels) -> bool:
+        types = d.get("type") or []
+        for node, i, pat in sels:
+            if node is not None and not query.type_matches(node, types, expand):
+                continue
+            if i is not None and d["id"] != i:
+                continue
+            if pat is not None and not pat.search(d["id"]):
+                continue
+            return True
+        return False
+
+    preds.append(match)

@@ -1,0 +1,479 @@
+"""Store protocol and the DB-API logic shared by the SQLite and PostgreSQL backends."""
+
+# ruff: noqa: S608 - SQL text from fixed keywords and placeholders; all data is bound
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from ..errors import NonexistentTenant
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(slots=True)
+class QuerySpec:
+    """What the service asks of ``Store.query``; SQL fragments use the backend's placeholder."""
+
+    types: list[str] | None = None  # expanded type IRIs, OR-ed (walks the type index)
+    ids: list[str] | None = None
+    id_pattern: str | None = None
+    attrs_any: list[str] | None = None  # at least one of these attributes present
+    where: list[tuple[str, list]] = field(default_factory=list)  # extra predicates over e.doc
+    predicate: Callable[[dict], bool] | None = None  # exact Python filter over the decoded doc
+    bbox: tuple[str, float, float, float, float] | None = None  # (attr, minx, miny, maxx, maxy)
+    limit: int = 20
+    offset: int = 0
+    count: bool = False
+
+
+class WriteTx(Protocol):
+    def get(self, eid: str) -> tuple[int, dict] | None: ...
+    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]: ...
+    def insert(self, doc: dict) -> int: ...
+    def insert_many(self, docs: list[dict]) -> None: ...
+    def update(self, pk: int, old: dict | None, doc: dict) -> None: ...
+    def update_many(self, rows: list[tuple[int, dict | None, dict]]) -> None: ...
+    def delete(self, pk: int) -> None: ...
+    def delete_many(self, pks: list[int]) -> None: ...
+    def events(self, rows: list[tuple]) -> None: ...
+
+
+class Store(Protocol):
+    dialect: str
+    placeholder: str
+
+    def tenant_exists(self, tenant: str) -> bool: ...
+    def check_tenant(self, tenant: str) -> None: ...
+    def get(self, tenant: str, eid: str) -> dict | None: ...
+    def write(self, tenant: str) -> Any: ...  # context manager -> WriteTx
+    def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]: ...
+    def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]: ...
+    def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------------------- index rows
+def _walk_coords(c: Any, acc: list[float]) -> None:
+    if c and isinstance(c[0], (int, float)):
+        acc.append(c[0])
+        acc.append(c[1])
+    else:
+        for x in c:
+            _walk_coords(x, acc)
+
+
+def _bbox(g: dict) -> tuple[float, float, float, float] | None:
+    acc: list[float] = []
+    try:
+        if g.get("type") == "GeometryCollection":
+            for sub in g.get("geometries") or []:
+                b = _bbox(sub)
+                if b:
+                    acc.extend((b[0], b[1], b[2], b[3]))
+        else:
+            _walk_coords(g.get("coordinates") or [], acc)
+    except (TypeError, IndexError, AttributeError):
+        return None
+    if not acc:
+        return None
+    xs, ys = acc[0::2], acc[1::2]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _local_geo_rows(doc: dict) -> list[tuple[str, float, float, float, float]]:
+    rows = []
+    for attr, insts in (doc.get("attrs") or {}).items():
+        for i in insts:
+            if i.get("type") == "GeoProperty":
+                b = _bbox(i.get("value") or {})
+                if b:
+                    rows.append((attr, *b))
+    return rows
+
+
+def geo_rows(doc: dict) -> list[tuple]:
+    """(attr, minx, miny, maxx, maxy) for every GeoProperty instance of a stored entity."""
+    if _query_geo_rows is not None:
+        try:
+            return [tuple(r) for r in _query_geo_rows(doc)]
+        except Exception:  # pragma: no cover - fall back to the local computation
+            return _local_geo_rows(doc)
+    return _local_geo_rows(doc)
+
+
+try:  # the query package owns the geo index rows once it is there
+    from ..query import geo_index_rows as _query_geo_rows  # type: ignore[attr-defined]
+except Exception:  # pragma: no cover
+    _query_geo_rows = None
+
+
+def _has_geo(doc: dict) -> bool:
+    for insts in (doc.get("attrs") or {}).values():
+        for i in insts:
+            if i.get("type") == "GeoProperty":
+                return True
+    return False
+
+
+def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> list[tuple]:
+    """Append-only change events: one row per entity change and per changed attribute instance.
+
+    Rows: (tenant, entity_id, attr, kind, instance_json, observed_at, modified_at); attr '' is the
+    entity itself (instance = {"type": [...], "scope": [...]}).
+    """
+    eid = (new or old)["id"]
+    rows: list[tuple] = []
+    if old is None and new is not None:
+        rows.append((tenant, eid, "", "create", orjson.dumps(_entity_head(new)).decode(), None, now))
+        for attr, insts in (new.get("attrs") or {}).items():
+            for i in insts:
+                rows.append((tenant, eid, attr, "create", orjson.dumps(i).decode(),
+                             i.get("observedAt"), now))
+        return rows
+    if new is None and old is not None:
+        rows.append((tenant, eid, "", "delete", None, None, now))
+        return rows
+    assert old is not None and new is not None
+    if _entity_head(old) != _entity_head(new):
+        rows.append((tenant, eid, "", "update", orjson.dumps(_entity_head(new)).decode(), None, now))
+    oa, na = old.get("attrs") or {}, new.get("attrs") or {}
+    for attr, insts in na.items():
+        before = oa.get(attr)
+        if before == insts:
+            continue
+        bykey = {i.get("datasetId"): i for i in before or []}
+        for i in insts:
+            b = bykey.pop(i.get("datasetId"), None)
+            if b == i:
+                continue
+            rows.append((tenant, eid, attr, "update" if b is not None else "create",
+                         orjson.dumps(i).decode(), i.get("observedAt"), now))
+        for ds in bykey:
+            rows.append((tenant, eid, attr, "delete",
+                         orjson.dumps({"datasetId": ds} if ds else {}).decode(), None, now))
+    for attr, insts in oa.items():
+        if attr not in na:
+            for i in insts:
+                ds = i.get("datasetId")
+                rows.append((tenant, eid, attr, "delete",
+                             orjson.dumps({"datasetId": ds} if ds else {}).decode(), None, now))
+    return rows
+
+
+def _entity_head(doc: dict) -> dict:
+    h = {"type": doc.get("type")}
+    if "scope" in doc:
+        h["scope"] = doc["scope"]
+    return h
+
+
+# ------------------------------------------------------------------------------- backend base
+class SqlStore:
+    """DB-API store; subclasses set the dialect details and the connection."""
+
+    dialect = ""
+    placeholder = "?"
+    json_attr_exists = ""  # format with {p} placeholder: predicate "attribute exists"
+    regex_op = ""
+    json_cast = ""  # appended to JSON parameters (PostgreSQL: ::jsonb)
+    for_update = ""
+
+    def __init__(self) -> None:
+        self._tenants: set[str] = {""}
+        self.conn: Any = None
+
+    # --- tenants
+    def tenant_exists(self, tenant: str) -> bool:
+        if tenant in self._tenants:
+            return True
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT 1 FROM ngsi_tenant WHERE name={self.placeholder}", (tenant,))
+        ok = cur.fetchone() is not None
+        self._end_read()
+        if ok:
+            self._tenants.add(tenant)
+        return ok
+
+    def check_tenant(self, tenant: str) -> None:
+        if not self.tenant_exists(tenant):
+            raise NonexistentTenant(f"tenant {tenant!r} does not exist")
+
+    def tenants(self) -> list[str]:
+        cur = self.conn.cursor()
+        cur.execute("SELECT name FROM ngsi_tenant ORDER BY name")
+        out = [r[0] for r in cur.fetchall()]
+        self._end_read()
+        return out
+
+    def _end_read(self) -> None:
+        """Hook: end an implicit read transaction (PostgreSQL)."""
+
+    def _decode(self, v: Any) -> dict:
+        return orjson.loads(v) if isinstance(v, (str, bytes)) else v
+
+    def _encode(self, doc: dict) -> Any:
+        return orjson.dumps(doc).decode()
+
+    # --- reads
+    def get(self, tenant: str, eid: str) -> dict | None:
+        cur = self.conn.cursor()
+        p = self.placeholder
+        cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} AND id={p}", (tenant, eid))
+        r = cur.fetchone()
+        self._end_read()
+        return self._decode(r[0]) if r else None
+
+    def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]:
+        p = self.placeholder
+        cur = self.conn.cursor()
+        if types:
+            cur.execute(
+                f"SELECT e.doc FROM ngsi_entity e WHERE e.tenant={p} AND e.pk IN (SELECT entity_pk"
+                f" FROM ngsi_entity_type WHERE tenant={p} AND type IN ({','.join([p] * len(types))}))"
+                " ORDER BY e.pk",
+                (tenant, tenant, *types),
+            )
+        else:
+            cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} ORDER BY pk", (tenant,))
+        rows = cur.fetchall()
+        self._end_read()
+        for (d,) in rows:
+            yield self._decode(d)
+
+    def _query_sql(self, tenant: str, spec: QuerySpec) -> tuple[str, list]:
+        p = self.placeholder
+        params: list = []
+        conds: list[str] = []
+        if spec.types and len(spec.types) == 1:
+            frm = "ngsi_entity_type t JOIN ngsi_entity e ON e.pk = t.entity_pk"
+            conds.append(f"t.tenant = {p} AND t.type = {p}")
+            params += [tenant, spec.types[0]]
+            order = "t.entity_pk"
+        else:
+            frm = "ngsi_entity e"
+            order = "e.pk"
+            if spec.types:
+                conds.append(
+                    f"e.pk IN (SELECT entity_pk FROM ngsi_entity_type WHERE tenant = {p} AND type IN"
+                    f" ({','.join([p] * len(spec.types))}))"
+                )
+                params += [tenant, *spec.types]
+        conds.append(f"e.tenant = {p}")
+        params.append(tenant)
+        if spec.ids is not None:
+            conds.append(f"e.id IN ({','.join([p] * len(spec.ids))})" if spec.ids else "1=0")
+            params += spec.ids
+        if spec.id_pattern is not None:
+            conds.append(f"e.id {self.regex_op} {p}")
+            params.append(spec.id_pattern)
+        if spec.attrs_any:
+            conds.append("(" + " OR ".join(self.json_attr_exists.format(p=p) for _ in spec.attrs_any)
+                         + ")")
+            params += spec.attrs_any
+        if spec.bbox is not None:
+            sql, bp = self._bbox_condition(tenant, spec.bbox)
+            conds.append(sql)
+            params += bp
+        for sql, wp in spec.where:
+            conds.append(f"({sql})")
+            params += wp
+        return f"FROM {frm} WHERE {' AND '.join(conds)}", params, order  # type: ignore[return-value]
+
+    def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
+        raise NotImplementedError
+
+    def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]:
+        frm, params, order = self._query_sql(tenant, spec)  # type: ignore[misc]
+        cur = self.conn.cursor()
+        p = self.placeholder
+        total: int | None = None
+        if spec.predicate is None:
+            if spec.count:
+                cur.execute(f"SELECT count(*) {frm}", params)
+                total = cur.fetchone()[0]
+            if spec.limit == 0:
+                self._end_read()
+                return [], total
+            cur.execute(f"SELECT e.doc {frm} ORDER BY {order} LIMIT {p} OFFSET {p}",
+                        [*params, spec.limit, spec.offset])
+            docs = [self._decode(r[0]) for r in cur.fetchall()]
+            self._end_read()
+            return docs, total
+        cur.execute(f"SELECT e.doc {frm} ORDER BY {order}", params)
+        pred = spec.predicate
+        out: list[dict] = []
+        n = 0
+        end = spec.offset + spec.limit
+        for (raw,) in cur:
+            d = self._decode(raw)
+            if not pred(d):
+                continue
+            if spec.offset <= n < end:
+                out.append(d)
+            n += 1
+            if n >= end and not spec.count:
+                break
+        self._end_read()
+        return out, (n if spec.count else None)
+
+    # --- writes
+    @contextmanager
+    def write(self, tenant: str) -> Iterator[SqlWriteTx]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class SqlWriteTx:
+    """Writes of one transaction; keeps the index tables and the event table in step."""
+
+    def __init__(self, store: SqlStore, cur: Any, tenant: str):
+        self.store = store
+        self.cur = cur
+        self.tenant = tenant
+        self.p = store.placeholder
+
+    def get(self, eid: str) -> tuple[int, dict] | None:
+        self.cur.execute(
+            f"SELECT pk, doc FROM ngsi_entity WHERE tenant={self.p} AND id={self.p}"
+            + self.store.for_update,
+            (self.tenant, eid),
+        )
+        r = self.cur.fetchone()
+        return (r[0], self.store._decode(r[1])) if r else None
+
+    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]:
+        out: dict[str, tuple[int, dict]] = {}
+        p = self.p
+        for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+            self.cur.execute(
+                f"SELECT pk, id, doc FROM ngsi_entity WHERE tenant={p} AND id IN"
+                f" ({','.join([p] * len(chunk))})" + self.store.for_update,
+                (self.tenant, *chunk),
+            )
+            for pk, eid, doc in self.cur.fetchall():
+                out[eid] = (pk, self.store._decode(doc))
+        return out
+
+    def insert(self, doc: dict) -> int:
+        raise NotImplementedError
+
+    def insert_many(self, docs: list[dict]) -> None:
+        for d in docs:
+            self.insert(d)
+
+    def _index(self, pk: int, doc: dict) -> None:
+        p, t = self.p, self.tenant
+        self.cur.executemany(
+            f"INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES ({p},{p},{p})",
+            [(t, ty, pk) for ty in doc.get("type") or []],
+        )
+        if doc.get("scope"):
+            self.cur.executemany(
+                f"INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES ({p},{p},{p})",
+                [(t, s, pk) for s in doc["scope"]],
+            )
+        if _has_geo(doc):
+            self._geo_insert(pk, geo_rows(doc))
+
+    def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
+        raise NotImplementedError
+
+    def _geo_delete(self, pks: list[int]) -> None:
+        raise NotImplementedError
+
+    def _unindex(self, pks: list[int], *, types=True, scope=True, geo=True) -> None:
+        p = self.p
+        for chunk in _chunks(pks, 500):
+            marks = ",".join([p] * len(chunk))
+            if types:
+                self.cur.execute(f"DELETE FROM ngsi_entity_type WHERE entity_pk IN ({marks})", chunk)
+            if scope:
+                self.cur.execute(f"DELETE FROM ngsi_scope WHERE entity_pk IN ({marks})", chunk)
+            if geo:
+                self._geo_delete(chunk)
+
+    def update(self, pk: int, old: dict | None, doc: dict) -> None:
+        self.update_many([(pk, old, doc)])
+
+    def update_many(self, rows: list[tuple[int, dict | None, dict]]) -> None:
+        p = self.p
+        self.cur.executemany(
+            f"UPDATE ngsi_entity SET doc={p}{self.store.json_cast}, modified_at={p} WHERE pk={p}",
+            [(self.store._encode(d), d.get("modifiedAt", ""), pk) for pk, _, d in rows],
+        )
+        for pk, old, doc in rows:
+            same_types = old is not None and old.get("type") == doc.get("type")
+            same_scope = old is not None and old.get("scope") == doc.get("scope")
+            same_geo = old is not None and (
+                (not _has_geo(old) and not _has_geo(doc)) or geo_rows(old) == geo_rows(doc)
+            )
+            if same_types and same_scope and same_geo:
+                continue
+            self._unindex([pk], types=not same_types, scope=not same_scope, geo=not same_geo)
+            if not same_types:
+                self.cur.executemany(
+                    f"INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES ({p},{p},{p})",
+                    [(self.tenant, ty, pk) for ty in doc.get("type") or []],
+                )
+            if not same_scope and doc.get("scope"):
+                self.cur.executemany(
+                    f"INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES ({p},{p},{p})",
+                    [(self.tenant, s, pk) for s in doc["scope"]],
+                )
+            if not same_geo and _has_geo(doc):
+                self._geo_insert(pk, geo_rows(doc))
+
+    def delete(self, pk: int) -> None:
+        self.delete_many([pk])
+
+    def delete_many(self, pks: list[int]) -> None:
+        if not pks:
+            return
+        self._unindex(pks)
+        p = self.p
+        for chunk in _chunks(pks, 500):
+            self.cur.execute(
+                f"DELETE FROM ngsi_entity WHERE pk IN ({','.join([p] * len(chunk))})", chunk
+            )
+
+    def events(self, rows: list[tuple]) -> None:
+        if rows:
+            p = self.p
+            self.cur.executemany(
+                "INSERT INTO ngsi_event(tenant, entity_id, attr, kind, instance, observed_at,"
+                f" modified_at) VALUES ({p},{p},{p},{p},{p}{self.store.json_cast},{p},{p})",
+                rows,
+            )
+
+
+def _chunks(xs: list, n: int) -> Iterable[list]:
+    for i in range(0, len(xs), n):
+        yield xs[i : i + n]
+
+
+def regexp(pattern: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    return _compiled(pattern).search(value) is not None
+
+
+_RE_CACHE: dict[str, re.Pattern] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern:
+    r = _RE_CACHE.get(pattern)
+    if r is None:
+        if len(_RE_CACHE) > 1000:
+            _RE_CACHE.clear()
+        r = _RE_CACHE[pattern] = re.compile(pattern)
+    return r

@@ -1,0 +1,206 @@
+"""PostgreSQL backend (psycopg 3): jsonb documents, GiST box index for the geo bboxes."""
+
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_dumps, set_json_loads
+
+from .base import SCHEMA_VERSION, SqlStore, SqlWriteTx, _chunks, _has_geo, geo_rows
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ngsi_tenant (name text PRIMARY KEY, created_at timestamptz NOT NULL
+    DEFAULT now());
+CREATE TABLE IF NOT EXISTS ngsi_entity (
+    pk bigserial PRIMARY KEY,
+    tenant text NOT NULL,
+    id text NOT NULL,
+    doc jsonb NOT NULL,
+    created_at text NOT NULL,
+    modified_at text NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ngsi_entity_tenant_id ON ngsi_entity (tenant, id);
+CREATE TABLE IF NOT EXISTS ngsi_entity_type (
+    tenant text NOT NULL, type text NOT NULL, entity_pk bigint NOT NULL,
+    PRIMARY KEY (tenant, type, entity_pk)
+);
+CREATE INDEX IF NOT EXISTS ngsi_entity_type_pk ON ngsi_entity_type (entity_pk);
+CREATE TABLE IF NOT EXISTS ngsi_scope (
+    tenant text NOT NULL, scope text NOT NULL, entity_pk bigint NOT NULL,
+    PRIMARY KEY (tenant, scope, entity_pk)
+);
+CREATE INDEX IF NOT EXISTS ngsi_scope_pk ON ngsi_scope (entity_pk);
+CREATE TABLE IF NOT EXISTS ngsi_geo (
+    id bigserial PRIMARY KEY,
+    tenant text NOT NULL, entity_pk bigint NOT NULL, attr text NOT NULL,
+    minx double precision NOT NULL, miny double precision NOT NULL,
+    maxx double precision NOT NULL, maxy double precision NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ngsi_geo_pk ON ngsi_geo (entity_pk);
+CREATE INDEX IF NOT EXISTS ngsi_geo_box ON ngsi_geo USING gist (box(point(minx, miny), point(maxx, maxy)));
+CREATE TABLE IF NOT EXISTS ngsi_event (
+    seq bigserial PRIMARY KEY,
+    tenant text NOT NULL, entity_id text NOT NULL, attr text NOT NULL, kind text NOT NULL,
+    instance jsonb, observed_at text, modified_at text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ngsi_event_entity ON ngsi_event (tenant, entity_id, attr, seq);
+"""
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _split_url(url: str) -> tuple[str, str | None]:
+    """Remove our ``schema=`` query parameter from a libpq URL."""
+    parts = urlsplit(url)
+    q = parse_qsl(parts.query, keep_blank_values=True)
+    schema = None
+    rest = []
+    for k, v in q:
+        if k == "schema":
+            schema = v
+        else:
+            rest.append((k, v))
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"invalid schema name {schema!r}")
+    url = urlunsplit((parts.scheme.replace("postgres", "postgresql", 1)
+                      if parts.scheme == "postgres" else parts.scheme,
+                      parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    return url, schema
+
+
+class PostgresStore(SqlStore):
+    dialect = "postgresql"
+    placeholder = "%s"
+    json_attr_exists = "jsonb_exists(e.doc->'attrs', {p})"
+    regex_op = "~"
+    json_cast = "::jsonb"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str):
+        super().__init__()
+        conninfo, schema = _split_url(url)
+        self.schema = schema
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        set_json_loads(orjson.loads, self.conn)
+        set_json_dumps(lambda o: orjson.dumps(o).decode(), self.conn)
+        self.lock = threading.RLock()
+        if schema:
+            self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self.conn.execute(f'SET search_path TO "{schema}"')
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        with self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(427311)")
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS ngsi_meta (key text PRIMARY KEY, value text NOT NULL)"
+            )
+            row = self.conn.execute(
+                "SELECT value FROM ngsi_meta WHERE key='schema_version'"
+            ).fetchone()
+            if row is None:
+                for stmt in SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
+                self.conn.execute(
+                    "INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', %s)",
+                    (str(SCHEMA_VERSION),),
+                )
+
+    def _decode(self, v):
+        return v if isinstance(v, dict) else orjson.loads(v)
+
+    @contextmanager
+    def write(self, tenant: str) -> Iterator[PostgresWriteTx]:
+        with self.lock, self.conn.transaction():
+            cur = self.conn.cursor()
+            if tenant not in self._tenants:
+                cur.execute(
+                    "INSERT INTO ngsi_tenant(name) VALUES (%s) ON CONFLICT DO NOTHING", (tenant,)
+                )
+            yield PostgresWriteTx(self, cur, tenant)
+        self._tenants.add(tenant)
+
+    def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
+        attr, minx, miny, maxx, maxy = bbox
+        return (
+            "e.pk IN (SELECT g.entity_pk FROM ngsi_geo g WHERE"
+            " box(point(g.minx, g.miny), point(g.maxx, g.maxy)) && box(point(%s, %s),"
+            " point(%s, %s)) AND g.tenant = %s AND g.attr = %s)",
+            [minx, miny, maxx, maxy, tenant, attr],
+        )
+
+    def query(self, tenant, spec):
+        with self.lock:
+            return super().query(tenant, spec)
+
+    def get(self, tenant, eid):
+        with self.lock:
+            return super().get(tenant, eid)
+
+
+class PostgresWriteTx(SqlWriteTx):
+    def insert(self, doc: dict) -> int:
+        self.cur.execute(
+            "INSERT INTO ngsi_entity(tenant, id, doc, created_at, modified_at)"
+            " VALUES (%s, %s, %s::jsonb, %s, %s) RETURNING pk",
+            (self.tenant, doc["id"], self.store._encode(doc), doc.get("createdAt", ""),
+             doc.get("modifiedAt", "")),
+        )
+        pk = self.cur.fetchone()[0]
+        self._index(pk, doc)
+        return pk
+
+    def insert_many(self, docs: list[dict]) -> None:
+        if not docs:
+            return
+        self.cur.execute(
+            "SELECT nextval(pg_get_serial_sequence('ngsi_entity', 'pk'))"
+            " FROM generate_series(1, %s)",
+            (len(docs),),
+        )
+        pks = [r[0] for r in self.cur.fetchall()]
+        t = self.tenant
+        enc = self.store._encode
+        self.cur.executemany(
+            "INSERT INTO ngsi_entity(pk, tenant, id, doc, created_at, modified_at)"
+            " VALUES (%s, %s, %s, %s::jsonb, %s, %s)",
+            [(pk, t, d["id"], enc(d), d.get("createdAt", ""), d.get("modifiedAt", ""))
+             for pk, d in zip(pks, docs, strict=True)],
+        )
+        self.cur.executemany(
+            "INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES (%s, %s, %s)",
+            [(t, ty, pk) for pk, d in zip(pks, docs, strict=True) for ty in d.get("type") or []],
+        )
+        scopes = [(t, s, pk) for pk, d in zip(pks, docs, strict=True) for s in d.get("scope") or []]
+        if scopes:
+            self.cur.executemany(
+                "INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES (%s, %s, %s)", scopes
+            )
+        geo = [(t, pk, *row) for pk, d in zip(pks, docs, strict=True) if _has_geo(d)
+               for row in geo_rows(d)]
+        if geo:
+            self.cur.executemany(
+                "INSERT INTO ngsi_geo(tenant, entity_pk, attr, minx, miny, maxx, maxy)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                geo,
+            )
+
+    def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
+        if rows:
+            self.cur.executemany(
+                "INSERT INTO ngsi_geo(tenant, entity_pk, attr, minx, miny, maxx, maxy)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(self.tenant, pk, *r) for r in rows],
+            )
+
+    def _geo_delete(self, pks: list[int]) -> None:
+        for chunk in _chunks(pks, 500):
+            self.cur.execute("DELETE FROM ngsi_geo WHERE entity_pk = ANY(%s)", (chunk,))

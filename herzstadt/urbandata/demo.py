@@ -1,0 +1,38 @@
+"""Load the Pfaff-Areal snapshot (FIWARE Smart Data Models, NGSI-LD normalized) into the broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from herzstadt.core.models import City
+from herzstadt.ngsi.service import Req, batch_upsert
+from herzstadt.urbandata.broker import get_broker
+
+DEMO_FILES = {"kaiserslautern": Path(__file__).resolve().parent / "demo" / "pfaff-areal.jsonld"}
+
+
+class DemoLoadError(RuntimeError):
+    pass
+
+
+def load_city(city: City, path: Path) -> int:
+    """Upsert the entities of ``path`` into the city's NGSI-LD tenant; returns how many."""
+    entities = json.loads(path.read_text(encoding="utf-8"))
+    broker = get_broker()
+    # Each entity carries its @context, as an application/ld+json batch would.
+    request = Req(tenant=city.ngsi_tenant, ctx=broker.resolver.get(None), body=entities, ld=True)
+    result = batch_upsert(broker, request)
+    if result.status not in (201, 204):
+        errors = result.body.get("errors", []) if isinstance(result.body, dict) else result.body
+        raise DemoLoadError(f"NGSI-LD demo entities were rejected: {errors}")
+    return len(entities)
+
+
+def load_demo() -> str:
+    count = 0
+    for slug, path in DEMO_FILES.items():
+        city = City.objects.filter(slug=slug).first()
+        if city is not None:
+            count += load_city(city, path)
+    return f"{count} NGSI-LD entities"
