@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote
 
 import orjson
 
-from . import contexts_api, service
+from . import contexts_api, service, subscriptions
 from .config import NgsiConfig
 from .errors import (
     BadRequestData,
@@ -52,7 +52,24 @@ Handler = Callable[..., Result]
 def _routes() -> dict[str, dict[str, tuple[Handler, bool]]]:
     s = service
     c = contexts_api
+    sb = subscriptions
+    ni = subscriptions.not_implemented
     return {
+        "subscriptions": {"GET": (sb.query_subscriptions, False),
+                          "POST": (sb.create_subscription, True)},
+        "subscriptions/*": {"GET": (sb.retrieve_subscription, False),
+                            "PATCH": (sb.update_subscription, True),
+                            "DELETE": (sb.delete_subscription, False)},
+        "temporal/entities": {"GET": (ni, False), "POST": (ni, True)},
+        "temporal/entities/*": {"GET": (ni, False), "DELETE": (ni, False)},
+        "temporal/entities/*/attrs": {"POST": (ni, True)},
+        "temporal/entities/*/attrs/*": {"DELETE": (ni, False)},
+        "csourceRegistrations": {"GET": (ni, False), "POST": (ni, True)},
+        "csourceRegistrations/*": {"GET": (ni, False), "PATCH": (ni, True),
+                                   "DELETE": (ni, False)},
+        "csourceSubscriptions": {"GET": (ni, False), "POST": (ni, True)},
+        "csourceSubscriptions/*": {"GET": (ni, False), "PATCH": (ni, True),
+                                   "DELETE": (ni, False)},
         "entities": {"GET": (s.query_entities, False), "POST": (s.create_entity, True),
                      "DELETE": (s.purge_entities, False)},
         "entities/*": {"GET": (s.retrieve_entity, False), "PUT": (s.replace_entity, True),
@@ -105,7 +122,21 @@ ALLOWED_PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("jsonldContexts", "POST"): frozenset(),
     ("jsonldContexts/*", "GET"): frozenset({"details"}),
     ("jsonldContexts/*", "DELETE"): frozenset({"reload"}),
+    ("subscriptions", "GET"): frozenset(_PAGE | {"local"}),
+    ("subscriptions", "POST"): frozenset(),
+    ("subscriptions/*", "GET"): frozenset({"options"}),
+    ("subscriptions/*", "PATCH"): frozenset(),
+    ("subscriptions/*", "DELETE"): frozenset(),
+    ("temporal/entities", "GET"): frozenset(_Q | _OUT | _PAGE | {
+        "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods",
+        "aggrPeriodDuration"}),
+    ("temporal/entities", "POST"): frozenset(),
+    ("csourceRegistrations", "GET"): frozenset(_Q | _PAGE | {"timerel", "timeAt", "endTimeAt",
+                                                             "options"}),
+    ("csourceRegistrations", "POST"): frozenset(),
 }
+#: routes that can answer application/geo+json
+GEO_ROUTES = frozenset({"entities", "entities/*", "entityOperations/query"})
 _BATCH_PARAMS = frozenset({"options", "local"} | _OUT | _PAGE)
 
 
@@ -127,6 +158,18 @@ def _match(rest: str) -> tuple[str, list[str]] | None:
     if head == "entityOperations" and n == 2:
         key = "entityOperations/" + parts[1]
         return (key, []) if key in ROUTES else None
+    if head == "temporal" and n >= 2 and parts[1] == "entities":
+        if n == 2:
+            return "temporal/entities", []
+        if n == 3:
+            return "temporal/entities/*", [parts[2]]
+        if n == 4 and parts[3] == "attrs":
+            return "temporal/entities/*/attrs", [parts[2]]
+        if n >= 5 and parts[3] == "attrs":
+            return "temporal/entities/*/attrs/*", [parts[2], parts[4]]
+        return None
+    if head in ("subscriptions", "csourceRegistrations", "csourceSubscriptions") and n == 2:
+        return (head + "/*", [parts[1]]) if parts[1] else (head, [])
     if head in ("types", "attributes", "jsonldContexts") and n >= 2:
         arg = "/".join(parts[1:])
         return (head + "/*", [arg]) if arg else None
@@ -169,19 +212,34 @@ def _negotiate(accept: str | None) -> str:
     return best[2]
 
 
-def _json_depth_ok(body: bytes, data: Any, limit: int) -> bool:
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_KEEP_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def _max_depth(brackets: bytes, limit: int) -> bool:
+    depth = 0
+    for c in brackets:
+        if c == 123 or c == 91:
+            depth += 1
+            if depth > limit:
+                return False
+        else:
+            depth -= 1
+    return True
+
+
+def _json_depth_ok(body: bytes, limit: int) -> bool:
+    """Whether the JSON text nests at most ``limit`` levels.
+
+    Fast path: brackets counted without looking at strings; only when that says "too deep" are
+    strings removed and the exact depth computed. (A payload that hides its depth behind closing
+    brackets inside strings is still stopped: see the RecursionError handling in the app.)
+    """
     if body.count(b"{") + body.count(b"[") <= limit:
         return True
-    stack = [(data, 1)]
-    while stack:
-        v, d = stack.pop()
-        if d > limit:
-            return False
-        if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values() if isinstance(x, (dict, list)))
-        elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
-    return True
+    if _max_depth(body.translate(None, _KEEP_BRACKETS), limit):
+        return True
+    return _max_depth(_JSON_STRING.sub(b"", body).translate(None, _KEEP_BRACKETS), limit)
 
 
 class NgsiApp:
@@ -222,6 +280,9 @@ class NgsiApp:
             res, out_type, req = await self._dispatch(scope, method, headers, receive, out_type)
         except NgsiError as e:
             await self._problem(send, e)
+            return
+        except RecursionError:
+            await self._problem(send, BadRequestData("the payload is nested too deeply"))
             return
         except Exception:
             log.exception("internal error in %s %s", method, scope.get("path"))
@@ -273,6 +334,8 @@ class NgsiApp:
                 raise BadRequestData(f"{method} {path}: missing identifier")
             raise MethodNotAllowed(f"method {method} not allowed on {path}")
         handler, with_body = entry
+        if out_type == GEO and key not in GEO_ROUTES:
+            raise NotAcceptable("application/geo+json is only available for entities")
         args = [unquote(a) if "%" in a else a for a in args]
         qs = scope.get("query_string", b"")
         params: dict[str, str] = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) \
@@ -306,7 +369,7 @@ class NgsiApp:
                 data = orjson.loads(body)
             except orjson.JSONDecodeError as e:
                 raise InvalidRequest(f"the payload is not valid JSON: {e}") from None
-            if not _json_depth_ok(body, data, self.config.max_json_depth):
+            if not _json_depth_ok(body, self.config.max_json_depth):
                 raise BadRequestData("the payload is nested too deeply")
             if mt == LD:
                 if link_url is not None:
@@ -367,6 +430,17 @@ class NgsiApp:
             if link_url:
                 headers.append((b"link", link_header(link_url)))
             body = orjson.dumps(data)
+        elif res.kind == "fragments":
+            # pre-rendered entities (JSON bytes) of a query
+            frags = res.body
+            if out_type == LD:
+                ctxb = b',"@context":' + orjson.dumps(self._context_value(req)) + b"}"
+                frags = [f[:-1] + ctxb if len(f) > 2 else b"{" + ctxb[1:] for f in frags]
+                headers.append(CT_LD)
+            else:
+                headers.append(CT_JSON)
+                headers.append((b"link", link_header(self._link_url(req))))
+            body = b"[" + b",".join(frags) + b"]"
         elif res.kind == "raw":
             headers.append(CT_JSON)
             body = orjson.dumps(res.body)

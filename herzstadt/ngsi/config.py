@@ -63,6 +63,8 @@ class NgsiConfig:
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:
                 setattr(cfg, name, conv(v))
+        if env.get("HERZSTADT_NGSI_OFFLOAD_DB"):
+            cfg.offload_db = env["HERZSTADT_NGSI_OFFLOAD_DB"] not in ("0", "false", "no")
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_CORE_CONTEXT_URL"):

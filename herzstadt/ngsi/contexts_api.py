@@ -6,11 +6,12 @@ import contextlib
 import uuid
 from datetime import UTC, datetime
 
+from .broker import NO_CONTENT, Broker, Req, Result
 from .errors import BadRequestData, InvalidRequest, NgsiError, ResourceNotFound
 from .jsonld import StoredContext, is_core_url
-from .service import NO_CONTENT, Broker, Req, Result
 
-_KINDS = {"Hosted": "Hosted", "Cached": "Cached", "ImplicitlyCreated": "ImplicitlyCreated"}
+# the spec's values are Hosted, Cached, ImplicitlyCreated; lower case is accepted too
+_KINDS = {"hosted": "Hosted", "cached": "Cached", "implicitlycreated": "ImplicitlyCreated"}
 
 
 def _iso(ts: float) -> str:
@@ -53,7 +54,7 @@ def list_contexts(broker: Broker, req: Req) -> Result:
     kind = req.params.get("kind")
     want = None
     if kind:
-        want = _KINDS.get(kind)
+        want = _KINDS.get(kind.lower())
         if want is None:
             raise BadRequestData(f"invalid kind {kind!r}")
     _core_entry(broker)

@@ -12,6 +12,7 @@ in-memory cache of fetched contexts, and finally an HTTP GET with a short timeou
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 import threading
@@ -65,12 +66,14 @@ class StoredContext:
 class Context:
     """An active context: term map, vocab and caches for expansion and compaction."""
 
-    __slots__ = ("_ccomp", "_cexp", "inverse", "keywords", "prefixes", "raw", "terms", "types",
-                 "vocab")
+    __slots__ = ("_ccomp", "_cexp", "inverse", "keywords", "prefixes", "raw", "serial", "terms",
+                 "types", "vocab")
+    _serials = itertools.count(1)
 
     def __init__(self, raw: Any, terms: dict[str, str], types: dict[str, str], vocab: str,
                  keywords: frozenset[str] = frozenset()):
         self.raw = raw
+        self.serial = next(Context._serials)  # unique per built context (cache keys)
         self.keywords = keywords  # terms that alias JSON-LD keywords (id, type, ...)  # what the request gave: None (core only), a URL, a list or an object
         self.terms = terms
         self.types = types  # term -> @type coercion ("@id", "@vocab", "@json", ...)

@@ -72,11 +72,18 @@ def is_uri(s: Any) -> bool:
     return isinstance(s, str) and len(s) < 2048 and _URI_RE.match(s) is not None
 
 
+_GOOD_NAMES: set[str] = set()
+
+
 def check_name(name: Any, what: str = "attribute name") -> str:
+    if name in _GOOD_NAMES:
+        return name
     if not isinstance(name, str) or not name or name[0] == "@":
         raise BadRequestData(f"invalid {what}: {name!r}")
     if _FORBIDDEN_NAME_RE.search(name):
         raise BadRequestData(f"invalid character in {what} {name!r}")
+    if len(_GOOD_NAMES) < 50_000:
+        _GOOD_NAMES.add(name)
     return name
 
 
@@ -154,12 +161,13 @@ def check_geometry(g: Any, where: str = "GeoProperty") -> dict:
                 raise BadRequestData(f"invalid GeoJSON coordinates in {where}")
             for ring in poly:
                 _check_ring(ring, where)
-    try:
-        import shapely.geometry
+    if t != "Point":  # a Point is fully checked above
+        try:
+            import shapely.geometry
 
-        shapely.geometry.shape(g)
-    except Exception as e:
-        raise BadRequestData(f"{where}: invalid GeoJSON geometry ({e})") from None
+            shapely.geometry.shape(g)
+        except Exception as e:
+            raise BadRequestData(f"{where}: invalid GeoJSON geometry ({e})") from None
     return g
 
 
@@ -316,6 +324,25 @@ def _infer_type(v: dict, iri: str) -> str | None:
 def parse_instance(
     iri: str, v: Any, ctx: Context, now: str, *, opts: ParseOptions = _DEFAULT_OPTS, name: str = ""
 ) -> dict:
+    if type(v) is dict and not opts.partial and not opts.merge and not opts.key_values:
+        # fast path: plain Property, optionally with observedAt / unitCode
+        n = len(v)
+        if 2 <= n <= 4 and v.get("type") == "Property":
+            x = v.get("value")
+            if x is not None and type(x) is not dict:
+                inst = {"type": "Property", "value": x}
+                if n == 2:
+                    return inst
+                oa = v.get("observedAt")
+                uc = v.get("unitCode")
+                if oa is not None:
+                    inst["observedAt"] = check_datetime(oa, f"observedAt of {name or iri!r}")
+                if uc is not None:
+                    if type(uc) is not str or not uc:
+                        raise BadRequestData(f"unitCode of {name or iri!r} must be a string")
+                    inst["unitCode"] = uc
+                if len(inst) == n:
+                    return inst
     name = name or iri
     if v is None:
         raise BadRequestData(f"attribute {name!r} cannot be null")
@@ -599,7 +626,16 @@ def _compact_vocab(x: Any, ctx: Context) -> Any:
     return ctx.compact(x)
 
 
+_SYS = frozenset(("createdAt", "modifiedAt"))
+_SLOW = frozenset(("attrs", "objectType", "vocab", "languageMap"))
+
+
 def _render_instance(inst: dict, ctx: Context, ro: RenderOptions) -> Any:
+    if not ro.key_values and not ro.concise and _SLOW.isdisjoint(inst):
+        # fast path: the stored instance is already the normalized form
+        if ro.sys_attrs:
+            return dict(inst)
+        return {k: v for k, v in inst.items() if k not in _SYS}
     t = inst.get("type", "Property")
     if ro.key_values:
         return _simplified_value(inst, ctx, ro)

@@ -24,7 +24,8 @@ def test_jsonld_contexts_api(client):
     assert client.delete("jsonldContexts/" + cid).status_code == 404
     r = client.post("jsonldContexts", json={"nocontext": 1})
     assert r.status_code == 400 and r.json()["type"].endswith("InvalidRequest")
-    assert client.get("jsonldContexts", params={"kind": "hosted"}).status_code == 400
+    assert client.get("jsonldContexts", params={"kind": "hosted"}).status_code == 200
+    assert client.get("jsonldContexts", params={"kind": "other"}).status_code == 400
     assert client.get("jsonldContexts", params={"bogus": "1"}).status_code == 400
     core = "https%3A%2F%2Furi.etsi.org%2Fngsi-ld%2Fv1%2Fngsi-ld-core-context-v1.9.jsonld"
     assert client.delete("jsonldContexts/" + core).status_code == 400

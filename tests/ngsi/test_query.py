@@ -124,3 +124,15 @@ def test_q_scope_and_geo(client):
     assert ids(r) == ["urn:b:1", "urn:b:2"]
     assert client.delete("entities", params={"q": "floors<5", "type": "Building"}).status_code == 204
     assert ids(client.get("entities", params={"type": "Building"})) == ["urn:b:2"]
+
+
+def test_rendered_fragments_follow_changes(client):
+    client.post("entities", json={"id": "urn:f:1", "type": "F", "n": {"type": "Property",
+                                                                      "value": 1}})
+    for v in (2, 3):
+        assert client.get("entities", params={"type": "F"}).json()[0]["n"]["value"] == v - 1
+        client.patch("entities/urn:f:1/attrs/n", json={"value": v})
+    r = client.get("entities", params={"type": "F", "options": "keyValues"},
+                   headers={"Accept": "application/ld+json"})
+    assert r.json() == [{"id": "urn:f:1", "type": "F", "n": 3,
+                         "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"}]

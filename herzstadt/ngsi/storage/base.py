@@ -36,11 +36,14 @@ class WriteTx(Protocol):
     def get(self, eid: str) -> tuple[int, dict] | None: ...
     def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]: ...
     def insert(self, doc: dict) -> int: ...
-    def insert_many(self, docs: list[dict]) -> None: ...
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None: ...
     def update(self, pk: int, old: dict | None, doc: dict) -> None: ...
     def update_many(self, rows: list[tuple[int, dict | None, dict]]) -> None: ...
     def delete(self, pk: int) -> None: ...
     def delete_many(self, pks: list[int]) -> None: ...
+    def sub_insert(self, sid: str, doc: dict) -> bool: ...
+    def sub_update(self, sid: str, doc: dict) -> None: ...
+    def sub_delete(self, sid: str) -> bool: ...
     def events(self, rows: list[tuple]) -> None: ...
 
 
@@ -53,7 +56,10 @@ class Store(Protocol):
     def get(self, tenant: str, eid: str) -> dict | None: ...
     def write(self, tenant: str) -> Any: ...  # context manager -> WriteTx
     def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]: ...
+    def query_text(self, tenant: str, spec: QuerySpec) -> tuple[list[str], int | None]: ...
     def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]: ...
+    def sub_get(self, tenant: str, sid: str) -> dict | None: ...
+    def sub_list(self, tenant: str) -> list[dict]: ...
     def close(self) -> None: ...
 
 
@@ -98,6 +104,20 @@ def _local_geo_rows(doc: dict) -> list[tuple[str, float, float, float, float]]:
 
 def geo_rows(doc: dict) -> list[tuple]:
     """(attr, minx, miny, maxx, maxy) for every GeoProperty instance of a stored entity."""
+    points = []
+    for attr, insts in (doc.get("attrs") or {}).items():
+        for i in insts:
+            if i.get("type") == "GeoProperty":
+                g = i.get("value") or {}
+                if g.get("type") != "Point":
+                    points = None
+                    break
+                x, y = g["coordinates"][0], g["coordinates"][1]
+                points.append((attr, x, y, x, y))
+        if points is None:
+            break
+    if points is not None:
+        return points  # fast path: a point's bbox is the point
     if _query_geo_rows is not None:
         try:
             return [tuple(r) for r in _query_geo_rows(doc)]
@@ -121,19 +141,18 @@ def _has_geo(doc: dict) -> bool:
 
 
 def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> list[tuple]:
-    """Append-only change events: one row per entity change and per changed attribute instance.
+    """Append-only change events, written in the transaction of the change.
 
-    Rows: (tenant, entity_id, attr, kind, instance_json, observed_at, modified_at); attr '' is the
-    entity itself (instance = {"type": [...], "scope": [...]}).
+    Rows: (tenant, entity_id, attr, kind, instance_json, observed_at, modified_at).
+    A created entity is ONE row (attr '', kind 'create', instance = the whole stored document);
+    a deleted entity one row (attr '', kind 'delete'); an update one row per changed attribute
+    instance (kind create/update/delete; a deleted instance is ``{"datasetId": ...}`` or ``{}``)
+    plus an attr '' row (instance ``{"type": [...], "scope": [...]}``) when types/scope changed.
     """
     eid = (new or old)["id"]
     rows: list[tuple] = []
     if old is None and new is not None:
-        rows.append((tenant, eid, "", "create", orjson.dumps(_entity_head(new)).decode(), None, now))
-        for attr, insts in (new.get("attrs") or {}).items():
-            for i in insts:
-                rows.append((tenant, eid, attr, "create", orjson.dumps(i).decode(),
-                             i.get("observedAt"), now))
+        rows.append((tenant, eid, "", "create", orjson.dumps(new).decode(), None, now))
         return rows
     if new is None and old is not None:
         rows.append((tenant, eid, "", "delete", None, None, now))
@@ -287,6 +306,28 @@ class SqlStore:
     def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
         raise NotImplementedError
 
+    doc_text = "e.doc"  # SQL for the document as JSON text
+
+    def query_text(self, tenant: str, spec: QuerySpec) -> tuple[list[str], int | None]:
+        """Like ``query`` without a Python predicate, returning the documents as JSON text
+        (lets callers reuse rendered output for unchanged documents)."""
+        assert spec.predicate is None
+        frm, params, order = self._query_sql(tenant, spec)  # type: ignore[misc]
+        cur = self.conn.cursor()
+        p = self.placeholder
+        total: int | None = None
+        if spec.count:
+            cur.execute(f"SELECT count(*) {frm}", params)
+            total = cur.fetchone()[0]
+        if spec.limit == 0:
+            self._end_read()
+            return [], total
+        cur.execute(f"SELECT {self.doc_text} {frm} ORDER BY {order} LIMIT {p} OFFSET {p}",
+                    [*params, spec.limit, spec.offset])
+        texts = [r[0] for r in cur.fetchall()]
+        self._end_read()
+        return texts, total
+
     def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]:
         frm, params, order = self._query_sql(tenant, spec)  # type: ignore[misc]
         cur = self.conn.cursor()
@@ -320,6 +361,23 @@ class SqlStore:
                 break
         self._end_read()
         return out, (n if spec.count else None)
+
+    # --- subscriptions (documents keyed by (tenant, id))
+    def sub_get(self, tenant: str, sid: str) -> dict | None:
+        p = self.placeholder
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT doc FROM ngsi_subscription WHERE tenant={p} AND id={p}", (tenant, sid))
+        r = cur.fetchone()
+        self._end_read()
+        return self._decode(r[0]) if r else None
+
+    def sub_list(self, tenant: str) -> list[dict]:
+        p = self.placeholder
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT doc FROM ngsi_subscription WHERE tenant={p} ORDER BY id", (tenant,))
+        rows = cur.fetchall()
+        self._end_read()
+        return [self._decode(r[0]) for r in rows]
 
     # --- writes
     @contextmanager
@@ -367,9 +425,11 @@ class SqlWriteTx:
     def insert(self, doc: dict) -> int:
         raise NotImplementedError
 
-    def insert_many(self, docs: list[dict]) -> None:
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None:
         for d in docs:
             self.insert(d)
+        if events_at is not None:
+            self.events([r for d in docs for r in event_rows(self.tenant, None, d, events_at)])
 
     def _index(self, pk: int, doc: dict) -> None:
         p, t = self.p, self.tenant
@@ -445,6 +505,30 @@ class SqlWriteTx:
             self.cur.execute(
                 f"DELETE FROM ngsi_entity WHERE pk IN ({','.join([p] * len(chunk))})", chunk
             )
+
+    def sub_insert(self, sid: str, doc: dict) -> bool:
+        """Insert a subscription; False if the id exists."""
+        p = self.p
+        self.cur.execute(f"SELECT 1 FROM ngsi_subscription WHERE tenant={p} AND id={p}",
+                         (self.tenant, sid))
+        if self.cur.fetchone():
+            return False
+        self.cur.execute(
+            f"INSERT INTO ngsi_subscription(tenant, id, doc) VALUES ({p},{p},{p}{self.store.json_cast})",
+            (self.tenant, sid, self.store._encode(doc)))
+        return True
+
+    def sub_update(self, sid: str, doc: dict) -> None:
+        p = self.p
+        self.cur.execute(
+            f"UPDATE ngsi_subscription SET doc={p}{self.store.json_cast} WHERE tenant={p} AND id={p}",
+            (self.store._encode(doc), self.tenant, sid))
+
+    def sub_delete(self, sid: str) -> bool:
+        p = self.p
+        self.cur.execute(f"DELETE FROM ngsi_subscription WHERE tenant={p} AND id={p}",
+                         (self.tenant, sid))
+        return self.cur.rowcount > 0
 
     def events(self, rows: list[tuple]) -> None:
         if rows:

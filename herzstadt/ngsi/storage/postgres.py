@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS ngsi_event (
     instance jsonb, observed_at text, modified_at text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ngsi_event_entity ON ngsi_event (tenant, entity_id, attr, seq);
+CREATE TABLE IF NOT EXISTS ngsi_subscription (
+    tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL,
+    PRIMARY KEY (tenant, id)
+);
 """
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -82,6 +86,7 @@ class PostgresStore(SqlStore):
     regex_op = "~"
     json_cast = "::jsonb"
     for_update = " FOR UPDATE"
+    doc_text = "e.doc::text"
 
     def __init__(self, url: str):
         super().__init__()
@@ -105,10 +110,10 @@ class PostgresStore(SqlStore):
             row = self.conn.execute(
                 "SELECT value FROM ngsi_meta WHERE key='schema_version'"
             ).fetchone()
+            for stmt in SCHEMA.split(";"):  # idempotent (IF NOT EXISTS)
+                if stmt.strip():
+                    self.conn.execute(stmt)
             if row is None:
-                for stmt in SCHEMA.split(";"):
-                    if stmt.strip():
-                        self.conn.execute(stmt)
                 self.conn.execute(
                     "INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', %s)",
                     (str(SCHEMA_VERSION),),
@@ -141,6 +146,10 @@ class PostgresStore(SqlStore):
         with self.lock:
             return super().query(tenant, spec)
 
+    def query_text(self, tenant, spec):
+        with self.lock:
+            return super().query_text(tenant, spec)
+
     def get(self, tenant, eid):
         with self.lock:
             return super().get(tenant, eid)
@@ -158,7 +167,8 @@ class PostgresWriteTx(SqlWriteTx):
         self._index(pk, doc)
         return pk
 
-    def insert_many(self, docs: list[dict]) -> None:
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None:
+        """Bulk insert with COPY (entities, index rows and 'create' events)."""
         if not docs:
             return
         self.cur.execute(
@@ -168,30 +178,34 @@ class PostgresWriteTx(SqlWriteTx):
         )
         pks = [r[0] for r in self.cur.fetchall()]
         t = self.tenant
-        enc = self.store._encode
-        self.cur.executemany(
-            "INSERT INTO ngsi_entity(pk, tenant, id, doc, created_at, modified_at)"
-            " VALUES (%s, %s, %s, %s::jsonb, %s, %s)",
-            [(pk, t, d["id"], enc(d), d.get("createdAt", ""), d.get("modifiedAt", ""))
-             for pk, d in zip(pks, docs, strict=True)],
-        )
-        self.cur.executemany(
-            "INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES (%s, %s, %s)",
-            [(t, ty, pk) for pk, d in zip(pks, docs, strict=True) for ty in d.get("type") or []],
-        )
+        encoded = [orjson.dumps(d).decode() for d in docs]
+        cur = self.cur
+        with cur.copy("COPY ngsi_entity (pk, tenant, id, doc, created_at, modified_at) FROM STDIN"
+                      ) as cp:
+            for pk, d, enc in zip(pks, docs, encoded, strict=True):
+                cp.write_row((pk, t, d["id"], enc, d.get("createdAt", ""),
+                              d.get("modifiedAt", "")))
+        with cur.copy("COPY ngsi_entity_type (tenant, type, entity_pk) FROM STDIN") as cp:
+            for pk, d in zip(pks, docs, strict=True):
+                for ty in d.get("type") or []:
+                    cp.write_row((t, ty, pk))
         scopes = [(t, s, pk) for pk, d in zip(pks, docs, strict=True) for s in d.get("scope") or []]
         if scopes:
-            self.cur.executemany(
-                "INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES (%s, %s, %s)", scopes
-            )
+            with cur.copy("COPY ngsi_scope (tenant, scope, entity_pk) FROM STDIN") as cp:
+                for row in scopes:
+                    cp.write_row(row)
         geo = [(t, pk, *row) for pk, d in zip(pks, docs, strict=True) if _has_geo(d)
                for row in geo_rows(d)]
         if geo:
-            self.cur.executemany(
-                "INSERT INTO ngsi_geo(tenant, entity_pk, attr, minx, miny, maxx, maxy)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                geo,
-            )
+            with cur.copy("COPY ngsi_geo (tenant, entity_pk, attr, minx, miny, maxx, maxy)"
+                          " FROM STDIN") as cp:
+                for row in geo:
+                    cp.write_row(row)
+        if events_at is not None:
+            with cur.copy("COPY ngsi_event (tenant, entity_id, attr, kind, instance, observed_at,"
+                          " modified_at) FROM STDIN") as cp:
+                for d, enc in zip(docs, encoded, strict=True):
+                    cp.write_row((t, d["id"], "", "create", enc, None, events_at))
 
     def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
         if rows:

@@ -1,15 +1,27 @@
 """SQLite backend (sqlite3): WAL, synchronous=NORMAL, IMMEDIATE write transactions, R*Tree geo index."""
 
-# ruff: noqa: S608 - SQL text from fixed keywords and placeholders; all data is bound
+
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .base import SCHEMA_VERSION, SqlStore, SqlWriteTx, _chunks
+import orjson
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
+from ..errors import BadRequestData
+from .base import SCHEMA_VERSION, SqlStore, SqlWriteTx, _has_geo, geo_rows
+
+#: GeoProperty instances per entity in the R*Tree (ids are entity_pk * GEO_PER_ENTITY + n)
+GEO_PER_ENTITY = 64
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,19 +45,20 @@ CREATE TABLE IF NOT EXISTS ngsi_scope (
     PRIMARY KEY (tenant, scope, entity_pk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ngsi_scope_pk ON ngsi_scope (entity_pk);
-CREATE TABLE IF NOT EXISTS ngsi_geo (
-    id INTEGER PRIMARY KEY,
-    tenant TEXT NOT NULL, entity_pk INTEGER NOT NULL, attr TEXT NOT NULL,
-    minx REAL NOT NULL, miny REAL NOT NULL, maxx REAL NOT NULL, maxy REAL NOT NULL
+-- the bbox table is an R*Tree with auxiliary columns, id = entity_pk * 64 + n (n < 64)
+CREATE VIRTUAL TABLE IF NOT EXISTS ngsi_geo USING rtree (
+    id, minx, maxx, miny, maxy, +tenant TEXT, +entity_pk INTEGER, +attr TEXT
 );
-CREATE INDEX IF NOT EXISTS ngsi_geo_pk ON ngsi_geo (entity_pk);
-CREATE VIRTUAL TABLE IF NOT EXISTS ngsi_geo_rtree USING rtree (id, minx, maxx, miny, maxy);
 CREATE TABLE IF NOT EXISTS ngsi_event (
     seq INTEGER PRIMARY KEY,
     tenant TEXT NOT NULL, entity_id TEXT NOT NULL, attr TEXT NOT NULL, kind TEXT NOT NULL,
     instance TEXT, observed_at TEXT, modified_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ngsi_event_entity ON ngsi_event (tenant, entity_id, attr, seq);
+CREATE TABLE IF NOT EXISTS ngsi_subscription (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
 """
 
 
@@ -59,6 +72,7 @@ class SqliteStore(SqlStore):
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10000):
         super().__init__()
         self.path = str(path)
+        self._lockfd: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(
@@ -84,10 +98,10 @@ class SqliteStore(SqlStore):
         try:
             c.execute("CREATE TABLE IF NOT EXISTS ngsi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = c.execute("SELECT value FROM ngsi_meta WHERE key='schema_version'").fetchone()
+            for stmt in SCHEMA.split(";"):  # idempotent (IF NOT EXISTS)
+                if stmt.strip():
+                    c.execute(stmt)
             if row is None:
-                for stmt in SCHEMA.split(";"):
-                    if stmt.strip():
-                        c.execute(stmt)
                 c.execute(
                     "INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
@@ -97,11 +111,28 @@ class SqliteStore(SqlStore):
             c.execute("ROLLBACK")
             raise
 
+    def _lock_file(self) -> int | None:
+        """A lock file that queues writers of all processes (SQLite's own busy handler polls
+        with sleeps of up to 100 ms; a kernel lock wakes the next writer at once)."""
+        if fcntl is None or self.path == ":memory:":
+            return None
+        if self._lockfd is None:
+            self._lockfd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o644)
+        return self._lockfd
+
     @contextmanager
     def write(self, tenant: str) -> Iterator[SqliteWriteTx]:
         with self.lock:
             c = self.conn
-            c.execute("BEGIN IMMEDIATE")
+            fd = self._lock_file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                c.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                raise
             try:
                 cur = c.cursor()
                 if tenant not in self._tenants:
@@ -115,13 +146,22 @@ class SqliteStore(SqlStore):
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
         self._tenants.add(tenant)
+
+    def close(self) -> None:
+        super().close()
+        if self._lockfd is not None:
+            os.close(self._lockfd)
+            self._lockfd = None
 
     def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
         attr, minx, miny, maxx, maxy = bbox
         return (
-            "e.pk IN (SELECT g.entity_pk FROM ngsi_geo_rtree r JOIN ngsi_geo g ON g.id = r.id"
-            " WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
+            "e.pk IN (SELECT g.entity_pk FROM ngsi_geo g"
+            " WHERE g.maxx >= ? AND g.minx <= ? AND g.maxy >= ? AND g.miny <= ?"
             " AND g.tenant = ? AND g.attr = ?)",
             [minx, maxx, miny, maxy, tenant, attr],
         )
@@ -129,6 +169,10 @@ class SqliteStore(SqlStore):
     def query(self, tenant, spec):
         with self.lock:
             return super().query(tenant, spec)
+
+    def query_text(self, tenant, spec):
+        with self.lock:
+            return super().query_text(tenant, spec)
 
     def get(self, tenant, eid):
         with self.lock:
@@ -146,17 +190,20 @@ class SqliteWriteTx(SqlWriteTx):
         self._index(pk, doc)
         return pk
 
-    def insert_many(self, docs: list[dict]) -> None:
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None:
+        """Insert new entities; with ``events_at`` also their 'create' events (one row each,
+        sharing the encoded document)."""
         if not docs:
             return
         row = self.cur.execute("SELECT coalesce(max(pk), 0) FROM ngsi_entity").fetchone()
         base = row[0] + 1
         t = self.tenant
-        enc = self.store._encode
+        dumps = orjson.dumps
+        encoded = [dumps(d).decode() for d in docs]
         self.cur.executemany(
             "INSERT INTO ngsi_entity(pk, tenant, id, doc, created_at, modified_at)"
             " VALUES (?,?,?,?,?,?)",
-            [(base + n, t, d["id"], enc(d), d.get("createdAt", ""), d.get("modifiedAt", ""))
+            [(base + n, t, d["id"], encoded[n], d.get("createdAt", ""), d.get("modifiedAt", ""))
              for n, d in enumerate(docs)],
         )
         self.cur.executemany(
@@ -168,31 +215,37 @@ class SqliteWriteTx(SqlWriteTx):
             self.cur.executemany(
                 "INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES (?,?,?)", scopes
             )
-        from .base import _has_geo, geo_rows
-
+        geo: list[tuple] = []
         for n, d in enumerate(docs):
             if _has_geo(d):
-                self._geo_insert(base + n, geo_rows(d))
+                geo.extend(self._geo_tuples(base + n, geo_rows(d)))
+        if geo:
+            self.cur.executemany(
+                "INSERT INTO ngsi_geo(id, minx, maxx, miny, maxy, tenant, entity_pk, attr)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                geo,
+            )
+        if events_at is not None:
+            self.cur.executemany(
+                "INSERT INTO ngsi_event(tenant, entity_id, attr, kind, instance, observed_at,"
+                " modified_at) VALUES (?,?,'','create',?,NULL,?)",
+                [(t, d["id"], encoded[n], events_at) for n, d in enumerate(docs)],
+            )
+
+    def _geo_tuples(self, pk: int, rows: list[tuple]) -> list[tuple]:
+        if len(rows) > GEO_PER_ENTITY:
+            raise BadRequestData(f"at most {GEO_PER_ENTITY} GeoProperty instances per entity")
+        return [(pk * GEO_PER_ENTITY + k, minx, maxx, miny, maxy, self.tenant, pk, attr)
+                for k, (attr, minx, miny, maxx, maxy) in enumerate(rows)]
 
     def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
-        for attr, minx, miny, maxx, maxy in rows:
-            self.cur.execute(
-                "INSERT INTO ngsi_geo(tenant, entity_pk, attr, minx, miny, maxx, maxy)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (self.tenant, pk, attr, minx, miny, maxx, maxy),
-            )
-            gid = self.cur.lastrowid
-            self.cur.execute(
-                "INSERT INTO ngsi_geo_rtree(id, minx, maxx, miny, maxy) VALUES (?,?,?,?,?)",
-                (gid, minx, maxx, miny, maxy),
-            )
+        self.cur.executemany(
+            "INSERT INTO ngsi_geo(id, minx, maxx, miny, maxy, tenant, entity_pk, attr)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            self._geo_tuples(pk, rows),
+        )
 
     def _geo_delete(self, pks: list[int]) -> None:
-        for chunk in _chunks(pks, 500):
-            marks = ",".join("?" * len(chunk))
-            self.cur.execute(
-                f"DELETE FROM ngsi_geo_rtree WHERE id IN (SELECT id FROM ngsi_geo WHERE entity_pk"
-                f" IN ({marks}))",
-                chunk,
-            )
-            self.cur.execute(f"DELETE FROM ngsi_geo WHERE entity_pk IN ({marks})", chunk)
+        for pk in pks:
+            self.cur.execute("DELETE FROM ngsi_geo WHERE id BETWEEN ? AND ?",
+                             (pk * GEO_PER_ENTITY, pk * GEO_PER_ENTITY + GEO_PER_ENTITY - 1))

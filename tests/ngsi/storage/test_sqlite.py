@@ -30,7 +30,7 @@ def test_index_tables_kept_in_step(tmp_path):
         tx.events(event_rows("", None, _doc("urn:a"), "2026-01-01T00:00:00.000Z"))
     c = s.conn
     assert c.execute("SELECT count(*) FROM ngsi_entity_type").fetchone()[0] == 3
-    assert c.execute("SELECT count(*) FROM ngsi_geo_rtree").fetchone()[0] == 2
+    assert c.execute("SELECT count(*) FROM ngsi_geo").fetchone()[0] == 2
     docs, n = s.query("", QuerySpec(types=["U"], count=True))
     assert [d["id"] for d in docs] == ["urn:b"] and n == 1
     docs, _ = s.query("", QuerySpec(bbox=("https://uri.etsi.org/ngsi-ld/location", 0, 0, 2, 2)))
@@ -44,7 +44,7 @@ def test_index_tables_kept_in_step(tmp_path):
                      " WHERE e.id='urn:b'").fetchone()[0] == 9
     with s.write("") as tx:
         tx.delete_many([pk for pk, _ in tx.get_many(["urn:a", "urn:b"]).values()])
-    for t in ("ngsi_entity", "ngsi_entity_type", "ngsi_geo", "ngsi_geo_rtree"):
+    for t in ("ngsi_entity", "ngsi_entity_type", "ngsi_geo"):
         assert c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 0
     assert c.execute("SELECT count(*) FROM ngsi_event").fetchone()[0] == 1
     s.close()

@@ -1,0 +1,25 @@
+"""Public API for the herzstadt web layer: config, load_entities."""
+
+from herzstadt.ngsi import Broker, NgsiConfig, load_entities, make_app
+
+
+def test_load_entities_and_from_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("HERZSTADT_NGSI_DATABASE", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("HERZSTADT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HERZSTADT_NGSI_MAX_LIMIT", "50")
+    cfg = NgsiConfig.from_env()
+    assert cfg.database == str(tmp_path / "ngsi.sqlite3") and cfg.max_limit == 50
+    app = make_app(cfg)
+    try:
+        res = load_entities(app.broker, [
+            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "height": 12},
+            {"id": "urn:ngsi-ld:Building:2", "type": "Building", "height": {"value": 3}},
+            {"id": "bad", "type": "Building"},
+        ])
+        assert res["success"] == ["urn:ngsi-ld:Building:1", "urn:ngsi-ld:Building:2"]
+        assert res["errors"][0]["entityId"] == "bad"
+        assert app.broker.store.get("", "urn:ngsi-ld:Building:1") is not None
+        assert isinstance(app.broker, Broker)
+    finally:
+        app.broker.close()

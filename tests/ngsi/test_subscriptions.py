@@ -1,0 +1,47 @@
+"""Subscription resources (no notification delivery yet) and the routed-but-unimplemented APIs."""
+
+SUB = {"id": "urn:ngsi-ld:Subscription:s1", "type": "Subscription",
+       "entities": [{"type": "Building"}],
+       "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}}
+
+
+def test_subscription_crud(client):
+    r = client.post("subscriptions", json=SUB)
+    assert r.status_code == 201, r.text
+    assert r.headers["location"].endswith("/subscriptions/urn:ngsi-ld:Subscription:s1")
+    assert client.post("subscriptions", json=SUB).status_code == 409
+    r = client.get("subscriptions/urn:ngsi-ld:Subscription:s1")
+    assert r.status_code == 200 and r.json()["jsonldContext"].endswith(".jsonld")
+    assert r.json()["isActive"] is True and "link" in r.headers
+    r = client.patch("subscriptions/urn:ngsi-ld:Subscription:s1", json={"isActive": False},
+                     headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 204
+    assert client.get("subscriptions/urn:ngsi-ld:Subscription:s1").json()["status"] == "paused"
+    r = client.get("subscriptions", params={"count": "true"})
+    assert len(r.json()) == 1 and r.headers["ngsild-results-count"] == "1"
+    assert client.delete("subscriptions/urn:ngsi-ld:Subscription:s1").status_code == 204
+    assert client.get("subscriptions/urn:ngsi-ld:Subscription:s1").status_code == 404
+    bad = dict(SUB, notification={"endpoint": {"uri": "not a uri"}})
+    assert client.post("subscriptions", json=bad).status_code == 400
+    assert client.post("subscriptions", json=dict(SUB, type="Other")).status_code == 400
+
+
+def test_subscription_inline_context_is_implicitly_created(client):
+    body = dict(SUB, **{"@context": [{"foo": "http://foo.org/foo"}]})
+    r = client.post("subscriptions", json=body, headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    ctx_url = client.get("subscriptions/urn:ngsi-ld:Subscription:s1").json()["jsonldContext"]
+    local_id = ctx_url.rsplit("/", 1)[1]
+    r = client.get("jsonldContexts/" + local_id, params={"details": "true"})
+    assert r.json()["kind"] == "ImplicitlyCreated"
+
+
+def test_unimplemented_apis_still_validate(client):
+    assert client.get("temporal/entities", params={"type": "T"}).status_code == 501
+    assert client.get("temporal/entities", params={"bogus": "1"}).status_code == 400
+    r = client.post("temporal/entities", content=b"<x/>",
+                    headers={"Content-Type": "application/xml"})
+    assert r.status_code == 415
+    r = client.get("csourceRegistrations", params={"type": "T"},
+                   headers={"Accept": "application/geo+json"})
+    assert r.status_code == 406
