@@ -60,6 +60,7 @@ class Config:
     log_level: str
     ngsi_database: str
     smtp_options: dict[str, object] = field(default_factory=dict)
+    trusted_proxy_hops: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,7 +142,16 @@ def load(environ: dict[str, str] | None = None) -> Config:
         ngsi_database=environ.get("HERZSTADT_NGSI_DATABASE", "").strip()
         or (str(data_dir / "ngsi.sqlite3") if database_url.startswith("sqlite:") else database_url),
         smtp_options=_smtp_options(environ),
+        trusted_proxy_hops=_proxy_hops(environ),
     )
+
+
+def _proxy_hops(environ: dict[str, str]) -> int:
+    """How many reverse proxies in front append to X-Forwarded-For (0: use the connecting address)."""
+    raw = environ.get("HERZSTADT_TRUSTED_PROXY_HOPS", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > 5:
+        raise ConfigError("HERZSTADT_TRUSTED_PROXY_HOPS must be a whole number from 0 to 5.")
+    return int(raw)
 
 
 def _smtp_options(environ: dict[str, str]) -> dict[str, object]:

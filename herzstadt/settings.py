@@ -26,11 +26,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "herzstadt.accounts",  # before allauth, so its templates override allauth's
     "allauth",
     "allauth.account",
     "herzstadt.web",
     "herzstadt.core",
     "herzstadt.urbandata",
+    "herzstadt.participation",
 ]
 
 MIDDLEWARE = [
@@ -107,9 +109,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks for the public display name (and remembers the city of registration).
+ACCOUNT_SIGNUP_FORM_CLASS = "herzstadt.accounts.forms.SignupExtraForm"
+ACCOUNT_ADAPTER = "herzstadt.accounts.adapter.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "herzstadt.accounts.adapter.user_display"  # the display name, never the e-mail
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True  # a reset for an unknown address gets a mail too: no enumeration
+ACCOUNT_RATE_LIMITS = {
+    # failed sign-ins per address and per IP; then even the right password waits
+    "login_failed": "5/5m/ip,5/5m/key",
+    # generous per IP (a workshop in the town hall shares one address), strict per e-mail address
+    "signup": "20/h/ip",
+    "reset_password": "20/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+}
 LOGIN_REDIRECT_URL = "/"
 MAILERS = {"default": {"BACKEND": CONFIG.email_backend, "OPTIONS": CONFIG.smtp_options}}
 DEFAULT_FROM_EMAIL = CONFIG.default_from_email
@@ -176,6 +190,18 @@ HERZSTADT_MAP_ATTRIBUTION = CONFIG.map_attribution
 # The NGSI-LD broker's store: its own SQLite file next to the site's, or the same PostgreSQL database
 # (tables prefixed ngsi_). HERZSTADT_NGSI_DATABASE overrides it.
 HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
+# Reverse proxies in front that append to X-Forwarded-For (rate limits then use the client's address).
+HERZSTADT_TRUSTED_PROXY_HOPS = CONFIG.trusted_proxy_hops
+
+# A cache shared by all worker processes on the machine (rate limits of sign-in and anonymous survey
+# answers count across workers); the data directory holds it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from herzstadt.core.urls import api_urlpatterns
+from herzstadt.participation.urls import api_urlpatterns as participation_api
+from herzstadt.participation.urls import backoffice_urlpatterns
 from herzstadt.web import views as web_views
 
 admin.site.site_header = "herzstadt"
@@ -10,11 +12,14 @@ admin.site.site_title = "herzstadt"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include((api_urlpatterns, "api"))),
+    path("api/v1/", include((api_urlpatterns + participation_api, "api"))),
     path("healthz", web_views.healthz, name="healthz"),
 ]
 urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
+    path("", include("herzstadt.accounts.urls")),
+    path("", include("herzstadt.participation.urls")),
+    *backoffice_urlpatterns,
     path("", include("herzstadt.core.urls")),
     prefix_default_language=False,
 )

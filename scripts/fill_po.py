@@ -15,7 +15,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+import importlib  # noqa: E402
+
 from translations_de import DE  # noqa: E402
+
+# Pillars may keep their German in scripts/translations_de_<pillar>.py (a dict named DE each).
+for _extra in sorted((ROOT / "scripts").glob("translations_de_*.py")):
+    DE = {**DE, **importlib.import_module(_extra.stem).DE}
 
 PO = ROOT / "herzstadt" / "locale" / "de" / "LC_MESSAGES" / "django.po"
 
@@ -45,8 +51,11 @@ def main() -> int:
     missing: list[str] = []
     out: list[str] = []
     for chunk in text.split("\n\n"):
+        # Our German replaces msgmerge's fuzzy guesses: drop the flag and the "#|" previous msgid.
         comments = [
-            line for line in chunk.splitlines() if line.startswith("#") and line != "#, fuzzy"
+            line.replace("#, fuzzy, ", "#, ")
+            for line in chunk.splitlines()
+            if line.startswith("#") and line != "#, fuzzy" and not line.startswith("#|")
         ]
         body = "\n".join(line for line in chunk.splitlines() if not line.startswith("#"))
         plural = re.match(r"(?s)msgid (.*?)\nmsgid_plural (.*?)\nmsgstr\[0\] .*", body)

@@ -10,3 +10,108 @@ def demo(db):
     from herzstadt.core.models import City
 
     return City.objects.get(slug="kaiserslautern")
+
+
+# --- people and a running process, for the participation and accounts tests ----------------------
+import datetime as dt  # noqa: E402
+import itertools  # noqa: E402
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user(role=None, city=None, verified=True, name=None)`` → a user with a verified e-mail
+    address, a profile and (optionally) a role in a city."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import User
+
+    from herzstadt.accounts.models import Profile
+    from herzstadt.accounts.roles import set_role
+
+    def make(role=None, city=None, verified=True, name=None):
+        n = next(_numbers)
+        email = f"person{n}@example.org"
+        user = User.objects.create_user(
+            username=f"person{n}", email=email, password="pw-Secret-123"
+        )
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        Profile.objects.update_or_create(
+            user=user, defaults={"display_name": name or f"Person {n}", "city": city}
+        )
+        if role is not None:
+            set_role(city, user, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def other_city(db):
+    """A second hosted city, to prove that staff of one city never reach another's back office."""
+    from herzstadt.core.models import City, CityRole
+
+    return City.objects.create(
+        slug="musterstadt", name="Musterstadt", role=CityRole.HOSTED, domain="musterstadt.example"
+    )
+
+
+@pytest.fixture
+def actors(demo, other_city, make_user):
+    """The five kinds of actor every permission test covers (``None`` is the anonymous visitor)."""
+    from herzstadt.accounts.models import Role
+
+    return {
+        "anonymous": None,
+        "citizen": make_user(),
+        "moderator": make_user(Role.MODERATOR, demo),
+        "staff": make_user(Role.STAFF, demo),
+        "other_staff": make_user(Role.STAFF, other_city),
+    }
+
+
+@pytest.fixture
+def process(demo):
+    """An open process on the Pfaff-Areal, in its ideas phase, with two categories."""
+    from django.utils import timezone
+
+    from herzstadt.core.models import District
+    from herzstadt.participation.models import Category, Phase, Process
+
+    now = timezone.now()
+    proc = Process.objects.create(
+        city=demo,
+        slug="test-pfaff",
+        title="Testprozess Pfaff-Areal",
+        summary="Wie wollen wir hier leben?",
+        district=District.objects.get(city=demo, slug="pfaff-areal"),
+        is_published=True,
+    )
+    day = dt.timedelta(days=1)
+    for kind, start, end in (
+        ("information", now - 20 * day, now - 10 * day),
+        ("ideas", now - 10 * day, now + 10 * day),
+        ("evaluation", now + 10 * day, now + 20 * day),
+    ):
+        Phase.objects.create(
+            city=demo, process=proc, kind=kind, title=kind.title(), start=start, end=end
+        )
+    for name in ("Mobilität", "Grün und Klima"):
+        Category.objects.create(city=demo, process=proc, name=name)
+    return proc
+
+
+@pytest.fixture
+def point_inside(demo):
+    """(lon, lat) of a point inside the Pfaff-Areal."""
+    from herzstadt.core.models import District
+
+    d = District.objects.get(city=demo, slug="pfaff-areal")
+    return d.centroid_lon, d.centroid_lat
+
+
+def login(client, user):
+    """Sign ``user`` in on the test client (``None`` stays anonymous)."""
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client

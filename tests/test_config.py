@@ -87,3 +87,10 @@ def test_production_configuration(tmp_path):
 def test_invalid_values_name_the_variable(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):
         load({"HERZSTADT_DATA_DIR": str(tmp_path), **environ})
+
+
+def test_trusted_proxy_hops(tmp_path):
+    assert load({"HERZSTADT_DATA_DIR": str(tmp_path)}).trusted_proxy_hops == 0
+    assert load({"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_TRUSTED_PROXY_HOPS": "1"}).trusted_proxy_hops == 1
+    with pytest.raises(ConfigError, match="PROXY_HOPS"):
+        load({"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_TRUSTED_PROXY_HOPS": "many"})

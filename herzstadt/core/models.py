@@ -96,7 +96,9 @@ class City(Translatable):
         _("NGSI-LD tenant"),
         max_length=64,
         blank=True,
-        help_text=_("Tenant of this city's urban data in the NGSI-LD broker (empty: the default tenant)."),
+        help_text=_(
+            "Tenant of this city's urban data in the NGSI-LD broker (empty: the default tenant)."
+        ),
     )
     partners = models.ManyToManyField(
         "self", verbose_name=_("partner cities"), blank=True, symmetrical=True

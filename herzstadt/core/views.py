@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from herzstadt.core import geojson
+from herzstadt.core import geojson, panels
 from herzstadt.core.forms import MeasureFilterForm
 from herzstadt.core.geo import rings, svg_path
 from herzstadt.core.models import City, District, Measure, MeasureStatus
@@ -56,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         "partners": city.partners.all(),
         "map_data": geojson.city_map(districts, measures),
+        "panels": panels.render(request, "home", city),
     }
     return render(request, "core/home.html", context)
 
@@ -73,6 +74,7 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "area_ha": geojson.area_hectares(geom),
         "map_data": geojson.city_map([district], measures),
         "measured": measured_in(district),
+        "panels": panels.render(request, "district", district),
     }
     return render(request, "core/district_detail.html", context)
 
@@ -111,5 +113,6 @@ def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "milestones": measure.milestones.all(),
         "links": measure.links.all(),
         "map_data": geojson.city_map([measure.district] if measure.district else [], [measure]),
+        "panels": panels.render(request, "measure", measure),
     }
     return render(request, "core/measure_detail.html", context)

@@ -1,6 +1,15 @@
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
+
+from herzstadt.accounts import roles
+
+
+def _unread(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return user.notifications.filter(read_at__isnull=True).count()
 
 
 def site(request):
@@ -11,7 +20,10 @@ def site(request):
         for code, name in settings.LANGUAGES
     ]
     city = getattr(request, "city", None)
+    user = getattr(request, "user", None)
     return {
+        "can_moderate": SimpleLazyObject(lambda: roles.can_moderate(user, city) if city else False),
+        "unread_notifications": SimpleLazyObject(lambda: _unread(user)),
         "city": city if city else None,
         "language_alternates": alternates,
         "current_language": current,

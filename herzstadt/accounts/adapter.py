@@ -1,0 +1,45 @@
+"""herzstadt's hooks into django-allauth: people appear by display name, e-mails carry the city's
+name, and sign-in/out return to the home page in the visitor's language."""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.urls import reverse
+
+log = logging.getLogger(__name__)
+
+
+def user_display(user) -> str:
+    """How allauth names a person on its pages and in its e-mails: the public display name."""
+    profile = getattr(user, "profile", None)
+    return profile.display_name if profile else ""
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def _site_name(self) -> str:
+        city = getattr(self.request, "city", None) if self.request is not None else None
+        return f"herzstadt {city.tr.name}" if city else "herzstadt"
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{self._site_name()}] {subject}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        context = {"site_name": self._site_name(), **context}
+        super().send_mail(template_prefix, email, context)
+        if not settings.CONFIG.production:
+            # The console shows mails quoted-printable, which breaks long links; log them whole.
+            for key in ("activate_url", "password_reset_url", "signup_url"):
+                if context.get(key):
+                    log.info("development: link in the e-mail to %s: %s", email, context[key])
+
+    def get_login_redirect_url(self, request) -> str:
+        return reverse("core:home")
+
+    def get_logout_redirect_url(self, request) -> str:
+        return reverse("core:home")
+
+    def get_signup_redirect_url(self, request) -> str:
+        return reverse("core:home")

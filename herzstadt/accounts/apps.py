@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    """People: profiles with a public display name, per-city roles, notifications and GDPR self-service."""
+
+    name = "herzstadt.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts and roles")
+
+    def ready(self) -> None:
+        from herzstadt.accounts import signals  # noqa: F401

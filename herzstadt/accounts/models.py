@@ -1,0 +1,129 @@
+"""People on the platform: a public profile (display name, pseudonyms welcome), per-city roles.
+
+Accounts are platform-wide (one sign-in for every hosted city); the profile remembers the city a person
+registered in, and everything a person *does* carries the city it was done in. Roles are per city: a
+moderator of Kaiserslautern is a citizen everywhere else.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from herzstadt.core.models import City, CityOwned
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("citizen")
+    MODERATOR = "moderator", _("moderator")
+    STAFF = "staff", _("city staff")
+    ADMIN = "admin", _("administrator")
+
+
+#: Ranks for comparisons: a role includes every right of the roles below it.
+ROLE_RANK = {Role.CITIZEN: 0, Role.MODERATOR: 1, Role.STAFF: 2, Role.ADMIN: 3}
+
+
+class Profile(models.Model):
+    """The public face of an account: a display name, never the real name or e-mail address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    city = models.ForeignKey(
+        City, verbose_name=_("city of registration"), on_delete=models.SET_NULL, null=True
+    )
+    display_name = models.CharField(
+        _("display name"),
+        max_length=60,
+        help_text=_("Shown with your contributions. A pseudonym is fine; no real name needed."),
+    )
+    email_digest = models.BooleanField(
+        _("daily e-mail digest"),
+        default=False,
+        help_text=_("Once a day, an e-mail with the news from what you follow."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+        constraints = [
+            models.UniqueConstraint(Lower("display_name"), name="profile_display_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Membership(CityOwned):
+    """A person's role in one city, and whether the city's moderators have blocked them there."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role, default=Role.CITIZEN)
+    blocked_at = models.DateTimeField(_("blocked since"), null=True, blank=True)
+    blocked_reason = models.CharField(_("reason for the block"), max_length=500, blank=True)
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["city", "user"], name="membership_once_per_city"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.city}: {self.role}"
+
+
+class NotificationKind(models.TextChoices):
+    NEW_IDEA = "new_idea", _("new idea in a process")
+    NEW_COMMENT = "new_comment", _("new comment on an idea")
+    REPLY = "reply", _("reply to a comment")
+    ANSWERED = "answered", _("the city answered an idea")
+
+
+NOTIFICATION_TEXTS = {
+    NotificationKind.NEW_IDEA: _("New idea: %(subject)s"),
+    NotificationKind.NEW_COMMENT: _("New comment on: %(subject)s"),
+    NotificationKind.REPLY: _("Reply to your comment on: %(subject)s"),
+    NotificationKind.ANSWERED: _("The city answered the idea: %(subject)s"),
+}
+
+
+class Notification(CityOwned):
+    """Something a person should know about: in-app, and in the daily digest if they want e-mail."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind)
+    subject = models.CharField(_("about"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("sent by e-mail"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def message(self) -> str:
+        """The sentence in the active language, e.g. "Neuer Kommentar zu: Mehr Bäume"."""
+        return str(NOTIFICATION_TEXTS[self.kind]) % {"subject": self.subject}

@@ -1,0 +1,196 @@
+"""Back-office use cases that have no function in ``participation/services.py``: one function per use
+case, each checks that the acting person is staff (or, for roles, may give that role) *of the object's
+city*, validates the object and writes in one transaction.
+
+Forms validate what a person typed; these functions are the last word and are safe to call from
+anywhere (a view, the shell, a management command). They raise ``PermissionDenied`` or
+``ValidationError`` like the services do.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from herzstadt.accounts import roles
+from herzstadt.accounts.models import ROLE_RANK, Membership, Role
+from herzstadt.core.models import City
+from herzstadt.participation.models import Category, Phase, Process, Question, QuestionKind, Survey
+from herzstadt.participation.services import require_staff
+
+
+def _same_city(obj, city: City) -> None:
+    if obj.city_id != city.pk:
+        raise PermissionDenied(_("This belongs to another city."))
+
+
+# --- processes ------------------------------------------------------------------------------------
+def save_process(user: User, city: City, process: Process) -> Process:
+    """Create or update a process of ``city`` (its district and measure must be of the same city)."""
+    require_staff(user, city)
+    if process.city_id is None:
+        process.city = city
+    _same_city(process, city)
+    for name in ("district", "measure"):
+        related = getattr(process, name) if getattr(process, f"{name}_id") else None
+        if related is not None and related.city_id != city.pk:
+            raise ValidationError({name: _("This belongs to another city.")})
+    if Process.objects.filter(city=city, slug=process.slug).exclude(pk=process.pk).exists():
+        raise ValidationError(
+            {"slug": _("Another process of this city already has this short name.")}
+        )
+    with transaction.atomic():
+        process.full_clean()
+        process.save()
+    return process
+
+
+# --- phases ---------------------------------------------------------------------------------------
+def overlapping_phase(phase: Phase) -> Phase | None:
+    """Another phase of the same process whose time span overlaps this one's (spans are half-open,
+    [start, end), so one phase may end exactly when the next begins)."""
+    others = Phase.objects.filter(process_id=phase.process_id).exclude(pk=phase.pk)
+    return others.filter(start__lt=phase.end, end__gt=phase.start).order_by("start").first()
+
+
+def check_phase(phase: Phase) -> None:
+    if phase.start and phase.end and phase.end <= phase.start:
+        raise ValidationError({"end": _("The end must lie after the start.")})
+    other = overlapping_phase(phase)
+    if other is not None:
+        raise ValidationError(
+            {"start": _("This overlaps the phase “%(title)s”.") % {"title": other.title}}
+        )
+
+
+def save_phase(user: User, phase: Phase) -> Phase:
+    """Create or update a phase; its span must not overlap another phase of the process."""
+    process = phase.process
+    require_staff(user, process.city)
+    phase.city_id = process.city_id
+    with transaction.atomic():
+        # Lock the process so two simultaneous edits cannot both pass the overlap check.
+        Process.objects.select_for_update().filter(pk=process.pk).values_list("pk").get()
+        check_phase(phase)
+        phase.full_clean()
+        phase.save()
+    return phase
+
+
+def delete_phase(user: User, phase: Phase) -> None:
+    require_staff(user, phase.city)
+    with transaction.atomic():
+        phase.delete()
+
+
+# --- categories -----------------------------------------------------------------------------------
+def save_category(user: User, category: Category) -> Category:
+    process = category.process
+    require_staff(user, process.city)
+    category.city_id = process.city_id
+    with transaction.atomic():
+        category.full_clean()
+        category.save()
+    return category
+
+
+def delete_category(user: User, category: Category) -> None:
+    """Delete a category; its ideas keep their place without a category."""
+    require_staff(user, category.city)
+    with transaction.atomic():
+        category.delete()
+
+
+# --- surveys and questions ------------------------------------------------------------------------
+def save_survey(user: User, survey: Survey) -> Survey:
+    process = survey.process
+    require_staff(user, process.city)
+    survey.city_id = process.city_id
+    with transaction.atomic():
+        survey.full_clean()
+        survey.save()
+    return survey
+
+
+def check_question(question: Question) -> None:
+    """Choice questions need at least two distinct choices; rating scales run from 1 to 2…10."""
+    choices = question.choices
+    if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        if not isinstance(choices, list) or not all(
+            isinstance(c, str) and c.strip() for c in choices
+        ):
+            raise ValidationError({"choices": _("Choices must be a list of texts.")})
+        if len(choices) < 2:
+            raise ValidationError({"choices": _("Give at least two choices, one per line.")})
+        if len({c.strip().casefold() for c in choices}) != len(choices):
+            raise ValidationError({"choices": _("Each choice may appear only once.")})
+    elif choices:
+        raise ValidationError(
+            {"choices": _("Only single and multiple choice questions have choices.")}
+        )
+    if question.kind == QuestionKind.RATING and not 2 <= (question.scale_max or 0) <= 10:
+        raise ValidationError(
+            {"scale_max": _("The scale runs from 1 to a number between 2 and 10.")}
+        )
+
+
+def save_question(user: User, question: Question) -> Question:
+    survey = question.survey
+    require_staff(user, survey.city)
+    question.city_id = survey.city_id
+    if question.kind not in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        question.choices = []
+    check_question(question)
+    with transaction.atomic():
+        question.full_clean()
+        question.save()
+    return question
+
+
+def delete_question(user: User, question: Question) -> None:
+    """Delete a question; answers already given to it stay in the responses but are no longer shown."""
+    require_staff(user, question.city)
+    with transaction.atomic():
+        question.delete()
+
+
+# --- roles ----------------------------------------------------------------------------------------
+def may_give(actor: User, city: City, role: Role) -> bool:
+    """Staff may appoint (and remove) moderators; only administrators handle staff and administrators."""
+    mine = roles.role_of(actor, city)
+    if mine is None or ROLE_RANK[mine] < ROLE_RANK[Role.STAFF]:
+        return False
+    if ROLE_RANK[Role(role)] >= ROLE_RANK[Role.STAFF]:
+        return mine == Role.ADMIN
+    return True
+
+
+def assignable_roles(actor: User, city: City) -> list[Role]:
+    return [r for r in (Role.MODERATOR, Role.STAFF, Role.ADMIN) if may_give(actor, city, r)]
+
+
+def set_city_role(actor: User, city: City, person: User, role: Role | str) -> Membership:
+    """Give ``person`` a role in ``city`` (``Role.CITIZEN`` removes a role). The actor needs the right
+    for both the person's current role and the new one, and cannot change their own role."""
+    require_staff(actor, city)
+    role = Role(role)
+    if person.pk == actor.pk:
+        raise PermissionDenied(_("You cannot change your own role."))
+    current = roles.role_of(person, city)
+    if person.is_superuser:
+        raise PermissionDenied(_("The platform's administrators keep their rights everywhere."))
+    if not may_give(actor, city, role) or not may_give(actor, city, current):
+        raise PermissionDenied(
+            _("Only administrators may appoint or remove city staff and administrators.")
+        )
+    if role != Role.CITIZEN and roles.is_blocked(person, city):
+        raise ValidationError({"person": _("This person is blocked; unblock them first.")})
+    with transaction.atomic():
+        membership = roles.set_role(city, person, role)
+    return membership
+
+
+def remove_city_role(actor: User, city: City, person: User) -> Membership:
+    return set_city_role(actor, city, person, Role.CITIZEN)

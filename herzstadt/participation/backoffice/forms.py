@@ -1,0 +1,301 @@
+"""Forms of the back office. Every choice of a related object is limited to the current city, so a
+foreign id sent by hand is rejected as an invalid choice."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from herzstadt.accounts.models import Role
+from herzstadt.core.models import City, District, Measure
+from herzstadt.participation.backoffice import commands
+from herzstadt.participation.models import (
+    Category,
+    IdeaStatus,
+    Phase,
+    Process,
+    Question,
+    QuestionKind,
+    Survey,
+)
+from herzstadt.participation.phases import PhaseKind
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_FORMAT)
+
+
+def _datetime_field(label) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        help_text=_("Date and time, local time (e.g. 2025-05-01 18:00)."),
+    )
+
+
+class ProcessForm(forms.ModelForm):
+    class Meta:
+        model = Process
+        fields = ["title", "slug", "summary", "description", "district", "measure", "is_published"]
+        help_texts = {
+            "slug": _("Part of the address: lower-case letters, digits and hyphens."),
+            "is_published": _("Unpublished processes are only visible to moderators and staff."),
+        }
+
+    def __init__(self, city: City, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.city = city
+        self.instance.city = city
+        self.fields["district"].queryset = District.objects.filter(city=city)
+        self.fields["measure"].queryset = Measure.objects.filter(city=city)
+        self.fields["district"].empty_label = _("whole city")
+        self.fields["measure"].empty_label = _("none")
+        self.fields["district"].label_from_instance = lambda obj: obj.tr.name
+        self.fields["measure"].label_from_instance = lambda obj: obj.tr.title
+        self.fields["summary"].widget = forms.Textarea(attrs={"rows": 3, "maxlength": 600})
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        taken = Process.objects.filter(city=self.city, slug=slug).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(_("Another process of this city already has this short name."))
+        return slug
+
+
+class PhaseForm(forms.ModelForm):
+    start = _datetime_field(_("start"))
+    end = _datetime_field(_("end"))
+
+    class Meta:
+        model = Phase
+        fields = ["kind", "title", "description", "start", "end"]
+
+    def __init__(self, process: Process, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.process = process
+        self.instance.city_id = process.city_id
+        self.fields["kind"].choices = PhaseKind.choices
+        self.fields["description"].widget.attrs["rows"] = 4
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end <= start:
+                self.add_error("end", _("The end must lie after the start."))
+            else:
+                probe = Phase(
+                    pk=self.instance.pk, process=self.instance.process, start=start, end=end
+                )
+                other = commands.overlapping_phase(probe)
+                if other is not None:
+                    tz = timezone.get_current_timezone()
+                    self.add_error(
+                        "start",
+                        _("This overlaps the phase “%(title)s” (%(start)s – %(end)s).")
+                        % {
+                            "title": other.title,
+                            "start": other.start.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
+                            "end": other.end.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
+                        },
+                    )
+        return data
+
+    def _post_clean(self):
+        # The model's check constraint (end after start) is reported by clean() next to the field.
+        if "end" in self._errors:
+            return
+        super()._post_clean()
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name"]
+
+    def __init__(self, process: Process, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.process = process
+        self.instance.city_id = process.city_id
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Category.objects.filter(process=self.instance.process, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("This process already has a category of this name."))
+        return name
+
+
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        model = Survey
+        fields = ["title", "description", "allow_anonymous", "results_public"]
+
+    def __init__(self, process: Process, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.process = process
+        self.instance.city_id = process.city_id
+        self.fields["description"].widget.attrs["rows"] = 4
+
+
+class QuestionForm(forms.ModelForm):
+    choices_text = forms.CharField(
+        label=_("choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("For single and multiple choice: one choice per line."),
+    )
+
+    class Meta:
+        model = Question
+        fields = ["kind", "text", "help_text", "choices_text", "scale_max", "required", "position"]
+        help_texts = {
+            "scale_max": _("For rating scales: the scale runs from 1 to this number (2 to 10).")
+        }
+
+    def __init__(self, survey: Survey, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.survey = survey
+        self.instance.city_id = survey.city_id
+        self.fields["kind"].choices = QuestionKind.choices
+        if self.instance.pk and not self.is_bound:
+            self.initial["choices_text"] = "\n".join(self.instance.choices or [])
+        elif not self.instance.pk and not self.is_bound:
+            last = survey.questions.order_by("-position").values_list("position", flat=True).first()
+            self.initial["position"] = (last or 0) + 1
+
+    def clean(self):
+        data = super().clean()
+        lines = [line.strip() for line in (data.get("choices_text") or "").splitlines()]
+        choices = [line for line in lines if line]
+        kind = data.get("kind")
+        if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+            if len(choices) < 2:
+                self.add_error("choices_text", _("Give at least two choices, one per line."))
+            elif len({c.casefold() for c in choices}) != len(choices):
+                self.add_error("choices_text", _("Each choice may appear only once."))
+            self.instance.choices = choices
+        else:
+            if choices:
+                self.add_error(
+                    "choices_text", _("Only single and multiple choice questions have choices.")
+                )
+            self.instance.choices = []
+        if kind == QuestionKind.RATING and not 2 <= (data.get("scale_max") or 0) <= 10:
+            self.add_error("scale_max", _("The scale runs from 1 to a number between 2 and 10."))
+        return data
+
+
+class ReasonForm(forms.Form):
+    """The reason for hiding content or blocking a person; required, and shown to the public for hidden
+    content."""
+
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DismissForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Note (optional)"),
+        max_length=300,
+        required=False,
+        help_text=_("Why the content stays, for the other moderators."),
+    )
+
+
+class AnswerForm(forms.Form):
+    """The city's answer to an idea: status, public reasoning and optionally the implementing measure."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=IdeaStatus.choices)
+    reason = forms.CharField(
+        label=_("Public reasoning"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown with the idea. Required for every status except “received”."),
+    )
+    measure = forms.ModelChoiceField(
+        label=_("Implementing measure"),
+        queryset=Measure.objects.none(),
+        required=False,
+        empty_label=_("none"),
+    )
+
+    def __init__(self, city: City, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measure"].queryset = Measure.objects.filter(city=city).order_by("title")
+        self.fields["measure"].label_from_instance = lambda m: m.tr.title
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("status")
+            and data["status"] != IdeaStatus.RECEIVED
+            and not (data.get("reason") or "").strip()
+        ):
+            self.add_error("reason", _("Please give the reasons in public."))
+        return data
+
+
+class IdeaFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("all")), *IdeaStatus.choices]
+
+    def filter(self, ideas):
+        data = self.cleaned_data
+        if data.get("status"):
+            ideas = ideas.filter(status=data["status"])
+        if data.get("q"):
+            ideas = ideas.filter(Q(title__icontains=data["q"]) | Q(body__icontains=data["q"]))
+        return ideas
+
+
+def find_person(text: str) -> User | None:
+    """The account with this e-mail address (any of its addresses) or display name, if exactly one."""
+    text = text.strip()
+    if not text:
+        return None
+    if "@" in text:
+        users = User.objects.filter(
+            Q(email__iexact=text) | Q(emailaddress__email__iexact=text), is_active=True
+        ).distinct()
+    else:
+        users = User.objects.filter(profile__display_name__iexact=text, is_active=True)
+    found = list(users[:2])
+    return found[0] if len(found) == 1 else None
+
+
+class RoleForm(forms.Form):
+    person = forms.CharField(
+        label=_("E-mail address or display name"),
+        max_length=254,
+        help_text=_("The person needs an account on the platform."),
+    )
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, choices: list[Role], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in choices]
+
+    def clean_person(self):
+        person = find_person(self.cleaned_data["person"])
+        if person is None:
+            raise ValidationError(
+                _("No account with this e-mail address or display name was found.")
+            )
+        return person

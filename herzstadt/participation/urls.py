@@ -1,0 +1,35 @@
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from herzstadt.participation import survey_views, views
+from herzstadt.participation.backoffice.urls import api_urlpatterns as open_data_api
+
+app_name = "participation"
+
+urlpatterns = [
+    path(_("participation/"), views.process_list, name="processes"),
+    path(_("participation/<slug:slug>/"), views.process_detail, name="process"),
+    path(_("participation/<slug:slug>/follow/"), views.process_follow, name="process-follow"),
+    path(_("participation/<slug:slug>/ideas/new/"), views.idea_create, name="idea-create"),
+    path(_("participation/<slug:slug>/ideas/<int:pk>/"), views.idea_detail, name="idea"),
+    path(
+        _("participation/<slug:slug>/ideas/<int:pk>/comment/"), views.comment_create, name="comment"
+    ),
+    path(
+        _("participation/<slug:slug>/ideas/<int:pk>/support/"), views.idea_support, name="support"
+    ),
+    path(
+        _("participation/<slug:slug>/ideas/<int:pk>/follow/"), views.idea_follow, name="idea-follow"
+    ),
+    path(_("participation/<slug:slug>/ideas/<int:pk>/report/"), views.report, name="report"),
+    *survey_views.urlpatterns,
+]
+
+backoffice_urlpatterns = [
+    path(_("backoffice/"), include("herzstadt.participation.backoffice.urls")),
+]
+
+api_urlpatterns = [
+    path("processes/<slug:slug>/ideas.geojson", views.ideas_geojson, name="ideas-geojson"),
+    *open_data_api,
+]

@@ -1,0 +1,360 @@
+"""Citizen pages of the participation pillar: read everything without an account, contribute after
+sign-in. Every POST goes through a use case in services.py; the page explains what is not possible and
+why, instead of hiding it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from herzstadt.accounts import roles
+from herzstadt.core.geojson import district_feature
+from herzstadt.participation import services
+from herzstadt.participation.forms import CommentForm, IdeaFilterForm, IdeaForm, ReportForm
+from herzstadt.participation.models import (
+    Comment,
+    Follow,
+    Idea,
+    IdeaStatus,
+    Phase,
+    Process,
+    Support,
+)
+from herzstadt.participation.phases import Feature
+
+PAGE_SIZE = 20
+
+
+def _city(request: HttpRequest):
+    if not request.city:
+        raise Http404(_("No city has been set up yet."))
+    return request.city
+
+
+def _process(request: HttpRequest, slug: str) -> Process:
+    """A published process of this city (moderators also see unpublished ones, to check them)."""
+    city = _city(request)
+    qs = Process.objects.filter(city=city, slug=slug).select_related("district", "measure", "city")
+    process = qs.prefetch_related(
+        Prefetch("phases", queryset=Phase.objects.order_by("start"))
+    ).first()
+    if process is None or not (process.is_published or roles.can_moderate(request.user, city)):
+        raise Http404(_("There is no such participation process."))
+    return process
+
+
+def _idea(request: HttpRequest, process: Process, pk: int) -> Idea:
+    return get_object_or_404(
+        Idea.objects.select_related("author__profile", "category", "measure", "process"),
+        pk=pk,
+        process=process,
+    )
+
+
+def _login_url(request: HttpRequest) -> str:
+    return f"{reverse('account_login')}?next={request.get_full_path()}"
+
+
+def _why_not(request: HttpRequest, process: Process, feature: Feature) -> str | None:
+    """Why the person cannot do ``feature`` now (``None`` if they can), in plain language."""
+    try:
+        services.require_contributor(request.user, process, feature)
+    except PermissionDenied as exc:
+        return str(exc)
+    return None
+
+
+def _feature_map(process: Process, ideas, with_district: bool = True) -> dict:
+    features = [district_feature(process.district)] if with_district and process.district_id else []
+    for idea in ideas:
+        if idea.has_point and not idea.is_hidden:
+            features.append(idea_feature(idea))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def idea_feature(idea: Idea) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [idea.lon, idea.lat]},
+        "properties": {
+            "kind": "idea",
+            "id": idea.pk,
+            "name": idea.title,
+            "url": idea.get_absolute_url(),
+            "status": idea.status,
+            "status_label": str(idea.get_status_display()),
+            "supports": idea.support_count,
+            "comments": idea.comment_count,
+        },
+    }
+
+
+# --- processes --------------------------------------------------------------------------------------
+def process_list(request: HttpRequest) -> HttpResponse:
+    city = _city(request)
+    processes = (
+        Process.objects.filter(city=city, is_published=True)
+        .select_related("district", "measure")
+        .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("start")))
+        .annotate(idea_total=Count("ideas", filter=Q(ideas__hidden_at__isnull=True)))
+    )
+    return render(request, "participation/process_list.html", {"processes": processes})
+
+
+def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    process = _process(request, slug)
+    phase = process.active_phase()
+    ideas = Idea.objects.filter(process=process, hidden_at__isnull=True).select_related(
+        "author__profile", "category"
+    )
+    filters = IdeaFilterForm(process, request.GET or None)
+    ideas = filters.apply(ideas)
+    page = Paginator(ideas, PAGE_SIZE).get_page(request.GET.get("page"))
+    user = request.user
+    following = user.is_authenticated and Follow.objects.filter(user=user, process=process).exists()
+    status_counts = dict(
+        Idea.objects.filter(process=process, hidden_at__isnull=True)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "process": process,
+        "phase": phase,
+        "phases": process.phases.all(),
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "following": following,
+        "surveys": process.surveys.all(),
+        "can_post": _why_not(request, process, Feature.POST_IDEA) is None,
+        "post_blocked": _why_not(request, process, Feature.POST_IDEA),
+        "map_data": _feature_map(
+            process, Idea.objects.filter(process=process, hidden_at__isnull=True)
+        ),
+        "status_counts": [
+            (label, status_counts.get(value, 0)) for value, label in IdeaStatus.choices
+        ],
+    }
+    return render(request, "participation/process_detail.html", context)
+
+
+@require_POST
+def process_follow(request: HttpRequest, slug: str) -> HttpResponse:
+    process = _process(request, slug)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    if request.POST.get("action") == "unfollow":
+        services.unfollow(request.user, process=process)
+        messages.success(request, _("You no longer follow this process."))
+    else:
+        services.follow(request.user, process=process)
+        messages.success(
+            request, _("You now follow this process and will be notified of new ideas.")
+        )
+    return redirect(process)
+
+
+# --- ideas --------------------------------------------------------------------------------------------
+def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
+    process = _process(request, slug)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    why_not = _why_not(request, process, Feature.POST_IDEA)
+    if why_not:
+        return render(
+            request,
+            "participation/not_allowed.html",
+            {"process": process, "reason": why_not},
+            status=403,
+        )
+    form = IdeaForm(process, request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            idea = services.post_idea(
+                request.user,
+                process,
+                title=data["title"],
+                body=data["body"],
+                category=data.get("category"),
+                lon=data.get("lon"),
+                lat=data.get("lat"),
+                location_text=data.get("location_text", ""),
+                image=data.get("image"),
+                image_alt=data.get("image_alt", ""),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you! Your idea has been published."))
+            return redirect(idea)
+    context = {
+        "process": process,
+        "form": form,
+        "map_data": _feature_map(process, []),
+    }
+    return render(
+        request, "participation/idea_form.html", context, status=400 if form.errors else 200
+    )
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _comment_tree(idea: Idea) -> list[Comment]:
+    """The comments as a tree: each top-level comment with ``.children`` (replies, oldest first)."""
+    comments = list(Comment.objects.filter(idea=idea).select_related("author__profile"))
+    children: dict[int | None, list[Comment]] = defaultdict(list)
+    for c in comments:
+        children[c.parent_id].append(c)
+    for c in comments:
+        c.children = children.get(c.pk, [])
+    return children.get(None, [])
+
+
+def idea_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    process = _process(request, slug)
+    return _idea_page(request, process, _idea(request, process, pk))
+
+
+def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms) -> HttpResponse:
+    """The idea page; after a failed comment or report, with that form and its errors."""
+    user = request.user
+    context = {
+        "process": process,
+        "idea": idea,
+        "comments": _comment_tree(idea),
+        "comment_form": CommentForm(),
+        "report_form": ReportForm(),
+        "supported": user.is_authenticated
+        and Support.objects.filter(idea=idea, user=user).exists(),
+        "following": user.is_authenticated and Follow.objects.filter(idea=idea, user=user).exists(),
+        "comment_blocked": _why_not(request, process, Feature.COMMENT),
+        "support_blocked": _why_not(request, process, Feature.SUPPORT),
+        "can_moderate": roles.can_moderate(user, process.city),
+        "map_data": _feature_map(process, [idea]) if idea.has_point else None,
+        **forms,
+    }
+    return render(request, "participation/idea_detail.html", context, status=status)
+
+
+def _back_to(idea: Idea, anchor: str = "") -> HttpResponse:
+    return redirect(idea.get_absolute_url() + anchor)
+
+
+def _forbidden(request: HttpRequest, process: Process, exc: PermissionDenied) -> HttpResponse:
+    return render(
+        request,
+        "participation/not_allowed.html",
+        {"process": process, "reason": str(exc)},
+        status=403,
+    )
+
+
+@require_POST
+def comment_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    form = CommentForm(request.POST, idea=idea)
+    if form.is_valid():
+        try:
+            comment = services.add_comment(
+                request.user, idea, form.cleaned_data["body"], form.cleaned_data.get("parent")
+            )
+        except PermissionDenied as exc:
+            return _forbidden(request, process, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Your comment has been published."))
+            return _back_to(idea, f"#comment-{comment.pk}")
+    return _idea_page(request, process, idea, 400, comment_form=form)
+
+
+@require_POST
+def idea_support(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    try:
+        if request.POST.get("action") == "withdraw":
+            services.withdraw_support(request.user, idea)
+            messages.success(request, _("You no longer support this idea."))
+        else:
+            services.support(request.user, idea)
+            messages.success(request, _("Thank you for your support."))
+    except PermissionDenied as exc:
+        return _forbidden(request, process, exc)
+    return _back_to(idea, "#support")
+
+
+@require_POST
+def idea_follow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    if request.POST.get("action") == "unfollow":
+        services.unfollow(request.user, idea=idea)
+        messages.success(request, _("You no longer follow this idea."))
+    else:
+        services.follow(request.user, idea=idea)
+        messages.success(
+            request, _("You now follow this idea and will be notified of comments and answers.")
+        )
+    return _back_to(idea)
+
+
+@require_POST
+def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    form = ReportForm(request.POST)
+    if form.is_valid():
+        target = idea
+        if form.cleaned_data.get("comment"):
+            target = get_object_or_404(Comment, pk=form.cleaned_data["comment"], idea=idea)
+        try:
+            services.report(request.user, target, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you. The moderators will look at it."))
+            anchor = f"#comment-{target.pk}" if isinstance(target, Comment) else ""
+            return _back_to(idea, anchor)
+    return _idea_page(request, process, idea, 400, report_form=form, report_open=True)
+
+
+# --- machine-readable -----------------------------------------------------------------------------------
+def ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
+    """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection."""
+    city = _city(request)
+    process = get_object_or_404(Process, city=city, slug=slug, is_published=True)
+    ideas = Idea.objects.filter(process=process, hidden_at__isnull=True, lon__isnull=False)
+    data = _feature_map(process, ideas.select_related("process"), with_district=False)
+    response = JsonResponse(data, content_type="application/geo+json")
+    response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
+    return response

@@ -1,0 +1,238 @@
+"""Who gets into the back office: every URL × the five actors, and foreign ids are 404."""
+
+import pytest
+
+from herzstadt.participation.models import Comment, Idea, Report
+from tests.conftest import login
+from tests.participation.backoffice.conftest import bo_url
+
+pytestmark = pytest.mark.django_db
+
+MOD, STAFF = "moderator", "staff"
+
+
+def urls(w):
+    """Every back-office page (GET) and who may see it."""
+    p = w["process"].slug
+    survey, question = w["survey"].pk, w["question"].pk
+    return [
+        ("home", {}, MOD),
+        ("moderation", {}, MOD),
+        ("hidden", {}, MOD),
+        ("blocked", {}, MOD),
+        ("unblock", {"user_id": w["troll"].pk}, MOD),
+        ("report-dismiss", {"pk": w["idea_report"].pk}, MOD),
+        ("idea-hide", {"pk": w["idea"].pk}, MOD),
+        ("idea-restore", {"pk": w["idea"].pk}, MOD),
+        ("idea-block", {"pk": w["idea"].pk}, MOD),
+        ("comment-hide", {"pk": w["comment"].pk}, MOD),
+        ("comment-restore", {"pk": w["comment"].pk}, MOD),
+        ("comment-block", {"pk": w["comment"].pk}, MOD),
+        ("process-create", {}, STAFF),
+        ("process", {"slug": p}, STAFF),
+        ("process-edit", {"slug": p}, STAFF),
+        ("phase-create", {"slug": p}, STAFF),
+        ("phase-edit", {"slug": p, "pk": w["phase"].pk}, STAFF),
+        ("phase-delete", {"slug": p, "pk": w["phase"].pk}, STAFF),
+        ("category-create", {"slug": p}, STAFF),
+        ("category-edit", {"slug": p, "pk": w["category"].pk}, STAFF),
+        ("category-delete", {"slug": p, "pk": w["category"].pk}, STAFF),
+        ("survey-create", {"slug": p}, STAFF),
+        ("survey-edit", {"slug": p, "pk": survey}, STAFF),
+        ("question-create", {"slug": p, "pk": survey}, STAFF),
+        ("question-edit", {"slug": p, "pk": survey, "qpk": question}, STAFF),
+        ("question-delete", {"slug": p, "pk": survey, "qpk": question}, STAFF),
+        ("ideas", {"slug": p}, STAFF),
+        ("idea-answer", {"slug": p, "pk": w["idea"].pk}, STAFF),
+        ("statistics", {"slug": p}, STAFF),
+        ("exports", {"slug": p}, STAFF),
+        ("export", {"slug": p, "fmt": "csv"}, STAFF),
+        ("export", {"slug": p, "fmt": "json"}, STAFF),
+        ("export", {"slug": p, "fmt": "geojson"}, STAFF),
+        ("roles", {}, STAFF),
+        ("role-remove", {"user_id": w["moderator"].pk}, STAFF),
+    ]
+
+
+EXPECTED = {
+    # actor: (status for moderator pages, status for staff pages)
+    "anonymous": (302, 302),
+    "citizen": (403, 403),
+    "moderator": (200, 403),
+    "staff": (200, 200),
+    "other_staff": (403, 403),
+}
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_permission_matrix(client, world, actors, actor):
+    world["moderator"] = actors["moderator"]
+    login(client, actors[actor])
+    seen = set()
+    for name, kwargs, level in urls(world):
+        seen.add(name)
+        for lang in ("de", "en"):
+            url = bo_url(name, lang, **kwargs)
+            response = client.get(url)
+            expected = EXPECTED[actor][0 if level == MOD else 1]
+            assert response.status_code == expected, (actor, url, response.status_code)
+            if expected == 302:
+                assert (
+                    "/accounts/login/" in response["Location"] and "next=" in response["Location"]
+                )
+            if expected == 403:
+                assert (
+                    "Zugriff verweigert" in response.content.decode()
+                    or "Access denied" in response.content.decode()
+                )
+    from herzstadt.participation.backoffice import urls as bo_urls
+
+    every_name = {getattr(p, "name", None) for p in bo_urls.urlpatterns} - {None} | {
+        p.name for group in (bo_urls.moderation_patterns, bo_urls.process_patterns) for p in group
+    }
+    assert every_name - {"open-data"} == seen, "every back-office URL is in the matrix"
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_posts_are_refused_without_the_right(client, world, actors, actor):
+    """POSTs go through the same door: nobody below moderator changes anything."""
+    login(client, actors[actor])
+    idea, comment = world["idea"], world["comment"]
+    client.post(bo_url("idea-hide", pk=idea.pk), {"reason": "weg"})
+    client.post(bo_url("comment-block", pk=comment.pk), {"reason": "weg"})
+    client.post(bo_url("report-dismiss", pk=world["comment_report"].pk))
+    response = client.post(
+        bo_url("idea-answer", slug=world["process"].slug, pk=idea.pk),
+        {f"idea-{idea.pk}-status": "accepted", f"idea-{idea.pk}-reason": "gut"},
+    )
+    idea.refresh_from_db()
+    allowed_mod = actor in ("moderator", "staff")
+    assert idea.is_hidden == allowed_mod
+    assert (
+        Report.objects.get(pk=world["comment_report"].pk).resolved_at is not None or not allowed_mod
+    )
+    assert (idea.status == "accepted") == (actor == "staff")
+    if actor in ("citizen", "other_staff"):
+        assert response.status_code == 403
+    if actor == "anonymous":
+        assert response.status_code == 302
+
+
+def test_staff_of_another_city_runs_only_their_own_back_office(
+    client, world, foreign, actors, settings
+):
+    """On Musterstadt's host, Musterstadt's staff get in and see only Musterstadt's processes."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "musterstadt.example"]
+    login(client, actors["other_staff"])
+    host = {"HTTP_HOST": "musterstadt.example"}
+    html = client.get(bo_url("home"), **host).content.decode()
+    assert "Fremdes Verfahren" in html and world["process"].title not in html
+    assert client.get(bo_url("process", slug="fremd"), **host).status_code == 200
+    assert client.get(bo_url("process", slug=world["process"].slug), **host).status_code == 404
+    queue = client.get(bo_url("moderation"), **host).content.decode()
+    assert "Fremde Idee" in queue and "Trinkbrunnen" not in queue
+    # and Kaiserslautern's moderator is a citizen there
+    login(client, actors["moderator"])
+    assert client.get(bo_url("home"), **host).status_code == 403
+
+
+def foreign_urls(w, f):
+    """Addresses in this city's back office that name another city's objects."""
+    p = w["process"].slug
+    return [
+        ("unblock", {"user_id": f["blocked"].pk}),
+        ("report-dismiss", {"pk": f["report"].pk}),
+        ("idea-hide", {"pk": f["idea"].pk}),
+        ("idea-restore", {"pk": f["hidden_idea"].pk}),
+        ("idea-block", {"pk": f["idea"].pk}),
+        ("comment-hide", {"pk": f["comment"].pk}),
+        ("comment-restore", {"pk": f["comment"].pk}),
+        ("comment-block", {"pk": f["comment"].pk}),
+        ("process", {"slug": "fremd"}),
+        ("process-edit", {"slug": "fremd"}),
+        ("phase-create", {"slug": "fremd"}),
+        ("phase-edit", {"slug": p, "pk": f["phase"].pk}),
+        ("phase-delete", {"slug": p, "pk": f["phase"].pk}),
+        ("category-edit", {"slug": p, "pk": f["category"].pk}),
+        ("category-delete", {"slug": p, "pk": f["category"].pk}),
+        ("survey-edit", {"slug": p, "pk": f["survey"].pk}),
+        ("question-create", {"slug": p, "pk": f["survey"].pk}),
+        ("question-edit", {"slug": p, "pk": w["survey"].pk, "qpk": f["question"].pk}),
+        ("question-delete", {"slug": p, "pk": w["survey"].pk, "qpk": f["question"].pk}),
+        ("ideas", {"slug": "fremd"}),
+        ("idea-answer", {"slug": p, "pk": f["idea"].pk}),
+        ("statistics", {"slug": "fremd"}),
+        ("exports", {"slug": "fremd"}),
+        ("export", {"slug": "fremd", "fmt": "csv"}),
+        ("role-remove", {"user_id": f["moderator"].pk}),
+        ("open-data", {"slug": "fremd", "fmt": "json"}),
+    ]
+
+
+READ_ONLY = {"process", "ideas", "statistics", "exports", "export", "open-data"}
+
+
+def test_read_only_pages_refuse_posts(client, world, actors):
+    login(client, actors["staff"])
+    assert client.post(bo_url("home")).status_code == 405
+    assert client.post(bo_url("statistics", slug=world["process"].slug)).status_code == 405
+
+
+def test_foreign_ids_are_not_found(client, world, foreign, actors):
+    login(client, actors["staff"])
+    for name, kwargs in foreign_urls(world, foreign):
+        url = bo_url(name, **kwargs)
+        assert client.get(url).status_code == 404, url
+        expected = 405 if name in READ_ONLY else 404
+        assert client.post(url, {"reason": "x"}).status_code == expected, url
+    # nothing changed over there
+    foreign["idea"].refresh_from_db()
+    foreign["hidden_idea"].refresh_from_db()
+    assert not foreign["idea"].is_hidden and foreign["hidden_idea"].is_hidden
+    assert Report.objects.get(pk=foreign["report"].pk).resolved_at is None
+    assert Comment.objects.get(pk=foreign["comment"].pk).hidden_at is None
+    assert foreign["process"].phases.count() == 1 and foreign["survey"].questions.count() == 1
+    assert Idea.objects.get(pk=foreign["idea"].pk).status == "received"
+
+
+def test_foreign_measure_or_district_cannot_be_chosen(client, world, actors, other_city):
+    from herzstadt.core.models import FieldOfAction, Measure
+
+    field = FieldOfAction.objects.create(city=other_city, slug="f", name="F")
+    measure = Measure.objects.create(
+        city=other_city, slug="m", title="Fremde Maßnahme", summary="s", field_of_action=field
+    )
+    login(client, actors["staff"])
+    idea = world["idea"]
+    response = client.post(
+        bo_url("idea-answer", slug=world["process"].slug, pk=idea.pk),
+        {
+            f"idea-{idea.pk}-status": "accepted",
+            f"idea-{idea.pk}-reason": "gut",
+            f"idea-{idea.pk}-measure": measure.pk,
+        },
+    )
+    assert response.status_code == 200
+    idea.refresh_from_db()
+    assert idea.measure_id is None and idea.status == "received"
+    response = client.post(
+        bo_url("process-edit", slug=world["process"].slug),
+        {"title": "T", "slug": "test-pfaff", "summary": "S", "measure": measure.pk},
+    )
+    assert response.status_code == 200 and "aria-invalid" in response.content.decode()
+    world["process"].refresh_from_db()
+    assert world["process"].measure_id is None
+
+
+def test_open_data_is_public(client, world, actors):
+    for actor in ("anonymous", "citizen", "other_staff"):
+        login(client, actors[actor])
+        for fmt in ("csv", "json", "geojson"):
+            response = client.get(bo_url("open-data", slug=world["process"].slug, fmt=fmt))
+            assert response.status_code == 200
+    assert client.get(bo_url("open-data", slug=world["process"].slug, fmt="xml")).status_code == 404
+    world["process"].is_published = False
+    world["process"].save()
+    assert (
+        client.get(bo_url("open-data", slug=world["process"].slug, fmt="json")).status_code == 404
+    )
