@@ -112,10 +112,14 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 # Sign-up also asks for the public display name (and remembers the city of registration).
 ACCOUNT_SIGNUP_FORM_CLASS = "herzstadt.accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "herzstadt.accounts.adapter.AccountAdapter"
-ACCOUNT_USER_DISPLAY = "herzstadt.accounts.adapter.user_display"  # the display name, never the e-mail
+ACCOUNT_USER_DISPLAY = (
+    "herzstadt.accounts.adapter.user_display"  # the display name, never the e-mail
+)
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True  # a reset for an unknown address gets a mail too: no enumeration
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = (
+    True  # a reset for an unknown address gets a mail too: no enumeration
+)
 ACCOUNT_RATE_LIMITS = {
     # failed sign-ins per address and per IP; then even the right password waits
     "login_failed": "5/5m/ip,5/5m/key",

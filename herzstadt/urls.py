@@ -1,6 +1,7 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core.urls import api_urlpatterns
 from herzstadt.participation.urls import api_urlpatterns as participation_api
@@ -17,6 +18,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
+    path(_("privacy/"), web_views.privacy, name="privacy"),
     path("", include("herzstadt.accounts.urls")),
     path("", include("herzstadt.participation.urls")),
     *backoffice_urlpatterns,

@@ -15,7 +15,9 @@ if os.environ.get("HERZSTADT_TEST_DATABASE_URL"):
     os.environ["DATABASE_URL"] = os.environ["HERZSTADT_TEST_DATABASE_URL"]
     # The broker's tables go into a schema of their own, so test runs never touch other data.
     sep = "&" if "?" in os.environ["DATABASE_URL"] else "?"
-    os.environ["HERZSTADT_NGSI_DATABASE"] = f"{os.environ['DATABASE_URL']}{sep}schema=herzstadt_site_tests"
+    os.environ["HERZSTADT_NGSI_DATABASE"] = (
+        f"{os.environ['DATABASE_URL']}{sep}schema=herzstadt_site_tests"
+    )
 else:
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("HERZSTADT_NGSI_DATABASE", None)

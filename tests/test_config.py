@@ -91,6 +91,11 @@ def test_invalid_values_name_the_variable(tmp_path, environ, message):
 
 def test_trusted_proxy_hops(tmp_path):
     assert load({"HERZSTADT_DATA_DIR": str(tmp_path)}).trusted_proxy_hops == 0
-    assert load({"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_TRUSTED_PROXY_HOPS": "1"}).trusted_proxy_hops == 1
+    assert (
+        load(
+            {"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_TRUSTED_PROXY_HOPS": "1"}
+        ).trusted_proxy_hops
+        == 1
+    )
     with pytest.raises(ConfigError, match="PROXY_HOPS"):
         load({"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_TRUSTED_PROXY_HOPS": "many"})

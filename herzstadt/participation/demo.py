@@ -136,6 +136,7 @@ def load_demo() -> str:
         return f"participation: process {process.slug} refreshed"
 
     people = [_person(n, name) for n, name in enumerate(data["people"], start=1)]
+    rng = random.Random(42)  # noqa: S311 - demo data
     ideas: dict[str, Idea] = {}
     for spec_idea in data["ideas"]:
         author = people[spec_idea["author"]]
@@ -162,7 +163,10 @@ def load_demo() -> str:
         Idea.objects.filter(pk=idea.pk).update(created_at=when)
         Follow.objects.create(city=city, user=author, idea=idea)
         supporters = [p for p in people if p != author][: spec_idea["supports"]]
-        Support.objects.bulk_create(Support(city=city, idea=idea, user=p) for p in supporters)
+        for p in supporters:
+            support = Support.objects.create(city=city, idea=idea, user=p)
+            days = rng.uniform(0, spec_idea["days_ago"])
+            Support.objects.filter(pk=support.pk).update(created_at=now - dt.timedelta(days=days))
         ideas[spec_idea["key"]] = idea
 
     comments: list[Comment] = []
@@ -211,7 +215,6 @@ def load_demo() -> str:
                 i18n={"en": {"text": q["en"]}},
             )
         )
-    rng = random.Random(42)  # noqa: S311 - demo data
     for i in range(sv["responses"]):
         answers = {}
         for q, qs in zip(questions, sv["questions"], strict=True):
@@ -219,13 +222,15 @@ def load_demo() -> str:
             if value != "":
                 answers[str(q.pk)] = value
         user = people[i] if i < len(people) else None
-        SurveyResponse.objects.create(
+        response = SurveyResponse.objects.create(
             city=city,
             survey=survey,
             user=user,
             token_hash="" if user else f"demo-{i}",
             answers=answers,
         )
+        when = now - dt.timedelta(days=rng.uniform(0, 20))
+        SurveyResponse.objects.filter(pk=response.pk).update(created_at=when)
     summary = (
         f"participation: 1 process, {len(ideas)} ideas, {len(comments)} comments, "
         f"{Support.objects.filter(idea__process=process).count()} supports, "

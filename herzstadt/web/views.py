@@ -26,6 +26,11 @@ def bad_request(request, exception=None):
     return _error(request, 400, "web/400.html")
 
 
+def privacy(request):
+    """What the platform stores and why, in plain language (GDPR Art. 13)."""
+    return render(request, "web/privacy.html")
+
+
 def healthz(request):
     try:
         with connection.cursor() as cursor:

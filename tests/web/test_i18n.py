@@ -4,6 +4,8 @@ import gettext
 import re
 from pathlib import Path
 
+import pytest
+
 import herzstadt
 
 LOCALE = Path(herzstadt.__file__).parent / "locale"
@@ -42,3 +44,15 @@ def test_compiled_catalogue_is_up_to_date():
         if "%(n)s" in msgid and msgstr.startswith("%(n)s"):
             continue  # plural entries are checked via ngettext in the page tests
         assert catalogue.gettext(msgid) == msgstr, msgid
+
+
+@pytest.mark.django_db
+def test_privacy_page_in_both_languages(client, demo):
+    from tests.core.test_views import check_accessible
+
+    de = client.get("/datenschutz/")
+    assert de.status_code == 200 and "Ihre Rechte" in de.content.decode()
+    check_accessible(de.content.decode(), "de")
+    en = client.get("/en/privacy/")
+    assert en.status_code == 200 and "Your rights" in en.content.decode()
+    assert 'href="/datenschutz/"' in client.get("/accounts/signup/").content.decode()

@@ -26,7 +26,7 @@ def rich(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 just above
+    return mark_safe(cleaned)  # sanitised by nh3 just above
 
 
 @register.filter
