@@ -29,6 +29,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .jsonld import check_context_value, link_header, parse_link_header
+from .model import weighted_items
 from .service import Broker, Req, Result
 
 log = logging.getLogger("herzstadt.ngsi")
@@ -55,28 +56,40 @@ def _routes() -> dict[str, dict[str, tuple[Handler, bool]]]:
     sb = subscriptions
     ni = subscriptions.not_implemented
     return {
-        "subscriptions": {"GET": (sb.query_subscriptions, False),
-                          "POST": (sb.create_subscription, True)},
-        "subscriptions/*": {"GET": (sb.retrieve_subscription, False),
-                            "PATCH": (sb.update_subscription, True),
-                            "DELETE": (sb.delete_subscription, False)},
+        "subscriptions": {
+            "GET": (sb.query_subscriptions, False),
+            "POST": (sb.create_subscription, True),
+        },
+        "subscriptions/*": {
+            "GET": (sb.retrieve_subscription, False),
+            "PATCH": (sb.update_subscription, True),
+            "DELETE": (sb.delete_subscription, False),
+        },
         "temporal/entities": {"GET": (ni, False), "POST": (ni, True)},
         "temporal/entities/*": {"GET": (ni, False), "DELETE": (ni, False)},
         "temporal/entities/*/attrs": {"POST": (ni, True)},
         "temporal/entities/*/attrs/*": {"DELETE": (ni, False)},
         "csourceRegistrations": {"GET": (ni, False), "POST": (ni, True)},
-        "csourceRegistrations/*": {"GET": (ni, False), "PATCH": (ni, True),
-                                   "DELETE": (ni, False)},
+        "csourceRegistrations/*": {"GET": (ni, False), "PATCH": (ni, True), "DELETE": (ni, False)},
         "csourceSubscriptions": {"GET": (ni, False), "POST": (ni, True)},
-        "csourceSubscriptions/*": {"GET": (ni, False), "PATCH": (ni, True),
-                                   "DELETE": (ni, False)},
-        "entities": {"GET": (s.query_entities, False), "POST": (s.create_entity, True),
-                     "DELETE": (s.purge_entities, False)},
-        "entities/*": {"GET": (s.retrieve_entity, False), "PUT": (s.replace_entity, True),
-                       "PATCH": (s.merge_entity, True), "DELETE": (s.delete_entity, False)},
+        "csourceSubscriptions/*": {"GET": (ni, False), "PATCH": (ni, True), "DELETE": (ni, False)},
+        "entities": {
+            "GET": (s.query_entities, False),
+            "POST": (s.create_entity, True),
+            "DELETE": (s.purge_entities, False),
+        },
+        "entities/*": {
+            "GET": (s.retrieve_entity, False),
+            "PUT": (s.replace_entity, True),
+            "PATCH": (s.merge_entity, True),
+            "DELETE": (s.delete_entity, False),
+        },
         "entities/*/attrs": {"POST": (s.append_attrs, True), "PATCH": (s.update_attrs, True)},
-        "entities/*/attrs/*": {"PATCH": (s.partial_attr_update, True),
-                               "PUT": (s.replace_attr, True), "DELETE": (s.delete_attr, False)},
+        "entities/*/attrs/*": {
+            "PATCH": (s.partial_attr_update, True),
+            "PUT": (s.replace_attr, True),
+            "DELETE": (s.delete_attr, False),
+        },
         "entityOperations/create": {"POST": (s.batch_create, True)},
         "entityOperations/upsert": {"POST": (s.batch_upsert, True)},
         "entityOperations/update": {"POST": (s.batch_update, True)},
@@ -94,11 +107,42 @@ def _routes() -> dict[str, dict[str, tuple[Handler, bool]]]:
 
 ROUTES = _routes()
 
-_Q = {"type", "id", "idPattern", "attrs", "q", "georel", "geometry", "coordinates", "geoproperty",
-      "scopeQ", "local", "datasetId", "csf", "lang"}
-_OUT = {"options", "format", "lang", "geometryProperty", "pick", "omit", "attrs", "join",
-        "joinLevel", "collation", "expandValues", "entityMap", "jsonKeys", "containedBy",
-        "datasetId", "local", "sysAttrs", "doNotCompact"}
+_Q = {
+    "type",
+    "id",
+    "idPattern",
+    "attrs",
+    "q",
+    "georel",
+    "geometry",
+    "coordinates",
+    "geoproperty",
+    "scopeQ",
+    "local",
+    "datasetId",
+    "csf",
+    "lang",
+}
+_OUT = {
+    "options",
+    "format",
+    "lang",
+    "geometryProperty",
+    "pick",
+    "omit",
+    "attrs",
+    "join",
+    "joinLevel",
+    "collation",
+    "expandValues",
+    "entityMap",
+    "jsonKeys",
+    "containedBy",
+    "datasetId",
+    "local",
+    "sysAttrs",
+    "doNotCompact",
+}
 _PAGE = {"limit", "offset", "count", "orderBy"}
 #: query parameters each (route, method) accepts; anything else is a 400 InvalidRequest
 ALLOWED_PARAMS: dict[tuple[str, str], frozenset[str]] = {
@@ -113,7 +157,9 @@ ALLOWED_PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("entities/*/attrs", "PATCH"): frozenset({"options", "type", "local"}),
     ("entities/*/attrs/*", "PATCH"): frozenset({"options", "type", "local"}),
     ("entities/*/attrs/*", "PUT"): frozenset({"options", "type", "local"}),
-    ("entities/*/attrs/*", "DELETE"): frozenset({"datasetId", "deleteAll", "lang", "type", "local"}),
+    ("entities/*/attrs/*", "DELETE"): frozenset(
+        {"datasetId", "deleteAll", "lang", "type", "local"}
+    ),
     ("types", "GET"): frozenset({"details", "local"}),
     ("types/*", "GET"): frozenset({"local"}),
     ("attributes", "GET"): frozenset({"details", "local"}),
@@ -127,12 +173,24 @@ ALLOWED_PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("subscriptions/*", "GET"): frozenset({"options"}),
     ("subscriptions/*", "PATCH"): frozenset(),
     ("subscriptions/*", "DELETE"): frozenset(),
-    ("temporal/entities", "GET"): frozenset(_Q | _OUT | _PAGE | {
-        "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods",
-        "aggrPeriodDuration"}),
+    ("temporal/entities", "GET"): frozenset(
+        _Q
+        | _OUT
+        | _PAGE
+        | {
+            "timerel",
+            "timeAt",
+            "endTimeAt",
+            "timeproperty",
+            "lastN",
+            "aggrMethods",
+            "aggrPeriodDuration",
+        }
+    ),
     ("temporal/entities", "POST"): frozenset(),
-    ("csourceRegistrations", "GET"): frozenset(_Q | _PAGE | {"timerel", "timeAt", "endTimeAt",
-                                                             "options"}),
+    ("csourceRegistrations", "GET"): frozenset(
+        _Q | _PAGE | {"timerel", "timeAt", "endTimeAt", "options"}
+    ),
     ("csourceRegistrations", "POST"): frozenset(),
 }
 #: routes that can answer application/geo+json
@@ -185,17 +243,8 @@ def _negotiate(accept: str | None) -> str:
     if not accept:
         return JSON
     best: tuple[float, int, str] | None = None
-    for n, part in enumerate(accept.split(",")):
-        bits = part.strip().split(";")
-        mt = bits[0].strip().lower()
-        q = 1.0
-        for b in bits[1:]:
-            b = b.strip()
-            if b.startswith("q="):
-                try:
-                    q = float(b[2:])
-                except ValueError:
-                    q = 0.0
+    for n, (item, q) in enumerate(weighted_items(accept)):
+        mt = item.lower()
         if q <= 0:
             continue
         if mt in (JSON, LD, GEO):
@@ -315,12 +364,13 @@ class NgsiApp:
                 break
         return b"".join(chunks)
 
-    async def _dispatch(self, scope: dict, method: str, headers: dict[str, str],
-                        receive: Callable, out_type: str) -> tuple[Result, str, Req]:
+    async def _dispatch(
+        self, scope: dict, method: str, headers: dict[str, str], receive: Callable, out_type: str
+    ) -> tuple[Result, str, Req]:
         path: str = scope["path"]
         if not path.startswith(self.base):
             raise ResourceNotFound(f"no such resource: {path}")
-        rest = path[len(self.base):]
+        rest = path[len(self.base) :]
         if rest.endswith("/") and rest.count("/") >= 1:
             rest = rest.rstrip("/")
         m = _match(rest)
@@ -338,8 +388,9 @@ class NgsiApp:
             raise NotAcceptable("application/geo+json is only available for entities")
         args = [unquote(a) if "%" in a else a for a in args]
         qs = scope.get("query_string", b"")
-        params: dict[str, str] = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) \
-            if qs else {}
+        params: dict[str, str] = (
+            dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
+        )
         allowed = ALLOWED_PARAMS.get((key, method), _BATCH_PARAMS)
         for k in params:
             if k not in allowed:
@@ -373,8 +424,9 @@ class NgsiApp:
                 raise BadRequestData("the payload is nested too deeply")
             if mt == LD:
                 if link_url is not None:
-                    raise BadRequestData("a Link @context header is not allowed with"
-                                         " application/ld+json")
+                    raise BadRequestData(
+                        "a Link @context header is not allowed with application/ld+json"
+                    )
                 if isinstance(data, dict):
                     if "@context" not in data and key not in ("jsonldContexts",):
                         raise BadRequestData("application/ld+json payload without @context")
@@ -386,8 +438,10 @@ class NgsiApp:
                     req.ld = True
             else:
                 if key != "jsonldContexts" and isinstance(data, dict) and "@context" in data:
-                    raise BadRequestData("@context in an application/json payload; use"
-                                         " application/ld+json or a Link header")
+                    raise BadRequestData(
+                        "@context in an application/json payload; use"
+                        " application/ld+json or a Link header"
+                    )
             req.body = data
         req.raw_context = raw_ctx
         req.ctx = resolver.get(raw_ctx)
@@ -462,8 +516,9 @@ class NgsiApp:
             return self.config.core_context_url
         if isinstance(raw, str):
             return raw
-        sc = self.broker.resolver.implicit(raw, req.base_url + self.config.base_path
-                                           + "/jsonldContexts")
+        sc = self.broker.resolver.implicit(
+            raw, req.base_url + self.config.base_path + "/jsonldContexts"
+        )
         return sc.url
 
 

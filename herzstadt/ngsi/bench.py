@@ -5,7 +5,8 @@
 Loads ``n`` Smart-Data-Model-like OffStreetParking entities through batch upsert (1000 per request)
 and measures single-process rates of: GET entity, PATCH attribute, query ``type + q`` (limit 100),
 all through the ASGI app (routing, JSON, @context, rendering included). The HTTP benchmark with
-granian and several workers is separate; this one finds regressions in the core.
+granian and several workers is ``benchmarks/ngsi_http.py`` (docs/performance.md); this one finds
+regressions in the core.
 """
 
 # ruff: noqa: S311, S108 - benchmark data, not security
@@ -29,25 +30,50 @@ def parking(i: int) -> dict:
         "id": f"urn:ngsi-ld:OffStreetParking:bench-{i}",
         "type": "OffStreetParking",
         "name": {"type": "Property", "value": f"Parking {i}"},
-        "availableSpotNumber": {"type": "Property", "value": rnd.randint(0, 500),
-                                "observedAt": "2026-11-21T10:00:00Z"},
+        "availableSpotNumber": {
+            "type": "Property",
+            "value": rnd.randint(0, 500),
+            "observedAt": "2026-11-21T10:00:00Z",
+        },
         "totalSpotNumber": {"type": "Property", "value": 500},
         "category": {"type": "Property", "value": ["underground", "public", "feeCharged"]},
-        "address": {"type": "Property", "value": {"addressLocality": "Kaiserslautern",
-                                                  "streetAddress": f"Street {i}"}},
-        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [
-            7.7 + rnd.random() / 10, 49.4 + rnd.random() / 10]}},
+        "address": {
+            "type": "Property",
+            "value": {"addressLocality": "Kaiserslautern", "streetAddress": f"Street {i}"},
+        },
+        "location": {
+            "type": "GeoProperty",
+            "value": {
+                "type": "Point",
+                "coordinates": [7.7 + rnd.random() / 10, 49.4 + rnd.random() / 10],
+            },
+        },
         "refParkingSpot": {"type": "Relationship", "object": f"urn:ngsi-ld:ParkingSpot:{i}"},
         "status": {"type": "Property", "value": rnd.choice(["open", "closed"])},
     }
 
 
-async def _call(app, method: str, path: str, query: bytes = b"", body: bytes = b"",
-                ctype: bytes = b"application/json") -> tuple[int, bytes]:
-    scope = {"type": "http", "method": method, "path": path, "query_string": query,
-             "headers": [(b"content-type", ctype), (b"accept", b"application/json"),
-                         (b"content-length", str(len(body)).encode())],
-             "scheme": "http", "server": ("bench", 80)}
+async def _call(
+    app,
+    method: str,
+    path: str,
+    query: bytes = b"",
+    body: bytes = b"",
+    ctype: bytes = b"application/json",
+) -> tuple[int, bytes]:
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": query,
+        "headers": [
+            (b"content-type", ctype),
+            (b"accept", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "scheme": "http",
+        "server": ("bench", 80),
+    }
     sent = False
     status = 0
     out: list[bytes] = []
@@ -96,16 +122,32 @@ async def run(n: int, db: str, seconds: float) -> None:
         print(f"{name}: {count / seconds:,.0f} req/s (1 process), p95 {p95:.2f} ms")
 
     rnd = random.Random(1)
-    await rate("GET entity", lambda k: _call(
-        app, "GET", f"{base}/entities/urn:ngsi-ld:OffStreetParking:bench-{rnd.randrange(n)}"))
-    await rate("PATCH attribute", lambda k: _call(
-        app, "PATCH",
-        f"{base}/entities/urn:ngsi-ld:OffStreetParking:bench-{rnd.randrange(n)}"
-        "/attrs/availableSpotNumber",
-        b"", orjson.dumps({"value": rnd.randrange(500)})))
-    await rate("query type+q (limit 100)", lambda k: _call(
-        app, "GET", f"{base}/entities",
-        b"type=OffStreetParking&q=availableSpotNumber%3E100;status==%22open%22&limit=100"))
+    await rate(
+        "GET entity",
+        lambda k: _call(
+            app, "GET", f"{base}/entities/urn:ngsi-ld:OffStreetParking:bench-{rnd.randrange(n)}"
+        ),
+    )
+    await rate(
+        "PATCH attribute",
+        lambda k: _call(
+            app,
+            "PATCH",
+            f"{base}/entities/urn:ngsi-ld:OffStreetParking:bench-{rnd.randrange(n)}"
+            "/attrs/availableSpotNumber",
+            b"",
+            orjson.dumps({"value": rnd.randrange(500)}),
+        ),
+    )
+    await rate(
+        "query type+q (limit 100)",
+        lambda k: _call(
+            app,
+            "GET",
+            f"{base}/entities",
+            b"type=OffStreetParking&q=availableSpotNumber%3E100;status==%22open%22&limit=100",
+        ),
+    )
     app.broker.close()
 
 

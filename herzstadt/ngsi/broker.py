@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,12 +13,13 @@ from .config import NgsiConfig
 from .errors import (
     BadRequestData,
     InvalidRequest,
+    ResourceNotFound,
     TooManyResults,
 )
 from .jsonld import Context, ContextResolver
 from .model import RenderOptions
 from .projection import parse_projection
-from .storage import Store, open_store
+from .storage import Store, event_rows, open_store
 
 
 @dataclass(slots=True)
@@ -71,11 +73,16 @@ class FragmentCache:
 class Broker:
     """The broker core: configuration, @context resolver and store."""
 
-    def __init__(self, config: NgsiConfig | None = None, *, store: Store | None = None,
-                 resolver: ContextResolver | None = None):
+    def __init__(
+        self,
+        config: NgsiConfig | None = None,
+        *,
+        store: Store | None = None,
+        resolver: ContextResolver | None = None,
+    ):
         self.config = config or NgsiConfig()
         c = self.config
-        self.store: Store = store or open_store(c.database)
+        self.store: Store = store or open_store(c.database, durable=c.durable_commits)
         self.resolver = resolver or ContextResolver(
             fetch_timeout=c.context_fetch_timeout,
             preload_dir=c.preload_dir,
@@ -91,8 +98,19 @@ class Broker:
 
 
 # ----------------------------------------------------------------------------- parameters
-_OPTIONS = frozenset(("keyValues", "simplified", "concise", "normalized", "sysAttrs",
-                      "noOverwrite", "update", "replace", "unique"))
+_OPTIONS = frozenset(
+    (
+        "keyValues",
+        "simplified",
+        "concise",
+        "normalized",
+        "sysAttrs",
+        "noOverwrite",
+        "update",
+        "replace",
+        "unique",
+    )
+)
 
 
 def options(req: Req, allowed: frozenset[str] = _OPTIONS) -> set[str]:
@@ -227,3 +245,20 @@ def paging(broker: Broker, req: Req) -> tuple[int, int, bool]:
     if limit == 0 and count != "true":
         raise BadRequestData("limit=0 is only allowed with count=true")
     return limit, offset, count == "true"
+
+
+def edit_entity(
+    broker: Broker, req: Req, eid: str, now: str, change: Callable[[dict], dict | None]
+) -> None:
+    """Read-modify-write of one existing entity in one transaction: ``change(stored doc)``
+    returns the new document (None: nothing to write) or raises; 404 for an unknown entity."""
+    broker.store.check_tenant(req.tenant)
+    with broker.store.write(req.tenant) as tx:
+        cur = tx.get(eid)
+        if cur is None:
+            raise ResourceNotFound(f"entity {eid} not found")
+        pk, old = cur
+        new = change(old)
+        if new is not None:
+            tx.update(pk, old, new)
+            tx.events(event_rows(req.tenant, old, new, now))

@@ -33,6 +33,11 @@ class NgsiConfig:
     max_batch_entities: int = 10000
     #: run database calls in a worker thread (useful for PostgreSQL under load)
     offload_db: bool = False
+    #: wait for the disk at every commit (SQLite ``synchronous=FULL``, PostgreSQL
+    #: ``synchronous_commit=on``). Off by default: a power failure or OS crash may lose the last
+    #: moments of acknowledged writes, never consistency (SQLite WAL ``synchronous=NORMAL``,
+    #: PostgreSQL ``synchronous_commit=off``); a crash of the broker process loses nothing.
+    durable_commits: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> NgsiConfig:
@@ -63,8 +68,10 @@ class NgsiConfig:
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:
                 setattr(cfg, name, conv(v))
-        if env.get("HERZSTADT_NGSI_OFFLOAD_DB"):
-            cfg.offload_db = env["HERZSTADT_NGSI_OFFLOAD_DB"] not in ("0", "false", "no")
+        for name in ("offload_db", "durable_commits"):
+            v = env.get("HERZSTADT_NGSI_" + name.upper())
+            if v:
+                setattr(cfg, name, v not in ("0", "false", "no"))
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_CORE_CONTEXT_URL"):

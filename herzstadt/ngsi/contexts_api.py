@@ -101,8 +101,12 @@ def add_context(broker: Broker, req: Req) -> Result:
             with contextlib.suppress(NgsiError):
                 r.load_document(u)
     r.host({"@context": raw}, base, cid)
-    return Result(201, None, "none",
-                  [(b"location", (broker.config.base_path + "/jsonldContexts/" + cid).encode())])
+    return Result(
+        201,
+        None,
+        "none",
+        [(b"location", (broker.config.base_path + "/jsonldContexts/" + cid).encode())],
+    )
 
 
 def delete_context(broker: Broker, req: Req, cid: str) -> Result:

@@ -121,14 +121,20 @@ def apply_fragment(doc: dict, frag: dict, now: str, mode: str) -> tuple[list[str
         if done:
             updated.append(iri)
         else:
-            not_updated.append({"attributeName": iri, "reason": "attribute exists and"
-                                " options=noOverwrite was given" if mode == "noOverwrite"
-                                else "attribute instance does not exist"})
+            not_updated.append(
+                {
+                    "attributeName": iri,
+                    "reason": "attribute exists and options=noOverwrite was given"
+                    if mode == "noOverwrite"
+                    else "attribute instance does not exist",
+                }
+            )
     return updated, not_updated
 
 
-def merge_attrs(old: dict, frag: dict, now: str, no_overwrite: bool = False
-                           ) -> tuple[dict, list[dict]]:
+def merge_attrs(
+    old: dict, frag: dict, now: str, no_overwrite: bool = False
+) -> tuple[dict, list[dict]]:
     doc = clone_json(old)
     _, not_updated = apply_fragment(doc, frag, now, "noOverwrite" if no_overwrite else "append")
     doc["modifiedAt"] = now

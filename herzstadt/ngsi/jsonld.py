@@ -66,12 +66,29 @@ class StoredContext:
 class Context:
     """An active context: term map, vocab and caches for expansion and compaction."""
 
-    __slots__ = ("_ccomp", "_cexp", "inverse", "keywords", "prefixes", "raw", "serial", "terms",
-                 "types", "vocab")
+    __slots__ = (
+        "_ccomp",
+        "_cexp",
+        "attr_iris",
+        "inverse",
+        "keywords",
+        "prefixes",
+        "raw",
+        "serial",
+        "terms",
+        "types",
+        "vocab",
+    )
     _serials = itertools.count(1)
 
-    def __init__(self, raw: Any, terms: dict[str, str], types: dict[str, str], vocab: str,
-                 keywords: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        raw: Any,
+        terms: dict[str, str],
+        types: dict[str, str],
+        vocab: str,
+        keywords: frozenset[str] = frozenset(),
+    ):
         self.raw = raw
         self.serial = next(Context._serials)  # unique per built context (cache keys)
         self.keywords = keywords  # terms that alias JSON-LD keywords (id, type, ...)  # what the request gave: None (core only), a URL, a list or an object
@@ -91,6 +108,8 @@ class Context:
         )
         self._cexp: dict[str, str] = {}
         self._ccomp: dict[str, str] = {}
+        #: attribute names accepted by ``model.parse_attrs`` -> IRI (a parsing cache)
+        self.attr_iris: dict[str, str] = {}
 
     def expand(self, term: str) -> str:
         try:

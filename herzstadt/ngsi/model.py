@@ -33,28 +33,47 @@ VALUE_MEMBER = {
 }
 ATTR_TYPES = frozenset(VALUE_MEMBER)
 VALUE_MEMBERS = frozenset(VALUE_MEMBER.values())
+# members of a request's instance that parsing skips (system-generated or request-only)
+IGNORED_MEMBERS = frozenset(
+    ("createdAt", "modifiedAt", "deletedAt", "instanceId", "lang", "@context", "previousValue")
+)
 # members of an instance that are not sub-attributes
-INSTANCE_META = frozenset((
-        "type",
-        "observedAt",
-        "unitCode",
-        "datasetId",
-        "objectType",
-        "createdAt",
-        "modifiedAt",
-        "deletedAt",
-        "instanceId",
-        "lang",
-        "@context",
-        "previousValue",
-)) | VALUE_MEMBERS
-ENTITY_RESERVED = frozenset(("id", "@id", "type", "@type", "scope", "@context", "createdAt",
-                             "modifiedAt", "deletedAt"))
+INSTANCE_META = (
+    frozenset(("type", "observedAt", "unitCode", "datasetId", "objectType"))
+    | IGNORED_MEMBERS
+    | VALUE_MEMBERS
+)
+ENTITY_RESERVED = frozenset(
+    ("id", "@id", "type", "@type", "scope", "@context", "createdAt", "modifiedAt", "deletedAt")
+)
 # names that cannot be used as attribute names
-FORBIDDEN_ATTR_NAMES = frozenset(("id", "type", "@id", "@type", "value", "object", "scope",
-                                  "languageMap", "valueList", "objectList", "json", "vocab"))
-GEO_TYPES = frozenset(("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                       "MultiPolygon", "GeometryCollection"))
+FORBIDDEN_ATTR_NAMES = frozenset(
+    (
+        "id",
+        "type",
+        "@id",
+        "@type",
+        "value",
+        "object",
+        "scope",
+        "languageMap",
+        "valueList",
+        "objectList",
+        "json",
+        "vocab",
+    )
+)
+GEO_TYPES = frozenset(
+    (
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    )
+)
 
 _URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 _FORBIDDEN_NAME_RE = re.compile(r"[<>\"'=;()\s\x00-\x1f\x7f&?]")
@@ -264,28 +283,47 @@ def parse_entity(
 
 
 def parse_attrs(
-    body: dict, ctx: Context, now: str, *, opts: ParseOptions = _DEFAULT_OPTS, reserved=ENTITY_RESERVED
+    body: dict,
+    ctx: Context,
+    now: str,
+    *,
+    opts: ParseOptions = _DEFAULT_OPTS,
+    reserved=ENTITY_RESERVED,
 ) -> dict[str, list | None]:
     """Parse the attribute members of a fragment; value None = delete (merge with urn:ngsi-ld:null)."""
     attrs: dict[str, list | None] = {}
+    known = ctx.attr_iris  # names already accepted as attribute names, and their IRIs
     for name, value in body.items():
         if name in reserved:
             continue
-        check_name(name)
-        if name in FORBIDDEN_ATTR_NAMES or name in ctx.keywords:
-            raise BadRequestData(f"{name!r} cannot be used as an attribute name")
-        iri = ctx.expand(name)
+        iri = known.get(name)
+        if iri is None:
+            check_name(name)
+            if name in FORBIDDEN_ATTR_NAMES or name in ctx.keywords:
+                raise BadRequestData(f"{name!r} cannot be used as an attribute name")
+            iri = ctx.expand(name)
+            if len(known) < 10_000:
+                known[name] = iri
         attrs[iri] = parse_attribute(iri, value, ctx, now, opts=opts, name=name)
     return attrs
 
 
 def parse_attribute(
-    iri: str, value: Any, ctx: Context, now: str, *, opts: ParseOptions = _DEFAULT_OPTS, name: str = ""
+    iri: str,
+    value: Any,
+    ctx: Context,
+    now: str,
+    *,
+    opts: ParseOptions = _DEFAULT_OPTS,
+    name: str = "",
 ) -> list | None:
     """One attribute (a single instance or an array of instances) -> list of instances."""
     name = name or iri
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and not (
-        opts.key_values
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) for v in value)
+        and not (opts.key_values)
     ):
         insts = [parse_instance(iri, v, ctx, now, opts=opts, name=name) for v in value]
         seen: set = set()
@@ -321,29 +359,50 @@ def _infer_type(v: dict, iri: str) -> str | None:
     return None
 
 
+#: instance types the fast path of ``parse_instance`` handles, with their value member
+_FAST_MEMBER = {"Property": "value", "GeoProperty": "value", "Relationship": "object"}
+
+
+def _parse_simple(v: dict, iri: str, ctx: Context, name: str) -> dict | None:
+    """Fast path of ``parse_instance``: a Property, GeoProperty or Relationship with only
+    ``observedAt``/``unitCode`` besides its value (the usual shape). None: take the full path,
+    which also produces the error messages."""
+    t = v.get("type")
+    member = _FAST_MEMBER.get(t)  # type: ignore[arg-type]
+    if member is None:
+        return None
+    x = v.get(member)
+    n = len(v)
+    if x is None or n > 4:
+        return None
+    inst = {"type": t, member: x}
+    if n > 2:
+        oa = v.get("observedAt")
+        uc = v.get("unitCode")
+        if len(inst) + (oa is not None) + (uc is not None) != n:
+            return None  # other members: sub-attributes, datasetId, ...
+        if oa is not None:
+            inst["observedAt"] = check_datetime(oa, f"observedAt of {name!r}")
+        if uc is not None:
+            if type(uc) is not str or not uc:
+                raise BadRequestData(f"unitCode of {name!r} must be a string")
+            inst["unitCode"] = uc
+    if t == "Property":
+        if type(x) is dict and x.get("@type") == "DateTime" and "@value" in x:
+            check_datetime(x["@value"], f"value of {name!r}")
+    else:
+        inst[member] = _parse_value(t, x, ctx, name)  # type: ignore[arg-type]
+    return inst
+
+
 def parse_instance(
     iri: str, v: Any, ctx: Context, now: str, *, opts: ParseOptions = _DEFAULT_OPTS, name: str = ""
 ) -> dict:
-    if type(v) is dict and not opts.partial and not opts.merge and not opts.key_values:
-        # fast path: plain Property, optionally with observedAt / unitCode
-        n = len(v)
-        if 2 <= n <= 4 and v.get("type") == "Property":
-            x = v.get("value")
-            if x is not None and type(x) is not dict:
-                inst = {"type": "Property", "value": x}
-                if n == 2:
-                    return inst
-                oa = v.get("observedAt")
-                uc = v.get("unitCode")
-                if oa is not None:
-                    inst["observedAt"] = check_datetime(oa, f"observedAt of {name or iri!r}")
-                if uc is not None:
-                    if type(uc) is not str or not uc:
-                        raise BadRequestData(f"unitCode of {name or iri!r} must be a string")
-                    inst["unitCode"] = uc
-                if len(inst) == n:
-                    return inst
     name = name or iri
+    if type(v) is dict and not opts.partial and not opts.merge and not opts.key_values:
+        inst = _parse_simple(v, iri, ctx, name)
+        if inst is not None:
+            return inst
     if v is None:
         raise BadRequestData(f"attribute {name!r} cannot be null")
     if opts.key_values or not isinstance(v, dict):
@@ -380,12 +439,13 @@ def parse_instance(
                 if t == "Property" and k == "object":
                     raise BadRequestData(f"attribute {name!r}: a Property has no 'object' member")
                 if t == "Relationship" and k == "value":
-                    raise BadRequestData(f"attribute {name!r}: a Relationship has no 'value' member")
+                    raise BadRequestData(
+                        f"attribute {name!r}: a Relationship has no 'value' member"
+                    )
                 if t:
                     raise BadRequestData(f"attribute {name!r}: {k!r} does not belong to a {t}")
             continue
-        if k == "type" or k in ("createdAt", "modifiedAt", "deletedAt", "instanceId", "lang",
-                                "@context", "previousValue"):
+        if k == "type" or k in IGNORED_MEMBERS:
             continue
         if k == "observedAt":
             inst["observedAt"] = check_datetime(x, f"observedAt of {name!r}")
@@ -466,7 +526,9 @@ def _parse_value(t: str, x: Any, ctx: Context, name: str) -> Any:
         for lang, s in x.items():
             if not _LANG_RE.match(lang):
                 raise BadRequestData(f"LanguageProperty {name!r}: invalid language tag {lang!r}")
-            if not (isinstance(s, str) or (isinstance(s, list) and all(isinstance(i, str) for i in s))):
+            if not (
+                isinstance(s, str) or (isinstance(s, list) and all(isinstance(i, str) for i in s))
+            ):
                 raise BadRequestData(
                     f"LanguageProperty {name!r}: languageMap values must be strings"
                 )
@@ -580,11 +642,12 @@ class RenderOptions:
     omit_tree: dict | None = None  # parsed omit
 
 
-def _lang_prefs(lang: str) -> list[str]:
-    prefs = []
-    for n, part in enumerate(lang.split(",")):
+def weighted_items(header: str) -> list[tuple[str, float]]:
+    """The items of a comma-separated list with ``;q=`` weights (Accept, lang): (item, q) in
+    the order given; a missing weight is 1, an unreadable one 0."""
+    out = []
+    for part in header.split(","):
         bits = part.strip().split(";")
-        tag = bits[0].strip()
         q = 1.0
         for b in bits[1:]:
             b = b.strip()
@@ -593,8 +656,12 @@ def _lang_prefs(lang: str) -> list[str]:
                     q = float(b[2:])
                 except ValueError:
                     q = 0.0
-        if tag:
-            prefs.append((-q, n, tag))
+        out.append((bits[0].strip(), q))
+    return out
+
+
+def _lang_prefs(lang: str) -> list[str]:
+    prefs = [(-q, n, tag) for n, (tag, q) in enumerate(weighted_items(lang)) if tag]
     return [t for _, _, t in sorted(prefs)]
 
 
@@ -736,10 +803,22 @@ def render_entity(doc: dict, ctx: Context, ro: RenderOptions) -> dict:
 
 def render_feature(doc: dict, ctx: Context, ro: RenderOptions, geometry_property: str) -> dict:
     """GeoJSON Feature of an entity; ``geometry_property`` is an expanded attribute name."""
-    rendered = render_entity(doc, ctx, RenderOptions(
-        key_values=ro.key_values, concise=ro.concise, sys_attrs=ro.sys_attrs, lang=ro.lang,
-        attrs=ro.attrs, omit=ro.omit, pick_id=False, pick_type=True, pick_scope=ro.pick_scope,
-        dataset_id=ro.dataset_id))
+    rendered = render_entity(
+        doc,
+        ctx,
+        RenderOptions(
+            key_values=ro.key_values,
+            concise=ro.concise,
+            sys_attrs=ro.sys_attrs,
+            lang=ro.lang,
+            attrs=ro.attrs,
+            omit=ro.omit,
+            pick_id=False,
+            pick_type=True,
+            pick_scope=ro.pick_scope,
+            dataset_id=ro.dataset_id,
+        ),
+    )
     geometry = None
     insts = (doc.get("attrs") or {}).get(geometry_property)
     if insts:

@@ -12,6 +12,7 @@ from .broker import (
     check_entity_id,
     check_fragment_id,
     clone_json,
+    edit_entity,
     options,
 )
 from .edits import apply_fragment, is_null
@@ -20,7 +21,6 @@ from .errors import (
     ResourceNotFound,
 )
 from .model import ParseOptions
-from .storage import event_rows
 
 
 def _update_result(updated: list[str], not_updated: list[dict]) -> Result:
@@ -34,21 +34,22 @@ def _attrs_use_case(broker: Broker, req: Req, eid: str, mode: str) -> Result:
     body = body_object(req)
     check_fragment_id(body, eid)
     now = model.now_iso()
-    frag = model.parse_entity(body, req.ctx, now, require_id=False, require_type=False,
-                              opts=ParseOptions(merge=True))
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
+    frag = model.parse_entity(
+        body, req.ctx, now, require_id=False, require_type=False, opts=ParseOptions(merge=True)
+    )
+    outcome: tuple[list[str], list[dict]] = ([], [])
+
+    def change(old: dict) -> dict | None:
+        nonlocal outcome
         doc = clone_json(old)
-        updated, not_updated = apply_fragment(doc, frag, now, mode)
-        if doc != old:
-            doc["modifiedAt"] = now
-            tx.update(pk, old, doc)
-            tx.events(event_rows(req.tenant, old, doc, now))
-    return _update_result(updated, not_updated)
+        outcome = apply_fragment(doc, frag, now, mode)
+        if doc == old:
+            return None
+        doc["modifiedAt"] = now
+        return doc
+
+    edit_entity(broker, req, eid, now, change)
+    return _update_result(*outcome)
 
 
 def append_attrs(broker: Broker, req: Req, eid: str) -> Result:
@@ -68,29 +69,55 @@ def _attr_iri(req: Req, attr: str) -> str:
     return req.ctx.expand(attr)
 
 
+def _instances(doc: dict, iri: str, attr: str, eid: str) -> list[dict]:
+    """The instances of attribute ``iri`` in ``doc`` (404 when it has none)."""
+    existing = (doc.get("attrs") or {}).get(iri)
+    if not existing:
+        raise ResourceNotFound(f"attribute {attr} not found in entity {eid}")
+    return existing
+
+
+def _instance_index(existing: list[dict], ds: str | None, attr: str) -> int:
+    n = model.instance_index(existing, ds)
+    if n < 0:
+        raise ResourceNotFound(
+            f"attribute {attr} has no instance with datasetId {ds}"
+            if ds
+            else f"attribute {attr} has no default instance"
+        )
+    return n
+
+
+def _edit_attribute(
+    broker: Broker, req: Req, eid: str, attr: str, iri: str, now: str, edit
+) -> Result:
+    """Change the instances of one existing attribute: ``edit(doc, instances)`` in place."""
+
+    def change(old: dict) -> dict:
+        doc = clone_json(old)
+        existing = _instances(doc, iri, attr, eid)
+        edit(doc, existing)
+        if not existing:
+            del doc["attrs"][iri]
+        doc["modifiedAt"] = now
+        return doc
+
+    edit_entity(broker, req, eid, now, change)
+    return NO_CONTENT
+
+
 def partial_attr_update(broker: Broker, req: Req, eid: str, attr: str) -> Result:
     check_entity_id(eid)
     iri = _attr_iri(req, attr)
     body = body_object(req)
     now = model.now_iso()
-    insts = model.parse_attribute(iri, body, req.ctx, now,
-                                  opts=ParseOptions(partial=True, merge=True), name=attr)
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
-        doc = clone_json(old)
-        existing = (doc.get("attrs") or {}).get(iri)
-        if not existing:
-            raise ResourceNotFound(f"attribute {attr} not found in entity {eid}")
+    insts = model.parse_attribute(
+        iri, body, req.ctx, now, opts=ParseOptions(partial=True, merge=True), name=attr
+    )
+
+    def edit(doc: dict, existing: list[dict]) -> None:
         for inst in insts or []:
-            n = model.instance_index(existing, inst.get("datasetId"))
-            if n < 0:
-                raise ResourceNotFound(
-                    f"attribute {attr} has no instance with datasetId {inst.get('datasetId')}"
-                )
+            n = _instance_index(existing, inst.get("datasetId"), attr)
             if is_null(inst):
                 del existing[n]
                 continue
@@ -103,12 +130,8 @@ def partial_attr_update(broker: Broker, req: Req, eid: str, attr: str) -> Result
             if model.VALUE_MEMBER.get(t) not in merged:
                 raise BadRequestData(f"attribute {attr}: {t} without its value member")
             existing[n] = merged
-        if not existing:
-            del doc["attrs"][iri]
-        doc["modifiedAt"] = now
-        tx.update(pk, old, doc)
-        tx.events(event_rows(req.tenant, old, doc, now))
-    return NO_CONTENT
+
+    return _edit_attribute(broker, req, eid, attr, iri, now, edit)
 
 
 def replace_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
@@ -119,28 +142,14 @@ def replace_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
         raise BadRequestData("missing attribute payload")
     now = model.now_iso()
     insts = model.parse_attribute(iri, body, req.ctx, now, name=attr)
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
-        doc = clone_json(old)
-        existing = (doc.get("attrs") or {}).get(iri)
-        if not existing:
-            raise ResourceNotFound(f"attribute {attr} not found in entity {eid}")
+
+    def edit(doc: dict, existing: list[dict]) -> None:
         for inst in insts or []:
-            n = model.instance_index(existing, inst.get("datasetId"))
-            if n < 0:
-                raise ResourceNotFound(
-                    f"attribute {attr} has no instance with datasetId {inst.get('datasetId')}"
-                )
+            n = _instance_index(existing, inst.get("datasetId"), attr)
             model.stamp(inst, now, existing[n].get("createdAt"))
             existing[n] = inst
-        doc["modifiedAt"] = now
-        tx.update(pk, old, doc)
-        tx.events(event_rows(req.tenant, old, doc, now))
-    return NO_CONTENT
+
+    return _edit_attribute(broker, req, eid, attr, iri, now, edit)
 
 
 def delete_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
@@ -154,49 +163,26 @@ def delete_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
     delete_all = req.params.get("deleteAll", "false")
     if delete_all not in ("true", "false"):
         raise BadRequestData("deleteAll must be true or false")
-    broker.store.check_tenant(req.tenant)
-    now = model.now_iso()
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
-        doc = clone_json(old)
-        attrs = doc.get("attrs") or {}
-        existing = attrs.get(iri)
-        if not existing:
-            raise ResourceNotFound(f"attribute {attr} not found in entity {eid}")
+
+    def edit(doc: dict, existing: list[dict]) -> None:
         if delete_all == "true":
-            del attrs[iri]
+            existing.clear()
         else:
-            n = model.instance_index(existing, ds)
-            if n < 0:
-                raise ResourceNotFound(
-                    f"attribute {attr} has no instance with datasetId {ds}" if ds
-                    else f"attribute {attr} has no default instance"
-                )
-            del existing[n]
-            if not existing:
-                del attrs[iri]
-        doc["modifiedAt"] = now
-        tx.update(pk, old, doc)
-        tx.events(event_rows(req.tenant, old, doc, now))
-    return NO_CONTENT
+            del existing[_instance_index(existing, ds, attr)]
+
+    return _edit_attribute(broker, req, eid, attr, iri, model.now_iso(), edit)
 
 
 def _delete_scope(broker: Broker, req: Req, eid: str) -> Result:
-    broker.store.check_tenant(req.tenant)
     now = model.now_iso()
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
+
+    def change(old: dict) -> dict:
         if "scope" not in old:
             raise ResourceNotFound(f"entity {eid} has no scope")
         doc = clone_json(old)
         del doc["scope"]
         doc["modifiedAt"] = now
-        tx.update(pk, old, doc)
-        tx.events(event_rows(req.tenant, old, doc, now))
+        return doc
+
+    edit_entity(broker, req, eid, now, change)
     return NO_CONTENT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import model, queries
@@ -46,11 +47,12 @@ def _batch_entity_ctx(broker: Broker, req: Req, item: Any) -> Context:
     return req.ctx
 
 
-def _batch_result(success: list, errors: list, created: bool) -> Result:
+def _batch_result(success: list, errors: list, created: list | None) -> Result:
+    """207 with errors, else 201 with the ids in ``created`` (when any), else 204."""
     if errors:
         return Result(207, {"success": success, "errors": errors}, "raw")
     if created:
-        return Result(201, success, "raw")
+        return Result(201, created, "raw")
     return NO_CONTENT
 
 
@@ -59,25 +61,72 @@ def _check_batch_size(broker: Broker, items: list) -> None:
         raise BadRequestData(f"at most {broker.config.max_batch_entities} entities per batch")
 
 
+def _parse_batch(
+    broker: Broker, req: Req, items: list, parse: Callable[[Any, Context], dict]
+) -> tuple[list[dict], list[dict]]:
+    """Parse every entity of a batch (before the transaction): (parsed, errors)."""
+    parsed: list[dict] = []
+    errors: list[dict] = []
+    for item in items:
+        try:
+            parsed.append(parse(item, _batch_entity_ctx(broker, req, item)))
+        except NgsiError as e:
+            errors.append(_err(item.get("id") if isinstance(item, dict) else None, e))
+    return parsed, errors
+
+
+def _change_existing(
+    broker: Broker,
+    req: Req,
+    parsed: list[dict],
+    errors: list[dict],
+    now: str,
+    change: Callable[[str, dict, dict], tuple[dict, bool]],
+) -> list[str]:
+    """Apply ``change(eid, current doc, fragment) -> (new doc, success)`` to existing entities in
+    one transaction (an entity named twice gets both fragments in order); unknown ids are
+    errors. Returns the ids of the successes, in order."""
+    success: list[str] = []
+    broker.store.check_tenant(req.tenant)
+    with broker.store.write(req.tenant) as tx:
+        existing = tx.get_many([d["id"] for d in parsed])
+        state: dict[str, tuple[int, dict, dict]] = {}
+        for frag in parsed:
+            eid = frag["id"]
+            if eid in state:
+                pk, old, cur = state[eid]
+            elif eid in existing:
+                pk, old = existing[eid]
+                cur = old
+            else:
+                errors.append(_err(eid, ResourceNotFound(f"entity {eid} not found")))
+                continue
+            doc, ok = change(eid, cur, frag)
+            state[eid] = (pk, old, doc)
+            if ok and eid not in success:
+                success.append(eid)
+        tx.update_many(list(state.values()))
+        tx.events(
+            [r for _pk, old, d in state.values() for r in event_rows(req.tenant, old, d, now)]
+        )
+    return success
+
+
 def batch_create(broker: Broker, req: Req) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
     now = model.now_iso()
-    success: list[str] = []
-    errors: list[dict] = []
-    parsed: list[dict] = []
     seen: set[str] = set()
-    for item in items:
-        eid = item.get("id") if isinstance(item, dict) else None
-        try:
-            ctx = _batch_entity_ctx(broker, req, item)
-            doc = finish_new(model.parse_entity(item, ctx, now), now)
-            if doc["id"] in seen:
-                raise AlreadyExists(f"entity {doc['id']} appears twice in the batch")
-            seen.add(doc["id"])
-            parsed.append(doc)
-        except NgsiError as e:
-            errors.append(_err(eid, e))
+
+    def parse(item: Any, ctx: Context) -> dict:
+        doc = finish_new(model.parse_entity(item, ctx, now), now)
+        if doc["id"] in seen:
+            raise AlreadyExists(f"entity {doc['id']} appears twice in the batch")
+        seen.add(doc["id"])
+        return doc
+
+    parsed, errors = _parse_batch(broker, req, items, parse)
+    success: list[str] = []
     with broker.store.write(req.tenant) as tx:
         existing = tx.get_many([d["id"] for d in parsed])
         new_docs = []
@@ -88,7 +137,7 @@ def batch_create(broker: Broker, req: Req) -> Result:
                 new_docs.append(d)
                 success.append(d["id"])
         tx.insert_many(new_docs, events_at=now)
-    return _batch_result(success, errors, True)
+    return _batch_result(success, errors, success)
 
 
 def batch_upsert(broker: Broker, req: Req) -> Result:
@@ -99,15 +148,9 @@ def batch_upsert(broker: Broker, req: Req) -> Result:
     if update_mode and "replace" in opts:
         raise BadRequestData("options update and replace are exclusive")
     now = model.now_iso()
-    errors: list[dict] = []
-    parsed: list[dict] = []
-    for item in items:
-        eid = item.get("id") if isinstance(item, dict) else None
-        try:
-            ctx = _batch_entity_ctx(broker, req, item)
-            parsed.append(model.parse_entity(item, ctx, now))
-        except NgsiError as e:
-            errors.append(_err(eid, e))
+    parsed, errors = _parse_batch(
+        broker, req, items, lambda item, ctx: model.parse_entity(item, ctx, now)
+    )
     success: list[str] = []
     created_ids: list[str] = []
     with broker.store.write(req.tenant) as tx:
@@ -133,20 +176,11 @@ def batch_upsert(broker: Broker, req: Req) -> Result:
             state[eid] = (pk, old, doc)
             if eid not in success:
                 success.append(eid)
-        inserts = [d for pk, _, d in state.values() if pk is None]
+        tx.insert_many([d for pk, _, d in state.values() if pk is None], events_at=now)
         updates = [(pk, old, d) for pk, old, d in state.values() if pk is not None]
-        tx.insert_many(inserts, events_at=now)
         tx.update_many(updates)  # type: ignore[arg-type]
-        ev: list[tuple] = []
-        for pk, old, d in state.values():
-            if pk is not None:
-                ev.extend(event_rows(req.tenant, old, d, now))
-        tx.events(ev)
-    if errors:
-        return Result(207, {"success": success, "errors": errors}, "raw")
-    if created_ids:
-        return Result(201, created_ids, "raw")
-    return NO_CONTENT
+        tx.events([r for _pk, old, d in updates for r in event_rows(req.tenant, old, d, now)])
+    return _batch_result(success, errors, created_ids)
 
 
 def batch_update(broker: Broker, req: Req) -> Result:
@@ -154,83 +188,39 @@ def batch_update(broker: Broker, req: Req) -> Result:
     _check_batch_size(broker, items)
     no_overwrite = "noOverwrite" in options(req)
     now = model.now_iso()
-    errors: list[dict] = []
-    parsed: list[dict] = []
-    for item in items:
-        eid = item.get("id") if isinstance(item, dict) else None
-        try:
-            ctx = _batch_entity_ctx(broker, req, item)
-            parsed.append(model.parse_entity(item, ctx, now, require_type=False))
-        except NgsiError as e:
-            errors.append(_err(eid, e))
-    success: list[str] = []
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        existing = tx.get_many([d["id"] for d in parsed])
-        state: dict[str, tuple[int, dict, dict]] = {}
-        for frag in parsed:
-            eid = frag["id"]
-            if eid in state:
-                pk, old, cur = state[eid]
-            elif eid in existing:
-                pk, old = existing[eid]
-                cur = old
-            else:
-                errors.append(_err(eid, ResourceNotFound(f"entity {eid} not found")))
-                continue
-            doc, skipped = merge_attrs(cur, frag, now, no_overwrite)
-            state[eid] = (pk, old, doc)
-            if skipped:
-                names = ", ".join(x["attributeName"] for x in skipped)
-                errors.append(_err(eid, BadRequestData(f"attributes not overwritten: {names}")))
-            elif eid not in success:
-                success.append(eid)
-        tx.update_many(list(state.values()))
-        ev: list[tuple] = []
-        for _pk, old, d in state.values():
-            ev.extend(event_rows(req.tenant, old, d, now))
-        tx.events(ev)
-    return _batch_result(success, errors, False)
+    parsed, errors = _parse_batch(
+        broker,
+        req,
+        items,
+        lambda item, ctx: model.parse_entity(item, ctx, now, require_type=False),
+    )
+
+    def change(eid: str, cur: dict, frag: dict) -> tuple[dict, bool]:
+        doc, skipped = merge_attrs(cur, frag, now, no_overwrite)
+        if skipped:
+            names = ", ".join(x["attributeName"] for x in skipped)
+            errors.append(_err(eid, BadRequestData(f"attributes not overwritten: {names}")))
+        return doc, not skipped
+
+    success = _change_existing(broker, req, parsed, errors, now, change)
+    return _batch_result(success, errors, None)
 
 
 def batch_merge(broker: Broker, req: Req) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
     now = model.now_iso()
-    errors: list[dict] = []
-    parsed: list[dict] = []
-    for item in items:
-        eid = item.get("id") if isinstance(item, dict) else None
-        try:
-            ctx = _batch_entity_ctx(broker, req, item)
-            parsed.append(model.parse_entity(item, ctx, now, require_type=False,
-                                             opts=ParseOptions(merge=True)))
-        except NgsiError as e:
-            errors.append(_err(eid, e))
-    success: list[str] = []
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        existing = tx.get_many([d["id"] for d in parsed])
-        state: dict[str, tuple[int, dict, dict]] = {}
-        for frag in parsed:
-            eid = frag["id"]
-            if eid in state:
-                pk, old, cur = state[eid]
-            elif eid in existing:
-                pk, old = existing[eid]
-                cur = old
-            else:
-                errors.append(_err(eid, ResourceNotFound(f"entity {eid} not found")))
-                continue
-            state[eid] = (pk, old, merge_doc(cur, frag, now))
-            if eid not in success:
-                success.append(eid)
-        tx.update_many(list(state.values()))
-        ev: list[tuple] = []
-        for _pk, old, d in state.values():
-            ev.extend(event_rows(req.tenant, old, d, now))
-        tx.events(ev)
-    return _batch_result(success, errors, False)
+    merge = ParseOptions(merge=True)
+    parsed, errors = _parse_batch(
+        broker,
+        req,
+        items,
+        lambda item, ctx: model.parse_entity(item, ctx, now, require_type=False, opts=merge),
+    )
+    success = _change_existing(
+        broker, req, parsed, errors, now, lambda eid, cur, frag: (merge_doc(cur, frag, now), True)
+    )
+    return _batch_result(success, errors, None)
 
 
 def batch_delete(broker: Broker, req: Req) -> Result:
@@ -260,13 +250,14 @@ def batch_delete(broker: Broker, req: Req) -> Result:
                 errors.append(_err(eid, ResourceNotFound(f"entity {eid} not found")))
         tx.delete_many(pks)
         tx.events(ev)
-    return _batch_result(success, errors, False)
+    return _batch_result(success, errors, None)
 
 
 def purge_entities(broker: Broker, req: Req) -> Result:
     p = req.params
-    if not any(k in p for k in ("type", "id", "idPattern", "q", "scopeQ", "geoQ", "georel",
-                                "local")):
+    if not any(
+        k in p for k in ("type", "id", "idPattern", "q", "scopeQ", "geoQ", "georel", "local")
+    ):
         raise BadRequestData("purge needs at least one of type, id, idPattern, q, scopeQ, geoQ")
     if "keep" in p and "drop" in p:
         raise BadRequestData("keep and drop cannot be used together")
@@ -303,14 +294,24 @@ def purge_entities(broker: Broker, req: Req) -> Result:
     return NO_CONTENT
 
 
-def load_entities(broker: Broker, entities: list[dict], *, tenant: str = "",
-                  context: Any = None, replace: bool = True) -> dict:
+def load_entities(
+    broker: Broker,
+    entities: list[dict],
+    *,
+    tenant: str = "",
+    context: Any = None,
+    replace: bool = True,
+) -> dict:
     """Upsert a list of NGSI-LD entities (normalized/concise; each may carry ``@context``).
 
     For the demo and fixtures: returns ``{"success": [...], "errors": [...]}``.
     """
-    req = Req(tenant=tenant, ctx=broker.resolver.get(context), body=list(entities),
-              params={} if replace else {"options": "update"})
+    req = Req(
+        tenant=tenant,
+        ctx=broker.resolver.get(context),
+        body=list(entities),
+        params={} if replace else {"options": "update"},
+    )
     res = batch_upsert(broker, req)
     if res.status == 207:
         return res.body

@@ -11,6 +11,7 @@ from .broker import (
     body_object,
     check_entity_id,
     check_fragment_id,
+    edit_entity,
     location_header,
     render_options,
 )
@@ -81,17 +82,14 @@ def replace_entity(broker: Broker, req: Req, eid: str) -> Result:
     check_fragment_id(body, eid)
     now = model.now_iso()
     new = model.parse_entity(body, req.ctx, now, require_id=False, require_type=True)
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
-        new["id"] = eid
-        finish_new(new, now)
+    new["id"] = eid
+    finish_new(new, now)
+
+    def change(old: dict) -> dict:
         new["createdAt"] = old.get("createdAt", now)
-        tx.update(pk, old, new)
-        tx.events(event_rows(req.tenant, old, new, now))
+        return new
+
+    edit_entity(broker, req, eid, now, change)
     return NO_CONTENT
 
 
@@ -100,15 +98,8 @@ def merge_entity(broker: Broker, req: Req, eid: str) -> Result:
     body = body_object(req)
     check_fragment_id(body, eid)
     now = model.now_iso()
-    frag = model.parse_entity(body, req.ctx, now, require_id=False, require_type=False,
-                              opts=ParseOptions(merge=True))
-    broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
-        cur = tx.get(eid)
-        if cur is None:
-            raise ResourceNotFound(f"entity {eid} not found")
-        pk, old = cur
-        new = merge_doc(old, frag, now)
-        tx.update(pk, old, new)
-        tx.events(event_rows(req.tenant, old, new, now))
+    frag = model.parse_entity(
+        body, req.ctx, now, require_id=False, require_type=False, opts=ParseOptions(merge=True)
+    )
+    edit_entity(broker, req, eid, now, lambda old: merge_doc(old, frag, now))
     return NO_CONTENT

@@ -22,8 +22,9 @@ def query_entities(broker: Broker, req: Req) -> Result:
     has_filter = any(k in p for k in ("type", "idPattern", "attrs", "q", "georel", "scopeQ"))
     # local=true lists everything; an id list alone is not a query (ETSI 019_03_05)
     if not has_filter and p.get("local") != "true":
-        raise BadRequestData("a query needs at least one of type, attrs, q, geoQ, scopeQ,"
-                             " idPattern (or local=true)")
+        raise BadRequestData(
+            "a query needs at least one of type, attrs, q, geoQ, scopeQ, idPattern (or local=true)"
+        )
     spec = queries.build_spec(broker.store, req, query_params_from_url(req))
     spec.limit, spec.offset, spec.count = limit, offset, count
     return _run_query(broker, req, spec, ro)
@@ -72,8 +73,11 @@ def _sort_value(doc: dict, path: list[str], ctx: Context) -> Any:
         return doc.get(head)
     node: Any = doc
     for name in path:
-        if name in ("createdAt", "modifiedAt", "observedAt", "unitCode", "datasetId") and \
-                node is not doc and isinstance(node, dict):
+        if (
+            name in ("createdAt", "modifiedAt", "observedAt", "unitCode", "datasetId")
+            and node is not doc
+            and isinstance(node, dict)
+        ):
             return node.get(name)
         insts = (node.get("attrs") or {}).get(ctx.expand(name)) if isinstance(node, dict) else None
         if not insts:

@@ -8,12 +8,18 @@ from .broker import Broker, Req, Result
 from .errors import (
     ResourceNotFound,
 )
+from .storage import Store
+
+
+def _store(broker: Broker, req: Req) -> Store:
+    """The store, after checking that the request's tenant exists."""
+    if req.tenant:
+        broker.store.check_tenant(req.tenant)
+    return broker.store
 
 
 def _scan(broker: Broker, req: Req, types: list[str] | None = None):
-    if req.tenant:
-        broker.store.check_tenant(req.tenant)
-    return broker.store.all_docs(req.tenant, types)
+    return _store(broker, req).all_docs(req.tenant, types)
 
 
 def _attr_types(insts: list) -> set[str]:
@@ -24,24 +30,38 @@ def list_types(broker: Broker, req: Req) -> Result:
     ctx = req.ctx
     assert ctx is not None
     details = req.params.get("details") == "true"
+    if not details:
+        return Result(
+            200,
+            _list_body(
+                "EntityTypeList", "typeList", ctx, _store(broker, req).entity_types(req.tenant)
+            ),
+            "entity",
+        )
     info: dict[str, set[str]] = {}
     for d in _scan(broker, req):
         for t in d.get("type") or []:
             s = info.setdefault(t, set())
             s.update((d.get("attrs") or {}).keys())
-    if details:
-        out = [
-            {"id": t, "type": "EntityType", "typeName": ctx.compact(t),
-             "attributeNames": sorted(ctx.compact(a) for a in attrs)}
-            for t, attrs in sorted(info.items())
-        ]
-        return Result(200, out, "entities")
-    body = {
-        "id": "urn:ngsi-ld:EntityTypeList:" + uuid.uuid4().hex,
-        "type": "EntityTypeList",
-        "typeList": sorted(ctx.compact(t) for t in info),
+    out = [
+        {
+            "id": t,
+            "type": "EntityType",
+            "typeName": ctx.compact(t),
+            "attributeNames": sorted(ctx.compact(a) for a in attrs),
+        }
+        for t, attrs in sorted(info.items())
+    ]
+    return Result(200, out, "entities")
+
+
+def _list_body(kind: str, member: str, ctx, iris: list[str]) -> dict:
+    """An EntityTypeList / AttributeList of the compacted names of ``iris``."""
+    return {
+        "id": f"urn:ngsi-ld:{kind}:" + uuid.uuid4().hex,
+        "type": kind,
+        member: sorted(ctx.compact(i) for i in iris),
     }
-    return Result(200, body, "entity")
 
 
 def retrieve_type(broker: Broker, req: Req, type_name: str) -> Result:
@@ -62,8 +82,12 @@ def retrieve_type(broker: Broker, req: Req, type_name: str) -> Result:
         "typeName": ctx.compact(iri),
         "entityCount": count,
         "attributeDetails": [
-            {"id": a, "type": "Attribute", "attributeName": ctx.compact(a),
-             "attributeTypes": sorted(ts)}
+            {
+                "id": a,
+                "type": "Attribute",
+                "attributeName": ctx.compact(a),
+                "attributeTypes": sorted(ts),
+            }
             for a, ts in sorted(attrs.items())
         ],
     }
@@ -74,6 +98,9 @@ def list_attributes(broker: Broker, req: Req) -> Result:
     ctx = req.ctx
     assert ctx is not None
     details = req.params.get("details") == "true"
+    if not details:
+        names = _store(broker, req).attribute_names(req.tenant)
+        return Result(200, _list_body("AttributeList", "attributeList", ctx, names), "entity")
     info: dict[str, tuple[set[str], set[str], list[int]]] = {}
     for d in _scan(broker, req):
         for a, insts in (d.get("attrs") or {}).items():
@@ -81,19 +108,16 @@ def list_attributes(broker: Broker, req: Req) -> Result:
             ts.update(_attr_types(insts))
             types.update(d.get("type") or [])
             n[0] += 1
-    if details:
-        out = [
-            {"id": a, "type": "Attribute", "attributeName": ctx.compact(a),
-             "typeNames": sorted(ctx.compact(t) for t in types)}
-            for a, (ts, types, n) in sorted(info.items())
-        ]
-        return Result(200, out, "entities")
-    body = {
-        "id": "urn:ngsi-ld:AttributeList:" + uuid.uuid4().hex,
-        "type": "AttributeList",
-        "attributeList": sorted(ctx.compact(a) for a in info),
-    }
-    return Result(200, body, "entity")
+    out = [
+        {
+            "id": a,
+            "type": "Attribute",
+            "attributeName": ctx.compact(a),
+            "typeNames": sorted(ctx.compact(t) for t in types),
+        }
+        for a, (ts, types, n) in sorted(info.items())
+    ]
+    return Result(200, out, "entities")
 
 
 def retrieve_attribute(broker: Broker, req: Req, attr: str) -> Result:

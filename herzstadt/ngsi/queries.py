@@ -93,13 +93,20 @@ def build_spec(store: Store, req: Any, qp: dict[str, Any]) -> QuerySpec:
             coords = g.get("coordinates")
             if isinstance(coords, (list, dict)):
                 coords = orjson.dumps(coords).decode()
-            filt.append(("geo", query.parse_geo_query(g.get("georel"), g.get("geometry"), coords,
-                                                      g.get("geoproperty"))))
+            filt.append(
+                (
+                    "geo",
+                    query.parse_geo_query(
+                        g.get("georel"), g.get("geometry"), coords, g.get("geoproperty")
+                    ),
+                )
+            )
     except query.QuerySyntaxError as e:
         raise BadRequestData(str(e)) from None
     if filt:
-        f = query.compile_where(query.Query(**dict(filt)), ctx.expand, store.dialect,
-                                geo_sql=False, id_column="e.id")
+        f = query.compile_where(
+            query.Query(**dict(filt)), ctx.expand, store.dialect, geo_sql=False, id_column="e.id"
+        )
         if f.sql:
             spec.where.append((f.sql, f.params))
         if f.bbox is not None:

@@ -16,8 +16,9 @@ from .model import RenderOptions
 
 def _linked_options(ro: RenderOptions, name: str, ctx: Context) -> RenderOptions:
     """Render options for entities linked through relationship ``name`` (join)."""
-    sub = RenderOptions(key_values=ro.key_values, concise=ro.concise, sys_attrs=ro.sys_attrs,
-                        lang=ro.lang)
+    sub = RenderOptions(
+        key_values=ro.key_values, concise=ro.concise, sys_attrs=ro.sys_attrs, lang=ro.lang
+    )
     if ro.pick_tree is not None and ro.pick_tree.get(name):
         sub.pick_tree = ro.pick_tree[name]
     if ro.omit_tree is not None and ro.omit_tree.get(name):
@@ -62,8 +63,15 @@ def _relationship_targets(doc: dict, rendered: dict, ctx: Context) -> list[tuple
     return out
 
 
-def _inline(broker: Broker, req: Req, doc: dict, rendered: dict, ro: RenderOptions,
-            level: int, seen: frozenset[str]) -> None:
+def _inline(
+    broker: Broker,
+    req: Req,
+    doc: dict,
+    rendered: dict,
+    ro: RenderOptions,
+    level: int,
+    seen: frozenset[str],
+) -> None:
     ctx = req.ctx
     assert ctx is not None
     for name, targets in _relationship_targets(doc, rendered, ctx):
@@ -91,8 +99,9 @@ def _inline(broker: Broker, req: Req, doc: dict, rendered: dict, ro: RenderOptio
                     inst["entity"] = val
 
 
-def _flat(broker: Broker, req: Req, docs: list[dict], rendered: list[dict], ro: RenderOptions,
-          level: int) -> list[dict]:
+def _flat(
+    broker: Broker, req: Req, docs: list[dict], rendered: list[dict], ro: RenderOptions, level: int
+) -> list[dict]:
     ctx = req.ctx
     assert ctx is not None
     out = list(rendered)
@@ -130,8 +139,9 @@ def _wants_geojson(req: Req) -> bool:
 def render_one(broker: Broker, req: Req, doc: dict, ro: RenderOptions) -> Result:
     assert req.ctx is not None
     if _wants_geojson(req):
-        return Result(200, model.render_feature(doc, req.ctx, ro, _geometry_property(req)),
-                      "feature")
+        return Result(
+            200, model.render_feature(doc, req.ctx, ro, _geometry_property(req)), "feature"
+        )
     rendered = model.render_entity(doc, req.ctx, ro)
     join, level = _join_params(req)
     if join == "inline":
@@ -164,13 +174,27 @@ def render_many(broker: Broker, req: Req, docs: list[dict], ro: RenderOptions) -
 
 
 def fragment_cacheable(req: Req, ro: RenderOptions) -> bool:
-    return (ro.pick_tree is None and ro.omit_tree is None and not _wants_geojson(req)
-            and "join" not in req.params)
+    return (
+        ro.pick_tree is None
+        and ro.omit_tree is None
+        and not _wants_geojson(req)
+        and "join" not in req.params
+    )
 
 
 def _ro_key(ro: RenderOptions) -> tuple:
-    return (ro.key_values, ro.concise, ro.sys_attrs, ro.lang, ro.attrs, ro.omit, ro.pick_id,
-            ro.pick_type, ro.pick_scope, ro.dataset_id)
+    return (
+        ro.key_values,
+        ro.concise,
+        ro.sys_attrs,
+        ro.lang,
+        ro.attrs,
+        ro.omit,
+        ro.pick_id,
+        ro.pick_type,
+        ro.pick_scope,
+        ro.dataset_id,
+    )
 
 
 def render_texts(broker: Broker, req: Req, texts: list[str], ro: RenderOptions) -> list[bytes]:

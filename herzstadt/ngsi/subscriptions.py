@@ -75,8 +75,12 @@ def create_subscription(broker: Broker, req: Req) -> Result:
     with broker.store.write(req.tenant) as tx:
         if not tx.sub_insert(sid, doc):
             raise AlreadyExists(f"subscription {sid} already exists")
-    return Result(201, None, "none",
-                  [(b"location", (broker.config.base_path + "/subscriptions/" + sid).encode())])
+    return Result(
+        201,
+        None,
+        "none",
+        [(b"location", (broker.config.base_path + "/subscriptions/" + sid).encode())],
+    )
 
 
 def _render(doc: dict, req: Req) -> dict:

@@ -27,11 +27,21 @@ class Client:
         self.app = app
         self.tenant = tenant
         self.loop = asyncio.new_event_loop()
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                        base_url="http://testserver")
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        )
 
-    def request(self, method: str, path: str, *, json=None, headers=None, content=None,
-                params=None, tenant: bool | str = True) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json=None,
+        headers=None,
+        content=None,
+        params=None,
+        tenant: bool | str = True,
+    ) -> httpx.Response:
         h = dict(headers or {})
         if tenant is True and self.tenant:
             h.setdefault("NGSILD-Tenant", self.tenant)
@@ -69,8 +79,12 @@ def make_config(backend: str, tmp_path: Path) -> NgsiConfig:
     else:
         # own schema in the shared database; per-test tenants isolate the tests from each other
         db = PG_URL + ("&" if "?" in PG_URL else "?") + "schema=ngsi_test"
-    return NgsiConfig(database=db, allow_remote_contexts=False, max_limit=1000,
-                      preload_files=[str(CONTEXTS / "preload.json")])
+    return NgsiConfig(
+        database=db,
+        allow_remote_contexts=False,
+        max_limit=1000,
+        preload_files=[str(CONTEXTS / "preload.json")],
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -109,7 +123,10 @@ def building(eid: str = "urn:ngsi-ld:Building:b1", **extra) -> dict:
         "name": {"type": "Property", "value": "Pfaff-Halle"},
         "floors": {"type": "Property", "value": 3, "unitCode": "C62"},
         "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Person:p1"},
-        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [7.75, 49.44]}},
+        "location": {
+            "type": "GeoProperty",
+            "value": {"type": "Point", "coordinates": [7.75, 49.44]},
+        },
     }
     e.update(extra)
     return e

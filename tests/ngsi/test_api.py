@@ -12,11 +12,14 @@ def test_load_entities_and_from_env(tmp_path, monkeypatch):
     assert cfg.database == str(tmp_path / "ngsi.sqlite3") and cfg.max_limit == 50
     app = make_app(cfg)
     try:
-        res = load_entities(app.broker, [
-            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "height": 12},
-            {"id": "urn:ngsi-ld:Building:2", "type": "Building", "height": {"value": 3}},
-            {"id": "bad", "type": "Building"},
-        ])
+        res = load_entities(
+            app.broker,
+            [
+                {"id": "urn:ngsi-ld:Building:1", "type": "Building", "height": 12},
+                {"id": "urn:ngsi-ld:Building:2", "type": "Building", "height": {"value": 3}},
+                {"id": "bad", "type": "Building"},
+            ],
+        )
         assert res["success"] == ["urn:ngsi-ld:Building:1", "urn:ngsi-ld:Building:2"]
         assert res["errors"][0]["entityId"] == "bad"
         assert app.broker.store.get("", "urn:ngsi-ld:Building:1") is not None

@@ -10,8 +10,10 @@ from .conftest import Client
 
 
 def test_core_never_imports_django():
-    code = ("import sys, herzstadt.ngsi.asgi, herzstadt.ngsi.service, herzstadt.ngsi.storage.sqlite;"
-            "assert 'django' not in sys.modules, 'django imported'")
+    code = (
+        "import sys, herzstadt.ngsi.asgi, herzstadt.ngsi.service, herzstadt.ngsi.storage.sqlite;"
+        "assert 'django' not in sys.modules, 'django imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -23,8 +25,9 @@ def test_unknown_path_and_method(client):
 
 
 def test_body_limits(tmp_path):
-    app = make_app(NgsiConfig(database=str(tmp_path / "x.sqlite3"), max_body_bytes=1000,
-                              max_json_depth=10))
+    app = make_app(
+        NgsiConfig(database=str(tmp_path / "x.sqlite3"), max_body_bytes=1000, max_json_depth=10)
+    )
     c = Client(app, "")
     try:
         r = c.post("entities", json={"id": "urn:x:1", "type": "T", "a": "x" * 2000})
@@ -45,8 +48,9 @@ def test_internal_errors_are_problem_details(client, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("secret stack")
 
-    monkeypatch.setitem(__import__("herzstadt.ngsi.asgi", fromlist=["ROUTES"]).ROUTES["types"],
-                        "GET", (boom, False))
+    monkeypatch.setitem(
+        __import__("herzstadt.ngsi.asgi", fromlist=["ROUTES"]).ROUTES["types"], "GET", (boom, False)
+    )
     r = client.get("types")
     assert r.status_code == 500
     assert r.json()["type"].endswith("InternalError") and "secret" not in r.text

@@ -14,9 +14,14 @@ def test_append_and_no_overwrite(client):
     _setup(client)
     r = client.post(URL + "/attrs", json={"height": {"type": "Property", "value": 12}})
     assert r.status_code == 204, r.text
-    r = client.post(URL + "/attrs", params={"options": "noOverwrite"},
-                    json={"height": {"type": "Property", "value": 99},
-                          "width": {"type": "Property", "value": 5}})
+    r = client.post(
+        URL + "/attrs",
+        params={"options": "noOverwrite"},
+        json={
+            "height": {"type": "Property", "value": 99},
+            "width": {"type": "Property", "value": 5},
+        },
+    )
     assert r.status_code == 207
     # UpdateResult names are expanded IRIs (as the ETSI suite expects)
     assert r.json()["updated"] == [D + "width"]
@@ -30,8 +35,13 @@ def test_update_attrs(client):
     r = client.patch(URL + "/attrs", json={"floors": {"type": "Property", "value": 5}})
     assert r.status_code == 204
     # missing attributes are added (ETSI 011_01_03)
-    r = client.patch(URL + "/attrs", json={"floors": {"type": "Property", "value": 6},
-                                           "nothere": {"type": "Property", "value": 1}})
+    r = client.patch(
+        URL + "/attrs",
+        json={
+            "floors": {"type": "Property", "value": 6},
+            "nothere": {"type": "Property", "value": 1},
+        },
+    )
     assert r.status_code == 204
     body = client.get(URL, params={"options": "sysAttrs"}).json()
     assert body["floors"]["value"] == 6 and "unitCode" not in body["floors"]
@@ -56,16 +66,24 @@ def test_replace_attribute(client):
     r = client.put(URL + "/attrs/floors", json={"type": "Property", "value": 8})
     assert r.status_code == 204, r.text
     assert client.get(URL).json()["floors"] == {"type": "Property", "value": 8}
-    assert client.put(URL + "/attrs/nothere", json={"type": "Property", "value": 8}) \
-        .status_code == 404
+    assert (
+        client.put(URL + "/attrs/nothere", json={"type": "Property", "value": 8}).status_code == 404
+    )
     assert client.put(URL + "/attrs/floors", json={"type": "Property"}).status_code == 400
 
 
 def test_delete_attribute_and_instances(client):
     _setup(client)
-    client.post(URL + "/attrs", json={"speed": [
-        {"type": "Property", "value": 1}, {"type": "Property", "value": 2, "datasetId": "urn:ds:a"},
-        {"type": "Property", "value": 3, "datasetId": "urn:ds:b"}]})
+    client.post(
+        URL + "/attrs",
+        json={
+            "speed": [
+                {"type": "Property", "value": 1},
+                {"type": "Property", "value": 2, "datasetId": "urn:ds:a"},
+                {"type": "Property", "value": 3, "datasetId": "urn:ds:b"},
+            ]
+        },
+    )
     assert client.delete(URL + "/attrs/speed", params={"datasetId": "urn:ds:a"}).status_code == 204
     assert len(client.get(URL).json()["speed"]) == 2
     assert client.delete(URL + "/attrs/speed", params={"datasetId": "urn:ds:a"}).status_code == 404
@@ -82,8 +100,12 @@ def test_scope_and_types_via_attrs_endpoints(client):
     _setup(client)
     assert client.patch(URL + "/attrs", json={"scope": "/a"}).status_code == 207  # no scope yet
     assert client.post(URL + "/attrs", json={"scope": "/a"}).status_code == 204
-    assert client.post(URL + "/attrs", params={"options": "noOverwrite"},
-                       json={"scope": "/b"}).status_code == 204
+    assert (
+        client.post(
+            URL + "/attrs", params={"options": "noOverwrite"}, json={"scope": "/b"}
+        ).status_code
+        == 204
+    )
     assert client.get(URL).json()["scope"] == ["/a", "/b"]
     assert client.patch(URL + "/attrs", json={"scope": "/c", "type": "Vehicle"}).status_code == 204
     body = client.get(URL).json()
@@ -95,8 +117,9 @@ def test_scope_and_types_via_attrs_endpoints(client):
 
 def test_null_deletes_in_update(client):
     _setup(client)
-    r = client.patch(URL + "/attrs", json={"location": {"type": "GeoProperty",
-                                                        "value": "urn:ngsi-ld:null"}})
+    r = client.patch(
+        URL + "/attrs", json={"location": {"type": "GeoProperty", "value": "urn:ngsi-ld:null"}}
+    )
     assert r.status_code == 204, r.text
     assert "location" not in client.get(URL).json()
 

@@ -9,10 +9,18 @@ from herzstadt.ngsi.projection import parse_projection
 @pytest.fixture
 def linked(client):
     es = [
-        {"id": "urn:b:1", "type": "Building", "name": {"type": "Property", "value": "Tower"},
-         "locatedAt": {"type": "Relationship", "object": "urn:c:1"}},
-        {"id": "urn:c:1", "type": "City", "name": {"type": "Property", "value": "Paris"},
-         "isIn": {"type": "Relationship", "object": "urn:k:1"}},
+        {
+            "id": "urn:b:1",
+            "type": "Building",
+            "name": {"type": "Property", "value": "Tower"},
+            "locatedAt": {"type": "Relationship", "object": "urn:c:1"},
+        },
+        {
+            "id": "urn:c:1",
+            "type": "City",
+            "name": {"type": "Property", "value": "Paris"},
+            "isIn": {"type": "Relationship", "object": "urn:k:1"},
+        },
         {"id": "urn:k:1", "type": "Country", "name": {"type": "Property", "value": "France"}},
     ]
     assert client.post("entityOperations/create", json=es).status_code == 201
@@ -39,11 +47,15 @@ def test_join_inline_and_flat(linked):
 
 def test_pick_omit_on_linked_entities(linked):
     c = linked
-    r = c.get("entities/urn:b:1", params={"join": "inline",
-                                           "pick": "id,locatedAt{id,name}"}).json()
-    assert r == {"id": "urn:b:1", "locatedAt": {
-        "type": "Relationship", "object": "urn:c:1",
-        "entity": {"id": "urn:c:1", "name": {"type": "Property", "value": "Paris"}}}}
+    r = c.get("entities/urn:b:1", params={"join": "inline", "pick": "id,locatedAt{id,name}"}).json()
+    assert r == {
+        "id": "urn:b:1",
+        "locatedAt": {
+            "type": "Relationship",
+            "object": "urn:c:1",
+            "entity": {"id": "urn:c:1", "name": {"type": "Property", "value": "Paris"}},
+        },
+    }
     r = c.get("entities/urn:b:1", params={"join": "inline", "omit": "type,locatedAt{name}"}).json()
     assert "type" not in r and "name" in r and "name" not in r["locatedAt"]["entity"]
     assert c.get("entities/urn:b:1", params={"pick": "nothing"}).status_code == 404
@@ -52,27 +64,45 @@ def test_pick_omit_on_linked_entities(linked):
     assert r == [{"isIn": {"type": "Relationship", "object": "urn:k:1"}}]
 
 
-@pytest.mark.parametrize("text", ["id;name", "id,locatedAt{name", "id,locatedAt{{name}",
-                                  "id,,name", "id,locatedAt{,name}", "id,locatedAt{}", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id;name",
+        "id,locatedAt{name",
+        "id,locatedAt{{name}",
+        "id,,name",
+        "id,locatedAt{,name}",
+        "id,locatedAt{}",
+        "",
+    ],
+)
 def test_projection_syntax_errors(text):
     with pytest.raises(BadRequestData):
         parse_projection(text)
 
 
 def test_order_by(client):
-    es = [{"id": f"urn:o:{i}", "type": "T", "n": {"type": "Property", "value": v,
-                                                  "s": {"type": "Property", "value": -v}}}
-          for i, v in enumerate([3, 1, 2])]
+    es = [
+        {
+            "id": f"urn:o:{i}",
+            "type": "T",
+            "n": {"type": "Property", "value": v, "s": {"type": "Property", "value": -v}},
+        }
+        for i, v in enumerate([3, 1, 2])
+    ]
     es.append({"id": "urn:o:9", "type": "T"})
     client.post("entityOperations/create", json=es)
-    ids = lambda ob: [e["id"] for e in client.get(  # noqa: E731
-        "entities", params={"type": "T", "orderBy": ob}).json()]
+
+    def ids(ob):
+        return [e["id"] for e in client.get("entities", params={"type": "T", "orderBy": ob}).json()]
+
     assert ids("n") == ["urn:o:1", "urn:o:2", "urn:o:0", "urn:o:9"]  # missing values last
     assert ids("n;desc") == ["urn:o:0", "urn:o:2", "urn:o:1", "urn:o:9"]
     assert ids("n.s") == ["urn:o:0", "urn:o:2", "urn:o:1", "urn:o:9"]
     assert ids("id;desc") == ["urn:o:9", "urn:o:2", "urn:o:1", "urn:o:0"]
-    r = client.get("entities", params={"type": "T", "orderBy": "n", "limit": 1, "offset": 1,
-                                       "count": "true"})
+    r = client.get(
+        "entities", params={"type": "T", "orderBy": "n", "limit": 1, "offset": 1, "count": "true"}
+    )
     assert [e["id"] for e in r.json()] == ["urn:o:2"] and r.headers["ngsild-results-count"] == "4"
     assert client.get("entities", params={"type": "T", "orderBy": "n;up"}).status_code == 400
 
@@ -89,8 +119,10 @@ def test_unknown_parameters_and_options(client):
 
 
 def test_geojson_body_context(client):
-    client.post("entities", json={"id": "urn:x:1", "type": "T",
-                                  "location": {"type": "Point", "coordinates": [1, 2]}})
+    client.post(
+        "entities",
+        json={"id": "urn:x:1", "type": "T", "location": {"type": "Point", "coordinates": [1, 2]}},
+    )
     r = client.get("entities/urn:x:1", headers={"Accept": "application/geo+json"})
     assert r.json()["@context"].endswith("ngsi-ld-core-context-v1.9.jsonld")
     r = client.get("types", headers={"Accept": "application/geo+json"})

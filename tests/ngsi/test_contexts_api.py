@@ -13,8 +13,9 @@ def test_jsonld_contexts_api(client):
     assert [h["localId"] for h in hosted] == [cid]
     # use it as a Link context
     link = f'<{"http://testserver" + loc}>; rel="http://www.w3.org/ns/json-ld#context"'
-    r = client.post("entities", json={"id": "urn:x:1", "type": "T", "foo": 1},
-                    headers={"Link": link})
+    r = client.post(
+        "entities", json={"id": "urn:x:1", "type": "T", "foo": 1}, headers={"Link": link}
+    )
     assert r.status_code == 201, r.text
     assert "http://foo.org/foo" in client.get("entities/urn:x:1").json()
     assert "lastUsage" in client.get("jsonldContexts/" + cid, params={"details": "true"}).json()

@@ -12,8 +12,11 @@ def test_create_retrieve_delete(client):
     r = client.get(E + "/urn:ngsi-ld:Building:b1")
     assert r.status_code == 200
     body = r.json()
-    assert body["type"] == "Building" and body["floors"] == {"type": "Property", "value": 3,
-                                                             "unitCode": "C62"}
+    assert body["type"] == "Building" and body["floors"] == {
+        "type": "Property",
+        "value": 3,
+        "unitCode": "C62",
+    }
     assert "createdAt" not in body
     assert 'rel="http://www.w3.org/ns/json-ld#context"' in r.headers["link"]
     assert client.post(E, json=building()).status_code == 409
@@ -32,8 +35,9 @@ def test_ld_json_create_and_compaction_with_user_context(client):
     r = client.post(E, json=body, headers={"Content-Type": "application/ld+json"})
     assert r.status_code == 201, r.text
     # with the same context: short names
-    r = client.get(E + "/urn:ngsi-ld:Building:b1", headers={"Link": LINK,
-                                                             "Accept": "application/ld+json"})
+    r = client.get(
+        E + "/urn:ngsi-ld:Building:b1", headers={"Link": LINK, "Accept": "application/ld+json"}
+    )
     assert r.json()["type"] == "Building" and "name" in r.json()
     assert r.json()["@context"] == TEST_CTX
     assert r.headers["content-type"] == "application/ld+json"
@@ -91,8 +95,12 @@ def test_geojson_output(client):
 
 
 def test_language_property_lang(client):
-    client.post(E, json=building(street={"type": "LanguageProperty",
-                                         "languageMap": {"fr": "Rue", "en": "Street"}}))
+    client.post(
+        E,
+        json=building(
+            street={"type": "LanguageProperty", "languageMap": {"fr": "Rue", "en": "Street"}}
+        ),
+    )
     url = E + "/urn:ngsi-ld:Building:b1"
     r = client.get(url, params={"lang": "en"}).json()
     assert r["street"] == {"type": "Property", "value": "Street", "lang": "en"}
@@ -100,8 +108,10 @@ def test_language_property_lang(client):
     assert r["street"] == "Rue"
     r = client.get(url, params={"lang": "*"}).json()
     # any one language (PostgreSQL's jsonb does not keep the order of the map's keys)
-    assert r["street"] in ({"type": "Property", "value": "Rue", "lang": "fr"},
-                           {"type": "Property", "value": "Street", "lang": "en"})
+    assert r["street"] in (
+        {"type": "Property", "value": "Rue", "lang": "fr"},
+        {"type": "Property", "value": "Street", "lang": "en"},
+    )
     r = client.get(url, params={"lang": "de-CH,en;q=0.8,fr;q=0.9"}).json()
     assert r["street"]["lang"] == "fr"
     assert client.get(url).json()["street"]["type"] == "LanguageProperty"
@@ -122,9 +132,15 @@ def test_replace_entity(client):
 def test_merge_entity_and_null(client):
     client.post(E, json=building())
     url = E + "/urn:ngsi-ld:Building:b1"
-    r = client.patch(url, json={"floors": {"value": 4}, "name": "urn:ngsi-ld:null",
-                                "extra": {"type": "Property", "value": True},
-                                "owner": {"type": "Relationship", "object": "urn:ngsi-ld:null"}})
+    r = client.patch(
+        url,
+        json={
+            "floors": {"value": 4},
+            "name": "urn:ngsi-ld:null",
+            "extra": {"type": "Property", "value": True},
+            "owner": {"type": "Relationship", "object": "urn:ngsi-ld:null"},
+        },
+    )
     assert r.status_code == 204, r.text
     body = client.get(url).json()
     assert body["floors"] == {"type": "Property", "value": 4, "unitCode": "C62"}
@@ -136,8 +152,10 @@ def test_merge_entity_and_null(client):
 
 def test_invalid_ids_and_bodies(client):
     assert client.get(E + "/not-a-uri").status_code == 400
-    assert client.post(E, content=b"{oops", headers={"Content-Type": "application/json"}) \
-        .status_code == 400
+    assert (
+        client.post(E, content=b"{oops", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
     assert client.post(E, json=[]).json()["type"].endswith("InvalidRequest")
     r = client.post(E, json={"id": "urn:x:1", "type": "T", "bad name": 1})
     assert r.status_code == 400 and "invalid character" in r.json()["detail"]
@@ -153,10 +171,15 @@ def test_scope(client):
 
 
 def test_multi_instance_attributes(client):
-    client.post(E, json=building(speed=[
-        {"type": "Property", "value": 1, "datasetId": "urn:ds:a"},
-        {"type": "Property", "value": 2},
-    ]))
+    client.post(
+        E,
+        json=building(
+            speed=[
+                {"type": "Property", "value": 1, "datasetId": "urn:ds:a"},
+                {"type": "Property", "value": 2},
+            ]
+        ),
+    )
     body = client.get(E + "/urn:ngsi-ld:Building:b1").json()
     assert body["speed"][0] == {"type": "Property", "value": 2}
     assert body["speed"][1]["datasetId"] == "urn:ds:a"

@@ -6,8 +6,12 @@ from herzstadt.ngsi import errors
 def test_problem_details_shape():
     e = errors.ResourceNotFound("entity urn:x not found")
     p = orjson.loads(e.body())
-    assert p == {"type": "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound",
-                 "title": "Resource not found", "status": 404, "detail": "entity urn:x not found"}
+    assert p == {
+        "type": "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound",
+        "title": "Resource not found",
+        "status": 404,
+        "detail": "entity urn:x not found",
+    }
 
 
 def test_every_error_type_has_status_and_distinct_title_detail():

@@ -1,8 +1,11 @@
 """Subscription resources (no notification delivery yet) and the routed-but-unimplemented APIs."""
 
-SUB = {"id": "urn:ngsi-ld:Subscription:s1", "type": "Subscription",
-       "entities": [{"type": "Building"}],
-       "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}}
+SUB = {
+    "id": "urn:ngsi-ld:Subscription:s1",
+    "type": "Subscription",
+    "entities": [{"type": "Building"}],
+    "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}},
+}
 
 
 def test_subscription_crud(client):
@@ -13,8 +16,11 @@ def test_subscription_crud(client):
     r = client.get("subscriptions/urn:ngsi-ld:Subscription:s1")
     assert r.status_code == 200 and r.json()["jsonldContext"].endswith(".jsonld")
     assert r.json()["isActive"] is True and "link" in r.headers
-    r = client.patch("subscriptions/urn:ngsi-ld:Subscription:s1", json={"isActive": False},
-                     headers={"Content-Type": "application/merge-patch+json"})
+    r = client.patch(
+        "subscriptions/urn:ngsi-ld:Subscription:s1",
+        json={"isActive": False},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 204
     assert client.get("subscriptions/urn:ngsi-ld:Subscription:s1").json()["status"] == "paused"
     r = client.get("subscriptions", params={"count": "true"})
@@ -39,9 +45,11 @@ def test_subscription_inline_context_is_implicitly_created(client):
 def test_unimplemented_apis_still_validate(client):
     assert client.get("temporal/entities", params={"type": "T"}).status_code == 501
     assert client.get("temporal/entities", params={"bogus": "1"}).status_code == 400
-    r = client.post("temporal/entities", content=b"<x/>",
-                    headers={"Content-Type": "application/xml"})
+    r = client.post(
+        "temporal/entities", content=b"<x/>", headers={"Content-Type": "application/xml"}
+    )
     assert r.status_code == 415
-    r = client.get("csourceRegistrations", params={"type": "T"},
-                   headers={"Accept": "application/geo+json"})
+    r = client.get(
+        "csourceRegistrations", params={"type": "T"}, headers={"Accept": "application/geo+json"}
+    )
     assert r.status_code == 406

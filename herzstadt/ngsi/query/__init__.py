@@ -147,8 +147,9 @@ def parse_query(
     id_pattern = None
     if idPattern is not None:
         if not isinstance(idPattern, str) or not idPattern or len(idPattern) > 1000:
-            raise QuerySyntaxError("idPattern", "must be a regular expression of 1 to 1000 "
-                                   "characters")
+            raise QuerySyntaxError(
+                "idPattern", "must be a regular expression of 1 to 1000 characters"
+            )
         try:
             re.compile(idPattern)
         except re.error as e:

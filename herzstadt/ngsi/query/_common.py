@@ -1,12 +1,14 @@
 """Shared by the SQL compiler and the Python evaluator: the value member of an instance by its
-type, and the expansion of every term of a query (the cache key of compiled queries)."""
+type, the values of an operand, the regular expression of a scope pattern, and the expansion of
+every term of a query (the cache key of compiled queries)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .ast import And, Comparison, Exists, NotExists, Or, Query, Value, ValueList
+from .ast import And, Comparison, Exists, NotExists, Or, Query, ScopePattern, Value, ValueList
 from .types import type_terms
 
 #: the value member of an instance, by its ``type``; any other type holds ``value``
@@ -30,13 +32,24 @@ def q_paths(node: Any) -> Iterator[Any]:
         yield node
 
 
+def operand_items(operand: Any) -> tuple:
+    """The values of a comparison operand: a value list's items, else the operand itself."""
+    return operand.items if isinstance(operand, ValueList) else (operand,)
+
+
 def vocab_values(node: Comparison) -> tuple[str, ...]:
     """String values of an equality term, which are also compared expanded with VocabProperty."""
     if node.op not in ("==", "!=") or node.path.meta or node.path.keys:
         return ()
     op = node.operand
-    items = op.items if isinstance(op, ValueList) else (op,) if isinstance(op, Value) else ()
+    items = operand_items(op) if isinstance(op, (Value, ValueList)) else ()
     return tuple(v.value for v in items if v.family == "string")
+
+
+def scope_regex(pat: ScopePattern) -> str:
+    """The regular expression of a scope pattern with ``+`` wildcards (``/a/+/c``, ``/a/+/#``)."""
+    parts = ["[^/]+" if lv == "+" else re.escape(lv) for lv in pat.levels]
+    return "^/" + "/".join(parts) + ("(/.*)?$" if pat.descendants else "$")
 
 
 def expansions(query: Query, expand: Callable[[str], str]) -> Expansions:
@@ -63,5 +76,3 @@ def expansions(query: Query, expand: Callable[[str], str]) -> Expansions:
             x = None
         out[v] = x if isinstance(x, str) else None
     return tuple(sorted(out.items()))
-
-

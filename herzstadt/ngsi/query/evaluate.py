@@ -34,7 +34,14 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from ._common import MEMBER_BY_TYPE, Expansions, expansions, vocab_values
+from ._common import (
+    MEMBER_BY_TYPE,
+    Expansions,
+    expansions,
+    operand_items,
+    scope_regex,
+    vocab_values,
+)
 from .ast import (
     And,
     AttrPath,
@@ -47,7 +54,6 @@ from .ast import (
     Range,
     ScopeExpr,
     ScopePattern,
-    ValueList,
 )
 from .types import _match as _type_match
 
@@ -70,20 +76,23 @@ def family(v: Any) -> str | None:
 
 
 # ----------------------------------------------------------------------------- scalar predicates
-def scalar_predicates(op: str, operand: Any, extra: dict[str, str | None] | None = None
-                      ) -> tuple[Pred, Pred, bool]:
+def scalar_predicates(
+    op: str, operand: Any, extra: dict[str, str | None] | None = None
+) -> tuple[Pred, Pred, bool]:
     """(positive, comparable, negative) for one q operator; ``extra`` maps string values to
     their expansions (VocabProperty)."""
     negative = op in ("!=", "!~=")
     if isinstance(operand, Pattern):
         rx = re.compile(operand.regex)
-        return (lambda t: isinstance(t, str) and rx.search(t) is not None,
-                lambda t: isinstance(t, str), negative)
+        return (
+            lambda t: isinstance(t, str) and rx.search(t) is not None,
+            lambda t: isinstance(t, str),
+            negative,
+        )
     if isinstance(operand, Range):
         fam, lo, hi = operand.family, operand.low.value, operand.high.value
-        return (lambda t: family(t) == fam and lo <= t <= hi,
-                lambda t: family(t) == fam, negative)
-    items = operand.items if isinstance(operand, ValueList) else (operand,)
+        return (lambda t: family(t) == fam and lo <= t <= hi, lambda t: family(t) == fam, negative)
+    items = operand_items(operand)
     if op in _ORDER:
         (v,) = items
         fam, val, cmp = v.family, v.value, _ORDER[op]
@@ -196,8 +205,11 @@ def _compile_q(node: Any, ex: dict[str, str | None]) -> Callable[[Doc], bool]:
     pos, cmp, negative = scalar_predicates(node.op, node.operand)
     vocab = vocab_values(node)
     extra = {v: ex.get(v) for v in vocab} if vocab else None
-    vpos = (scalar_predicates(node.op, node.operand, extra)[0]
-            if extra and any(x is not None and x != v for v, x in extra.items()) else pos)
+    vpos = (
+        scalar_predicates(node.op, node.operand, extra)[0]
+        if extra and any(x is not None and x != v for v, x in extra.items())
+        else pos
+    )
 
     def targets_match(targets: Any, p: Pred) -> bool:
         if negative:
@@ -230,11 +242,6 @@ def scope_predicate(pat: ScopePattern) -> Callable[[str], bool]:
         prefix = exact + "/"
         return lambda s: s == exact or s.startswith(prefix)
     return lambda s: s == exact
-
-
-def scope_regex(pat: ScopePattern) -> str:
-    parts = ["[^/]+" if lv == "+" else re.escape(lv) for lv in pat.levels]
-    return "^/" + "/".join(parts) + ("(/.*)?$" if pat.descendants else "$")
 
 
 def _compile_scope(node: ScopeExpr) -> Callable[[list], bool]:

@@ -82,9 +82,19 @@ def geodesic_distance(lon1: float, lat1: float, lon2: float, lat2: float) -> flo
     u2 = cos2_alpha * (_A * _A - _B * _B) / (_B * _B)
     A = 1 + u2 / 16384 * (4096 + u2 * (-768 + u2 * (320 - 175 * u2)))
     B = u2 / 1024 * (256 + u2 * (-128 + u2 * (74 - 47 * u2)))
-    d_sigma = B * sin_sigma * (cos_2sm + B / 4 * (
-        cos_sigma * (-1 + 2 * cos_2sm * cos_2sm)
-        - B / 6 * cos_2sm * (-3 + 4 * sin_sigma * sin_sigma) * (-3 + 4 * cos_2sm * cos_2sm)))
+    d_sigma = (
+        B
+        * sin_sigma
+        * (
+            cos_2sm
+            + B
+            / 4
+            * (
+                cos_sigma * (-1 + 2 * cos_2sm * cos_2sm)
+                - B / 6 * cos_2sm * (-3 + 4 * sin_sigma * sin_sigma) * (-3 + 4 * cos_2sm * cos_2sm)
+            )
+        )
+    )
     return _B * A * (sigma - d_sigma)
 
 
@@ -228,8 +238,9 @@ def parse_geo_query(
     missing = [k for k, v in given.items() if v is None or v == ""]
     if missing:
         raise QuerySyntaxError(
-            missing[0], "georel, geometry and coordinates must be given together "
-            f"(missing: {', '.join(missing)})"
+            missing[0],
+            "georel, geometry and coordinates must be given together "
+            f"(missing: {', '.join(missing)})",
         )
     if not isinstance(georel, str):
         raise QuerySyntaxError("georel", "must be a string")
@@ -243,7 +254,9 @@ def parse_geo_query(
         raise QuerySyntaxError("coordinates", "must be a JSON array")
     if geoproperty is not None and (not isinstance(geoproperty, str) or not geoproperty.strip()):
         raise QuerySyntaxError("geoproperty", "must be a non-empty attribute name")
-    return _parse_geo(georel.strip(), geometry.strip(), coord_key, (geoproperty or "location").strip())
+    return _parse_geo(
+        georel.strip(), geometry.strip(), coord_key, (geoproperty or "location").strip()
+    )
 
 
 @lru_cache(maxsize=512)
@@ -259,9 +272,7 @@ def _parse_geo(georel: str, geometry: str, coord_text: str, geoproperty: str) ->
     gj = {"type": gtype, "coordinates": coords}
     g = shape(gj)
     if gtype in ("Polygon", "MultiPolygon") and not g.is_valid:
-        raise QuerySyntaxError(
-            "coordinates", f"invalid {gtype}: {shapely.is_valid_reason(g)}"
-        )
+        raise QuerySyntaxError("coordinates", f"invalid {gtype}: {shapely.is_valid_reason(g)}")
     bbox = _prefilter_bbox(rel, max_d, g)
     return GeoQuery(rel, gtype, _tuples(coords), geoproperty, max_d, min_d, g, bbox)
 
@@ -270,24 +281,33 @@ def _parse_georel(text: str) -> tuple[str, float | None, float | None]:
     parts = [p.strip() for p in text.split(";")]
     rel = parts[0]
     if rel not in GEORELS:
-        raise QuerySyntaxError("georel", f"unknown relation '{rel}', expected one of "
-                               f"{', '.join(GEORELS)}", 0)
+        raise QuerySyntaxError(
+            "georel", f"unknown relation '{rel}', expected one of {', '.join(GEORELS)}", 0
+        )
     if rel != "near":
         if len(parts) > 1:
-            raise QuerySyntaxError("georel", f"'{rel}' takes no modifiers, found ';{parts[1]}'",
-                                   len(rel))
+            raise QuerySyntaxError(
+                "georel", f"'{rel}' takes no modifiers, found ';{parts[1]}'", len(rel)
+            )
         return rel, None, None
     if len(parts) == 1:
-        raise QuerySyntaxError("georel", "'near' needs a distance: near;maxDistance==<metres> or "
-                               "near;minDistance==<metres>", len(rel))
+        raise QuerySyntaxError(
+            "georel",
+            "'near' needs a distance: near;maxDistance==<metres> or near;minDistance==<metres>",
+            len(rel),
+        )
     found: dict[str, float] = {}
     pos = len(rel) + 1
     for p in parts[1:]:
         name, sep, num = p.partition("==")
         name = name.strip()
         if not sep or name not in ("maxDistance", "minDistance"):
-            raise QuerySyntaxError("georel", f"expected maxDistance==<metres> or "
-                                   f"minDistance==<metres> after 'near;', found '{p}'", pos)
+            raise QuerySyntaxError(
+                "georel",
+                f"expected maxDistance==<metres> or "
+                f"minDistance==<metres> after 'near;', found '{p}'",
+                pos,
+            )
         if name in found:
             raise QuerySyntaxError("georel", f"{name} is given twice", pos)
         try:
@@ -295,8 +315,11 @@ def _parse_georel(text: str) -> tuple[str, float | None, float | None]:
         except ValueError:
             d = math.nan
         if not math.isfinite(d) or d < 0:
-            raise QuerySyntaxError("georel", f"{name} must be a non-negative number of metres, "
-                                   f"found '{num.strip()}'", pos + len(name) + 2)
+            raise QuerySyntaxError(
+                "georel",
+                f"{name} must be a non-negative number of metres, found '{num.strip()}'",
+                pos + len(name) + 2,
+            )
         found[name] = d
         pos += len(p) + 1
     return rel, found.get("maxDistance"), found.get("minDistance")
@@ -315,8 +338,9 @@ def _decode_coordinates(text: str) -> Any:
     if t and (t[0].isdigit() or t[0] in "-+."):
         t = f"[{t}]"  # lenient: the bare position list, e.g. coordinates=8.1,49.2
     if not t.startswith("["):
-        raise QuerySyntaxError("coordinates", f"expected a JSON array such as [8.1,49.2], "
-                               f"found '{t[:30]}'", 0)
+        raise QuerySyntaxError(
+            "coordinates", f"expected a JSON array such as [8.1,49.2], found '{t[:30]}'", 0
+        )
     if len(t) > 1_000_000:
         raise QuerySyntaxError("coordinates", "too long (at most 1,000,000 characters)")
     try:
@@ -331,8 +355,10 @@ def _err(path: str, detail: str) -> QuerySyntaxError:
 
 def _position(p: Any, path: str) -> None:
     if not isinstance(p, list) or not 2 <= len(p) <= 3:
-        raise _err(path, f"a position must be [longitude, latitude] (optionally altitude), "
-                   f"found {_short(p)}")
+        raise _err(
+            path,
+            f"a position must be [longitude, latitude] (optionally altitude), found {_short(p)}",
+        )
     for i, v in enumerate(p):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise _err(f"{path}[{i}]", f"expected a number, found {_short(v)}")
@@ -344,8 +370,9 @@ def _position(p: Any, path: str) -> None:
 
 def _positions(ps: Any, path: str, minimum: int, what: str) -> None:
     if not isinstance(ps, list) or len(ps) < minimum:
-        raise _err(path, f"{what} needs an array of at least {minimum} position(s), "
-                   f"found {_short(ps)}")
+        raise _err(
+            path, f"{what} needs an array of at least {minimum} position(s), found {_short(ps)}"
+        )
     for i, p in enumerate(ps):
         _position(p, f"{path}[{i}]")
 

@@ -160,8 +160,9 @@ class BaseParser:
             node = self.or_()
             self.ws()
             if self.peek() != ")":
-                raise self.err(f"expected ')' to close the '(' at position {open_at}, "
-                               f"found {self.found()}")
+                raise self.err(
+                    f"expected ')' to close the '(' at position {open_at}, found {self.found()}"
+                )
             self.i += 1
             self.depth -= 1
             return node
@@ -197,8 +198,10 @@ class QParser(BaseParser):
             path = self.path()
             self.ws()
             if self.i < self.n and any(s.startswith(op, self.i) for op in OPERATORS):
-                raise self.err("'!' (attribute does not exist) takes a bare attribute path, "
-                               "it cannot be combined with an operator")
+                raise self.err(
+                    "'!' (attribute does not exist) takes a bare attribute path, "
+                    "it cannot be combined with an operator"
+                )
             self.expect_end_of_term(f"'!{path.text}'")
             return NotExists(path)
         path = self.path()
@@ -272,8 +275,9 @@ class QParser(BaseParser):
                     raise self.err("quotes and backslashes are not allowed in '[...]' keys")
                 raise self.err(f"expected '.' or ']' inside '[...]', found {self.found()}")
             if self.peek() == ".":
-                raise self.err("a '.' cannot follow ']'; write nested keys inside the brackets, "
-                               "e.g. attr[a.b]")
+                raise self.err(
+                    "a '.' cannot follow ']'; write nested keys inside the brackets, e.g. attr[a.b]"
+                )
         meta = None
         if len(names) >= 2 and names[-1] in META_MEMBERS:
             meta = names.pop()
@@ -302,7 +306,8 @@ class QParser(BaseParser):
             if first.family != second.family:
                 raise self.err(
                     f"the ends of the range are of different types ({_desc(first)} and "
-                    f"{_desc(second)})", op_at + len(op)
+                    f"{_desc(second)})",
+                    op_at + len(op),
                 )
             if first.family == "bool":
                 raise self.err("a range of true/false is not allowed", op_at + len(op))
@@ -312,8 +317,9 @@ class QParser(BaseParser):
                 raise self.err("a range cannot be combined with a list of values")
         elif self.peek() == ",":
             if op not in ("==", "!="):
-                raise self.err(f"a list of values (a,b,...) is only allowed with == and !=, "
-                               f"not {op}")
+                raise self.err(
+                    f"a list of values (a,b,...) is only allowed with == and !=, not {op}"
+                )
             items = [first]
             while self.peek() == ",":
                 self.i += 1
@@ -329,7 +335,8 @@ class QParser(BaseParser):
             if op in ORDERING and first.kind in ("bool", "uri"):
                 raise self.err(
                     f"operator {op} needs a number, a quoted string, a date, a time or a "
-                    f"date-time; {_desc(first)} cannot be ordered", op_at + len(op)
+                    f"date-time; {_desc(first)} cannot be ordered",
+                    op_at + len(op),
                 )
         self.expect_end_of_term("the value")
         if path.meta in TIMESTAMP_MEMBERS:
@@ -351,7 +358,7 @@ class QParser(BaseParser):
         tok = s[start:i]
         if not tok:
             raise self.err(
-                f"expected a value (a number, a \"string\", true, false, a date/time or a URI) "
+                f'expected a value (a number, a "string", true, false, a date/time or a URI) '
                 f"after '{after}', found {self.found()}"
             )
         return self.classify(tok, start)
@@ -396,7 +403,8 @@ class QParser(BaseParser):
             raise self.err(f"'{tok}' is not a value: booleans are written true and false", pos)
         raise self.err(
             f"unquoted value '{tok}' is not a number, true/false, a date/time or a URI; "
-            f"strings must be in double quotes, e.g. \"{tok}\"", pos
+            f'strings must be in double quotes, e.g. "{tok}"',
+            pos,
         )
 
     def quoted(self) -> str:
@@ -457,9 +465,15 @@ class QParser(BaseParser):
 
 
 def _desc(v: Value) -> str:
-    return {"bool": "true/false", "uri": f"the URI '{v.value}'", "number": "a number",
-            "string": "a string", "datetime": "a date-time", "date": "a date",
-            "time": "a time"}.get(v.kind, v.kind)
+    return {
+        "bool": "true/false",
+        "uri": f"the URI '{v.value}'",
+        "number": "a number",
+        "string": "a string",
+        "datetime": "a date-time",
+        "date": "a date",
+        "time": "a time",
+    }.get(v.kind, v.kind)
 
 
 def normalize_datetime(text: str) -> str:
@@ -525,8 +539,9 @@ class ScopeParser(BaseParser):
                     while self.i < n and s[self.i] not in _SCOPE_STOP and not s[self.i].isspace():
                         self.i += 1
                     if self.i == k0:
-                        raise self.err(f"expected a scope level, '+' or '#' after '/', "
-                                       f"found {self.found()}")
+                        raise self.err(
+                            f"expected a scope level, '+' or '#' after '/', found {self.found()}"
+                        )
                     levels.append(s[k0 : self.i])
                 c = self.peek()
                 if c == "/":

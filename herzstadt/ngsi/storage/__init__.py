@@ -7,13 +7,15 @@ from .base import QuerySpec, Store, WriteTx, event_rows, geo_rows
 __all__ = ["QuerySpec", "Store", "WriteTx", "event_rows", "geo_rows", "open_store"]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, durable: bool = False) -> Store:
     """Open a store: ``sqlite:///path/to/ngsi.sqlite3``, a plain path, ``:memory:``,
-    or ``postgresql://user@host:port/db`` (optionally ``?schema=name``)."""
+    or ``postgresql://user@host:port/db`` (optionally ``?schema=name``).
+
+    ``durable``: every commit waits for the disk (see ``NgsiConfig.durable_commits``)."""
     if url.startswith(("postgres://", "postgresql://")):
         from .postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, durable=durable)
     if url.startswith("sqlite://"):
         path = url[len("sqlite://") :]
         if path in ("", "/", "/:memory:", ":memory:"):
@@ -22,4 +24,4 @@ def open_store(url: str) -> Store:
         path = url
     from .sqlite import SqliteStore
 
-    return SqliteStore(path)
+    return SqliteStore(path, durable=durable)

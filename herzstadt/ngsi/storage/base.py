@@ -3,7 +3,7 @@
 # ruff: noqa: S608 - SQL text from fixed keywords and placeholders; all data is bound
 from __future__ import annotations
 
-import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +58,8 @@ class Store(Protocol):
     def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]: ...
     def query_text(self, tenant: str, spec: QuerySpec) -> tuple[list[str], int | None]: ...
     def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]: ...
+    def entity_types(self, tenant: str) -> list[str]: ...
+    def attribute_names(self, tenant: str) -> list[str]: ...
     def sub_get(self, tenant: str, sid: str) -> dict | None: ...
     def sub_list(self, tenant: str) -> list[dict]: ...
     def close(self) -> None: ...
@@ -159,10 +161,25 @@ def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> lis
         return rows
     assert old is not None and new is not None
     if _entity_head(old) != _entity_head(new):
-        rows.append((tenant, eid, "", "update", orjson.dumps(_entity_head(new)).decode(), None, now))
+        rows.append(
+            (tenant, eid, "", "update", orjson.dumps(_entity_head(new)).decode(), None, now)
+        )
     oa, na = old.get("attrs") or {}, new.get("attrs") or {}
+    dumps = orjson.dumps
     for attr, insts in na.items():
         before = oa.get(attr)
+        if before is None or (
+            len(before) == 1
+            and len(insts) == 1
+            and before[0].get("datasetId") == insts[0].get("datasetId")
+        ):
+            # fast path: a new attribute, or one instance replacing one instance
+            if before is not None and before[0] == insts[0]:
+                continue
+            kind = "create" if before is None else "update"
+            for i in insts:
+                rows.append((tenant, eid, attr, kind, dumps(i).decode(), i.get("observedAt"), now))
+            continue
         if before == insts:
             continue
         bykey = {i.get("datasetId"): i for i in before or []}
@@ -170,18 +187,35 @@ def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> lis
             b = bykey.pop(i.get("datasetId"), None)
             if b == i:
                 continue
-            rows.append((tenant, eid, attr, "update" if b is not None else "create",
-                         orjson.dumps(i).decode(), i.get("observedAt"), now))
-        for ds in bykey:
-            rows.append((tenant, eid, attr, "delete",
-                         orjson.dumps({"datasetId": ds} if ds else {}).decode(), None, now))
+            rows.append(
+                (
+                    tenant,
+                    eid,
+                    attr,
+                    "update" if b is not None else "create",
+                    orjson.dumps(i).decode(),
+                    i.get("observedAt"),
+                    now,
+                )
+            )
+        rows.extend(_deleted(tenant, eid, attr, ds, now) for ds in bykey)
     for attr, insts in oa.items():
         if attr not in na:
-            for i in insts:
-                ds = i.get("datasetId")
-                rows.append((tenant, eid, attr, "delete",
-                             orjson.dumps({"datasetId": ds} if ds else {}).decode(), None, now))
+            rows.extend(_deleted(tenant, eid, attr, i.get("datasetId"), now) for i in insts)
     return rows
+
+
+def _deleted(tenant: str, eid: str, attr: str, ds: str | None, now: str) -> tuple:
+    """The event row of a deleted attribute instance."""
+    return (
+        tenant,
+        eid,
+        attr,
+        "delete",
+        orjson.dumps({"datasetId": ds} if ds else {}).decode(),
+        None,
+        now,
+    )
 
 
 def _entity_head(doc: dict) -> dict:
@@ -202,9 +236,28 @@ class SqlStore:
     json_cast = ""  # appended to JSON parameters (PostgreSQL: ::jsonb)
     for_update = ""
 
+    ddl = ""  # CREATE … IF NOT EXISTS statements, separated by ";"
+
     def __init__(self) -> None:
         self._tenants: set[str] = {""}
         self.conn: Any = None
+        self.lock = threading.RLock()  # one connection, shared by the threads of a process
+
+    def _create_tables(self) -> None:
+        """Create what is missing (idempotent), inside the caller's transaction."""
+        c = self.conn
+        c.execute(
+            "CREATE TABLE IF NOT EXISTS ngsi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        row = c.execute("SELECT value FROM ngsi_meta WHERE key='schema_version'").fetchone()
+        for stmt in self.ddl.split(";"):
+            if stmt.strip():
+                c.execute(stmt)
+        if row is None:
+            c.execute(
+                f"INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', {self.placeholder})",
+                (str(SCHEMA_VERSION),),
+            )
 
     # --- tenants
     def tenant_exists(self, tenant: str) -> bool:
@@ -240,11 +293,12 @@ class SqlStore:
 
     # --- reads
     def get(self, tenant: str, eid: str) -> dict | None:
-        cur = self.conn.cursor()
         p = self.placeholder
-        cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} AND id={p}", (tenant, eid))
-        r = cur.fetchone()
-        self._end_read()
+        with self.lock:
+            cur = self.conn.cursor()
+            cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} AND id={p}", (tenant, eid))
+            r = cur.fetchone()
+            self._end_read()
         return self._decode(r[0]) if r else None
 
     def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]:
@@ -263,6 +317,29 @@ class SqlStore:
         self._end_read()
         for (d,) in rows:
             yield self._decode(d)
+
+    attr_keys_sql = ""  # SELECT DISTINCT attribute IRIs of a tenant's entities (one placeholder)
+
+    def _column(self, sql: str, params: tuple) -> list:
+        with self.lock:
+            cur = self.conn.cursor()
+            cur.execute(sql, params)
+            out = [r[0] for r in cur.fetchall()]
+            self._end_read()
+        return out
+
+    def entity_types(self, tenant: str) -> list[str]:
+        """The expanded types of a tenant's entities, sorted (from the type index)."""
+        p = self.placeholder
+        return self._column(
+            f"SELECT DISTINCT type FROM ngsi_entity_type WHERE tenant = {p} ORDER BY type",
+            (tenant,),
+        )
+
+    def attribute_names(self, tenant: str) -> list[str]:
+        """The expanded attribute names of a tenant's entities, sorted (read in SQL, without
+        decoding the documents in Python)."""
+        return sorted(self._column(self.attr_keys_sql, (tenant,)))
 
     def _query_sql(self, tenant: str, spec: QuerySpec) -> tuple[str, list]:
         p = self.placeholder
@@ -291,8 +368,9 @@ class SqlStore:
             conds.append(f"e.id {self.regex_op} {p}")
             params.append(spec.id_pattern)
         if spec.attrs_any:
-            conds.append("(" + " OR ".join(self.json_attr_exists.format(p=p) for _ in spec.attrs_any)
-                         + ")")
+            conds.append(
+                "(" + " OR ".join(self.json_attr_exists.format(p=p) for _ in spec.attrs_any) + ")"
+            )
             params += spec.attrs_any
         if spec.bbox is not None:
             sql, bp = self._bbox_condition(tenant, spec.bbox)
@@ -312,6 +390,10 @@ class SqlStore:
         """Like ``query`` without a Python predicate, returning the documents as JSON text
         (lets callers reuse rendered output for unchanged documents)."""
         assert spec.predicate is None
+        with self.lock:
+            return self._query_text(tenant, spec)
+
+    def _query_text(self, tenant: str, spec: QuerySpec) -> tuple[list[str], int | None]:
         frm, params, order = self._query_sql(tenant, spec)  # type: ignore[misc]
         cur = self.conn.cursor()
         p = self.placeholder
@@ -322,13 +404,19 @@ class SqlStore:
         if spec.limit == 0:
             self._end_read()
             return [], total
-        cur.execute(f"SELECT {self.doc_text} {frm} ORDER BY {order} LIMIT {p} OFFSET {p}",
-                    [*params, spec.limit, spec.offset])
+        cur.execute(
+            f"SELECT {self.doc_text} {frm} ORDER BY {order} LIMIT {p} OFFSET {p}",
+            [*params, spec.limit, spec.offset],
+        )
         texts = [r[0] for r in cur.fetchall()]
         self._end_read()
         return texts, total
 
     def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]:
+        with self.lock:
+            return self._query(tenant, spec)
+
+    def _query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]:
         frm, params, order = self._query_sql(tenant, spec)  # type: ignore[misc]
         cur = self.conn.cursor()
         p = self.placeholder
@@ -340,8 +428,10 @@ class SqlStore:
             if spec.limit == 0:
                 self._end_read()
                 return [], total
-            cur.execute(f"SELECT e.doc {frm} ORDER BY {order} LIMIT {p} OFFSET {p}",
-                        [*params, spec.limit, spec.offset])
+            cur.execute(
+                f"SELECT e.doc {frm} ORDER BY {order} LIMIT {p} OFFSET {p}",
+                [*params, spec.limit, spec.offset],
+            )
             docs = [self._decode(r[0]) for r in cur.fetchall()]
             self._end_read()
             return docs, total
@@ -431,18 +521,20 @@ class SqlWriteTx:
         if events_at is not None:
             self.events([r for d in docs for r in event_rows(self.tenant, None, d, events_at)])
 
-    def _index(self, pk: int, doc: dict) -> None:
+    def _index(self, pk: int, doc: dict, *, types=True, scope=True, geo=True) -> None:
+        """Index rows of one entity (type, scope, geo; those named)."""
         p, t = self.p, self.tenant
-        self.cur.executemany(
-            f"INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES ({p},{p},{p})",
-            [(t, ty, pk) for ty in doc.get("type") or []],
-        )
-        if doc.get("scope"):
+        if types:
+            self.cur.executemany(
+                f"INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES ({p},{p},{p})",
+                [(t, ty, pk) for ty in doc.get("type") or []],
+            )
+        if scope and doc.get("scope"):
             self.cur.executemany(
                 f"INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES ({p},{p},{p})",
                 [(t, s, pk) for s in doc["scope"]],
             )
-        if _has_geo(doc):
+        if geo and _has_geo(doc):
             self._geo_insert(pk, geo_rows(doc))
 
     def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
@@ -456,7 +548,9 @@ class SqlWriteTx:
         for chunk in _chunks(pks, 500):
             marks = ",".join([p] * len(chunk))
             if types:
-                self.cur.execute(f"DELETE FROM ngsi_entity_type WHERE entity_pk IN ({marks})", chunk)
+                self.cur.execute(
+                    f"DELETE FROM ngsi_entity_type WHERE entity_pk IN ({marks})", chunk
+                )
             if scope:
                 self.cur.execute(f"DELETE FROM ngsi_scope WHERE entity_pk IN ({marks})", chunk)
             if geo:
@@ -479,19 +573,9 @@ class SqlWriteTx:
             )
             if same_types and same_scope and same_geo:
                 continue
-            self._unindex([pk], types=not same_types, scope=not same_scope, geo=not same_geo)
-            if not same_types:
-                self.cur.executemany(
-                    f"INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES ({p},{p},{p})",
-                    [(self.tenant, ty, pk) for ty in doc.get("type") or []],
-                )
-            if not same_scope and doc.get("scope"):
-                self.cur.executemany(
-                    f"INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES ({p},{p},{p})",
-                    [(self.tenant, s, pk) for s in doc["scope"]],
-                )
-            if not same_geo and _has_geo(doc):
-                self._geo_insert(pk, geo_rows(doc))
+            changed = {"types": not same_types, "scope": not same_scope, "geo": not same_geo}
+            self._unindex([pk], **changed)
+            self._index(pk, doc, **changed)
 
     def delete(self, pk: int) -> None:
         self.delete_many([pk])
@@ -509,25 +593,29 @@ class SqlWriteTx:
     def sub_insert(self, sid: str, doc: dict) -> bool:
         """Insert a subscription; False if the id exists."""
         p = self.p
-        self.cur.execute(f"SELECT 1 FROM ngsi_subscription WHERE tenant={p} AND id={p}",
-                         (self.tenant, sid))
+        self.cur.execute(
+            f"SELECT 1 FROM ngsi_subscription WHERE tenant={p} AND id={p}", (self.tenant, sid)
+        )
         if self.cur.fetchone():
             return False
         self.cur.execute(
             f"INSERT INTO ngsi_subscription(tenant, id, doc) VALUES ({p},{p},{p}{self.store.json_cast})",
-            (self.tenant, sid, self.store._encode(doc)))
+            (self.tenant, sid, self.store._encode(doc)),
+        )
         return True
 
     def sub_update(self, sid: str, doc: dict) -> None:
         p = self.p
         self.cur.execute(
             f"UPDATE ngsi_subscription SET doc={p}{self.store.json_cast} WHERE tenant={p} AND id={p}",
-            (self.store._encode(doc), self.tenant, sid))
+            (self.store._encode(doc), self.tenant, sid),
+        )
 
     def sub_delete(self, sid: str) -> bool:
         p = self.p
-        self.cur.execute(f"DELETE FROM ngsi_subscription WHERE tenant={p} AND id={p}",
-                         (self.tenant, sid))
+        self.cur.execute(
+            f"DELETE FROM ngsi_subscription WHERE tenant={p} AND id={p}", (self.tenant, sid)
+        )
         return self.cur.rowcount > 0
 
     def events(self, rows: list[tuple]) -> None:
@@ -543,21 +631,3 @@ class SqlWriteTx:
 def _chunks(xs: list, n: int) -> Iterable[list]:
     for i in range(0, len(xs), n):
         yield xs[i : i + n]
-
-
-def regexp(pattern: str, value: str | None) -> bool:
-    if value is None:
-        return False
-    return _compiled(pattern).search(value) is not None
-
-
-_RE_CACHE: dict[str, re.Pattern] = {}
-
-
-def _compiled(pattern: str) -> re.Pattern:
-    r = _RE_CACHE.get(pattern)
-    if r is None:
-        if len(_RE_CACHE) > 1000:
-            _RE_CACHE.clear()
-        r = _RE_CACHE[pattern] = re.compile(pattern)
-    return r

@@ -1,10 +1,8 @@
 """PostgreSQL backend (psycopg 3): jsonb documents, GiST box index for the geo bboxes."""
 
-
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -13,7 +11,7 @@ import orjson
 import psycopg
 from psycopg.types.json import set_json_dumps, set_json_loads
 
-from .base import SCHEMA_VERSION, SqlStore, SqlWriteTx, _chunks, _has_geo, geo_rows
+from .base import SqlStore, SqlWriteTx, _chunks, _has_geo, geo_rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_tenant (name text PRIMARY KEY, created_at timestamptz NOT NULL
@@ -25,7 +23,7 @@ CREATE TABLE IF NOT EXISTS ngsi_entity (
     doc jsonb NOT NULL,
     created_at text NOT NULL,
     modified_at text NOT NULL
-);
+) WITH (toast_tuple_target = 8160);
 CREATE UNIQUE INDEX IF NOT EXISTS ngsi_entity_tenant_id ON ngsi_entity (tenant, id);
 CREATE TABLE IF NOT EXISTS ngsi_entity_type (
     tenant text NOT NULL, type text NOT NULL, entity_pk bigint NOT NULL,
@@ -57,6 +55,7 @@ CREATE TABLE IF NOT EXISTS ngsi_subscription (
 );
 """
 
+ENTITY_STORAGE = "toast_tuple_target=8160"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -73,29 +72,43 @@ def _split_url(url: str) -> tuple[str, str | None]:
             rest.append((k, v))
     if schema is not None and not _SCHEMA_NAME.match(schema):
         raise ValueError(f"invalid schema name {schema!r}")
-    url = urlunsplit((parts.scheme.replace("postgres", "postgresql", 1)
-                      if parts.scheme == "postgres" else parts.scheme,
-                      parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    url = urlunsplit(
+        (
+            parts.scheme.replace("postgres", "postgresql", 1)
+            if parts.scheme == "postgres"
+            else parts.scheme,
+            parts.netloc,
+            parts.path,
+            urlencode(rest),
+            parts.fragment,
+        )
+    )
     return url, schema
 
 
 class PostgresStore(SqlStore):
     dialect = "postgresql"
     placeholder = "%s"
+    ddl = SCHEMA
+    attr_keys_sql = (
+        "SELECT DISTINCT jsonb_object_keys(doc->'attrs') FROM ngsi_entity WHERE tenant = %s"
+        " AND jsonb_typeof(doc->'attrs') = 'object'"
+    )
     json_attr_exists = "jsonb_exists(e.doc->'attrs', {p})"
     regex_op = "~"
     json_cast = "::jsonb"
     for_update = " FOR UPDATE"
     doc_text = "e.doc::text"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, durable: bool = False):
         super().__init__()
         conninfo, schema = _split_url(url)
         self.schema = schema
         self.conn = psycopg.connect(conninfo, autocommit=True)
+        if not durable:  # like SQLite's WAL + synchronous=NORMAL: no disk flush per commit
+            self.conn.execute("SET synchronous_commit = off")
         set_json_loads(orjson.loads, self.conn)
         set_json_dumps(lambda o: orjson.dumps(o).decode(), self.conn)
-        self.lock = threading.RLock()
         if schema:
             self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self.conn.execute(f'SET search_path TO "{schema}"')
@@ -104,20 +117,15 @@ class PostgresStore(SqlStore):
     def _create_schema(self) -> None:
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(427311)")
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS ngsi_meta (key text PRIMARY KEY, value text NOT NULL)"
-            )
-            row = self.conn.execute(
-                "SELECT value FROM ngsi_meta WHERE key='schema_version'"
-            ).fetchone()
-            for stmt in SCHEMA.split(";"):  # idempotent (IF NOT EXISTS)
-                if stmt.strip():
-                    self.conn.execute(stmt)
-            if row is None:
-                self.conn.execute(
-                    "INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', %s)",
-                    (str(SCHEMA_VERSION),),
-                )
+            self._create_tables()
+            # Documents up to ~8 kB stay in the row uncompressed: every ``doc->…`` of a query
+            # would otherwise decompress the whole document again (tables of older versions
+            # get the setting for the rows written from now on).
+            opts = self.conn.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
+            ).fetchone()[0]
+            if ENTITY_STORAGE not in (opts or []):
+                self.conn.execute(f"ALTER TABLE ngsi_entity SET ({ENTITY_STORAGE})")
 
     def _decode(self, v):
         return v if isinstance(v, dict) else orjson.loads(v)
@@ -142,26 +150,19 @@ class PostgresStore(SqlStore):
             [minx, miny, maxx, maxy, tenant, attr],
         )
 
-    def query(self, tenant, spec):
-        with self.lock:
-            return super().query(tenant, spec)
-
-    def query_text(self, tenant, spec):
-        with self.lock:
-            return super().query_text(tenant, spec)
-
-    def get(self, tenant, eid):
-        with self.lock:
-            return super().get(tenant, eid)
-
 
 class PostgresWriteTx(SqlWriteTx):
     def insert(self, doc: dict) -> int:
         self.cur.execute(
             "INSERT INTO ngsi_entity(tenant, id, doc, created_at, modified_at)"
             " VALUES (%s, %s, %s::jsonb, %s, %s) RETURNING pk",
-            (self.tenant, doc["id"], self.store._encode(doc), doc.get("createdAt", ""),
-             doc.get("modifiedAt", "")),
+            (
+                self.tenant,
+                doc["id"],
+                self.store._encode(doc),
+                doc.get("createdAt", ""),
+                doc.get("modifiedAt", ""),
+            ),
         )
         pk = self.cur.fetchone()[0]
         self._index(pk, doc)
@@ -180,11 +181,11 @@ class PostgresWriteTx(SqlWriteTx):
         t = self.tenant
         encoded = [orjson.dumps(d).decode() for d in docs]
         cur = self.cur
-        with cur.copy("COPY ngsi_entity (pk, tenant, id, doc, created_at, modified_at) FROM STDIN"
-                      ) as cp:
+        with cur.copy(
+            "COPY ngsi_entity (pk, tenant, id, doc, created_at, modified_at) FROM STDIN"
+        ) as cp:
             for pk, d, enc in zip(pks, docs, encoded, strict=True):
-                cp.write_row((pk, t, d["id"], enc, d.get("createdAt", ""),
-                              d.get("modifiedAt", "")))
+                cp.write_row((pk, t, d["id"], enc, d.get("createdAt", ""), d.get("modifiedAt", "")))
         with cur.copy("COPY ngsi_entity_type (tenant, type, entity_pk) FROM STDIN") as cp:
             for pk, d in zip(pks, docs, strict=True):
                 for ty in d.get("type") or []:
@@ -194,18 +195,56 @@ class PostgresWriteTx(SqlWriteTx):
             with cur.copy("COPY ngsi_scope (tenant, scope, entity_pk) FROM STDIN") as cp:
                 for row in scopes:
                     cp.write_row(row)
-        geo = [(t, pk, *row) for pk, d in zip(pks, docs, strict=True) if _has_geo(d)
-               for row in geo_rows(d)]
+        geo = [
+            (t, pk, *row)
+            for pk, d in zip(pks, docs, strict=True)
+            if _has_geo(d)
+            for row in geo_rows(d)
+        ]
         if geo:
-            with cur.copy("COPY ngsi_geo (tenant, entity_pk, attr, minx, miny, maxx, maxy)"
-                          " FROM STDIN") as cp:
+            with cur.copy(
+                "COPY ngsi_geo (tenant, entity_pk, attr, minx, miny, maxx, maxy) FROM STDIN"
+            ) as cp:
                 for row in geo:
                     cp.write_row(row)
         if events_at is not None:
-            with cur.copy("COPY ngsi_event (tenant, entity_id, attr, kind, instance, observed_at,"
-                          " modified_at) FROM STDIN") as cp:
+            with cur.copy(
+                "COPY ngsi_event (tenant, entity_id, attr, kind, instance, observed_at,"
+                " modified_at) FROM STDIN"
+            ) as cp:
                 for d, enc in zip(docs, encoded, strict=True):
                     cp.write_row((t, d["id"], "", "create", enc, None, events_at))
+
+    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]:
+        """One pipelined point look-up per id: the unique index whatever the table statistics
+        say (an ``IN`` list over a freshly loaded table is planned as a scan of the tenant)."""
+        ids = list(dict.fromkeys(ids))
+        if len(ids) < 2:
+            return super().get_many(ids)
+        cur = self.cur
+        cur.executemany(
+            "SELECT pk, id, doc FROM ngsi_entity WHERE tenant = %s AND id = %s FOR UPDATE",
+            [(self.tenant, i) for i in ids],
+            returning=True,
+        )
+        out: dict[str, tuple[int, dict]] = {}
+        decode = self.store._decode
+        while True:
+            for pk, eid, doc in cur.fetchall():
+                out[eid] = (pk, decode(doc))
+            if not cur.nextset():
+                return out
+
+    def events(self, rows: list[tuple]) -> None:
+        if len(rows) < 16:
+            super().events(rows)
+            return
+        with self.cur.copy(
+            "COPY ngsi_event (tenant, entity_id, attr, kind, instance, observed_at, modified_at)"
+            " FROM STDIN"
+        ) as cp:
+            for row in rows:
+                cp.write_row(row)
 
     def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
         if rows:

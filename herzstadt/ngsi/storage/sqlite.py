@@ -1,11 +1,10 @@
 """SQLite backend (sqlite3): WAL, synchronous=NORMAL, IMMEDIATE write transactions, R*Tree geo index."""
 
-
 from __future__ import annotations
 
 import os
 import sqlite3
-import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +17,12 @@ except ImportError:  # pragma: no cover - not on Windows
     fcntl = None  # type: ignore[assignment]
 
 from ..errors import BadRequestData
-from .base import SCHEMA_VERSION, SqlStore, SqlWriteTx, _has_geo, geo_rows
+from .base import SqlStore, SqlWriteTx, _has_geo, geo_rows
 
 #: GeoProperty instances per entity in the R*Tree (ids are entity_pk * GEO_PER_ENTITY + n)
 GEO_PER_ENTITY = 64
+#: seconds between WAL checkpoints of one connection (not durable mode, see ``SqliteStore.write``)
+CHECKPOINT_INTERVAL = 1.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,25 +66,36 @@ CREATE TABLE IF NOT EXISTS ngsi_subscription (
 class SqliteStore(SqlStore):
     dialect = "sqlite"
     placeholder = "?"
+    ddl = SCHEMA
+    attr_keys_sql = (
+        "SELECT DISTINCT a.key FROM ngsi_entity e, json_each(e.doc, '$.attrs') AS a"
+        " WHERE e.tenant = ?"
+    )
     json_attr_exists = "json_type(e.doc, '$.attrs.\"' || {p} || '\"') IS NOT NULL"
     regex_op = "REGEXP"
     for_update = ""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10000):
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10000, durable: bool = False):
         super().__init__()
         self.path = str(path)
         self._lockfd: int | None = None
+        self._last_checkpoint = 0.0
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256
         )
-        self.lock = threading.RLock()
         c = self.conn
         c.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if self.path != ":memory:":
             c.execute("PRAGMA journal_mode=WAL")
-        c.execute("PRAGMA synchronous=NORMAL")
+        c.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        # Not durable: no automatic checkpoint at the end of a write (it fsyncs while the write
+        # lock is held); ``write`` runs a passive one after releasing the lock, at most once per
+        # CHECKPOINT_INTERVAL.
+        self._checkpoints = not durable and self.path != ":memory:"
+        if self._checkpoints:
+            c.execute("PRAGMA wal_autocheckpoint=0")
         c.execute("PRAGMA foreign_keys=OFF")
         c.execute("PRAGMA cache_size=-65536")
         c.execute("PRAGMA mmap_size=268435456")
@@ -96,16 +108,7 @@ class SqliteStore(SqlStore):
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            c.execute("CREATE TABLE IF NOT EXISTS ngsi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = c.execute("SELECT value FROM ngsi_meta WHERE key='schema_version'").fetchone()
-            for stmt in SCHEMA.split(";"):  # idempotent (IF NOT EXISTS)
-                if stmt.strip():
-                    c.execute(stmt)
-            if row is None:
-                c.execute(
-                    "INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
+            self._create_tables()
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -149,6 +152,12 @@ class SqliteStore(SqlStore):
             finally:
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
+            if self._checkpoints:
+                now = time.monotonic()
+                if now - self._last_checkpoint >= CHECKPOINT_INTERVAL:
+                    self._last_checkpoint = now
+                    # PASSIVE: waits for no reader or writer, copies what it can
+                    c.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._tenants.add(tenant)
 
     def close(self) -> None:
@@ -166,25 +175,18 @@ class SqliteStore(SqlStore):
             [minx, maxx, miny, maxy, tenant, attr],
         )
 
-    def query(self, tenant, spec):
-        with self.lock:
-            return super().query(tenant, spec)
-
-    def query_text(self, tenant, spec):
-        with self.lock:
-            return super().query_text(tenant, spec)
-
-    def get(self, tenant, eid):
-        with self.lock:
-            return super().get(tenant, eid)
-
 
 class SqliteWriteTx(SqlWriteTx):
     def insert(self, doc: dict) -> int:
         self.cur.execute(
             "INSERT INTO ngsi_entity(tenant, id, doc, created_at, modified_at) VALUES (?,?,?,?,?)",
-            (self.tenant, doc["id"], self.store._encode(doc), doc.get("createdAt", ""),
-             doc.get("modifiedAt", "")),
+            (
+                self.tenant,
+                doc["id"],
+                self.store._encode(doc),
+                doc.get("createdAt", ""),
+                doc.get("modifiedAt", ""),
+            ),
         )
         pk = self.cur.lastrowid
         self._index(pk, doc)
@@ -203,8 +205,10 @@ class SqliteWriteTx(SqlWriteTx):
         self.cur.executemany(
             "INSERT INTO ngsi_entity(pk, tenant, id, doc, created_at, modified_at)"
             " VALUES (?,?,?,?,?,?)",
-            [(base + n, t, d["id"], encoded[n], d.get("createdAt", ""), d.get("modifiedAt", ""))
-             for n, d in enumerate(docs)],
+            [
+                (base + n, t, d["id"], encoded[n], d.get("createdAt", ""), d.get("modifiedAt", ""))
+                for n, d in enumerate(docs)
+            ],
         )
         self.cur.executemany(
             "INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES (?,?,?)",
@@ -235,8 +239,10 @@ class SqliteWriteTx(SqlWriteTx):
     def _geo_tuples(self, pk: int, rows: list[tuple]) -> list[tuple]:
         if len(rows) > GEO_PER_ENTITY:
             raise BadRequestData(f"at most {GEO_PER_ENTITY} GeoProperty instances per entity")
-        return [(pk * GEO_PER_ENTITY + k, minx, maxx, miny, maxy, self.tenant, pk, attr)
-                for k, (attr, minx, miny, maxx, maxy) in enumerate(rows)]
+        return [
+            (pk * GEO_PER_ENTITY + k, minx, maxx, miny, maxy, self.tenant, pk, attr)
+            for k, (attr, minx, miny, maxx, maxy) in enumerate(rows)
+        ]
 
     def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
         self.cur.executemany(
@@ -247,5 +253,7 @@ class SqliteWriteTx(SqlWriteTx):
 
     def _geo_delete(self, pks: list[int]) -> None:
         for pk in pks:
-            self.cur.execute("DELETE FROM ngsi_geo WHERE id BETWEEN ? AND ?",
-                             (pk * GEO_PER_ENTITY, pk * GEO_PER_ENTITY + GEO_PER_ENTITY - 1))
+            self.cur.execute(
+                "DELETE FROM ngsi_geo WHERE id BETWEEN ? AND ?",
+                (pk * GEO_PER_ENTITY, pk * GEO_PER_ENTITY + GEO_PER_ENTITY - 1),
+            )

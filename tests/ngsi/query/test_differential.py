@@ -165,32 +165,73 @@ QUERIES: list[tuple[dict, set[str] | None]] = [
     ({"scopeQ": "/Kaiserslautern/Altstadt;/Kaiserslautern/Altstadt/Nord"}, {P2}),
     ({"scopeQ": "/Mannheim/#,/Kaiserslautern/Innenstadt/#"}, None),
     # geo
-    ({"georel": "near;maxDistance==500", "geometry": "Point", "coordinates": "[7.756,49.444]"},
-     None),
-    ({"georel": "near;maxDistance==2000", "geometry": "Point", "coordinates": "[7.756,49.444]"},
-     None),
-    ({"georel": "near;minDistance==3000", "geometry": "Point", "coordinates": "[7.756,49.444]"},
-     None),
-    ({"georel": "within", "geometry": "Polygon",
-      "coordinates": "[[[7.74,49.43],[7.78,49.43],[7.78,49.45],[7.74,49.45],[7.74,49.43]]]"},
-     None),
-    ({"georel": "intersects", "geometry": "LineString",
-      "coordinates": "[[7.76,49.40],[7.76,49.50]]"}, {A6}),
+    (
+        {"georel": "near;maxDistance==500", "geometry": "Point", "coordinates": "[7.756,49.444]"},
+        None,
+    ),
+    (
+        {"georel": "near;maxDistance==2000", "geometry": "Point", "coordinates": "[7.756,49.444]"},
+        None,
+    ),
+    (
+        {"georel": "near;minDistance==3000", "geometry": "Point", "coordinates": "[7.756,49.444]"},
+        None,
+    ),
+    (
+        {
+            "georel": "within",
+            "geometry": "Polygon",
+            "coordinates": "[[[7.74,49.43],[7.78,49.43],[7.78,49.45],[7.74,49.45],[7.74,49.43]]]",
+        },
+        None,
+    ),
+    (
+        {
+            "georel": "intersects",
+            "geometry": "LineString",
+            "coordinates": "[[7.76,49.40],[7.76,49.50]]",
+        },
+        {A6},
+    ),
     ({"georel": "contains", "geometry": "Point", "coordinates": "[7.77,49.444]"}, {RH}),
-    ({"georel": "disjoint", "geometry": "Polygon",
-      "coordinates": "[[[7.74,49.43],[7.78,49.43],[7.78,49.45],[7.74,49.45],[7.74,49.43]]]"},
-     None),
-    ({"georel": "near;maxDistance==1000", "geometry": "Point", "coordinates": "[8.4,49.0]"},
-     {VA}),
-    ({"georel": "near;maxDistance==100", "geometry": "LineString",
-      "coordinates": "[[7.76,49.40],[7.76,49.50]]"}, None),
+    (
+        {
+            "georel": "disjoint",
+            "geometry": "Polygon",
+            "coordinates": "[[[7.74,49.43],[7.78,49.43],[7.78,49.45],[7.74,49.45],[7.74,49.43]]]",
+        },
+        None,
+    ),
+    ({"georel": "near;maxDistance==1000", "geometry": "Point", "coordinates": "[8.4,49.0]"}, {VA}),
+    (
+        {
+            "georel": "near;maxDistance==100",
+            "geometry": "LineString",
+            "coordinates": "[[7.76,49.40],[7.76,49.50]]",
+        },
+        None,
+    ),
     ({"georel": "equals", "geometry": "Point", "coordinates": "[7.7715,49.4437]"}, {SK}),
-    ({"georel": "overlaps", "geometry": "Polygon",
-      "coordinates": "[[[7.770,49.440],[7.780,49.440],[7.780,49.445],[7.770,49.445],"
-                     "[7.770,49.440]]]"}, {RH}),
-    ({"georel": "within", "geometry": "Polygon", "geoproperty": "location",
-      "coordinates": "[[[7.7,49.4],[7.9,49.4],[7.9,49.5],[7.7,49.5],[7.7,49.4]]]",
-      "type": "Vehicle", "q": "speed>40"}, {VA}),
+    (
+        {
+            "georel": "overlaps",
+            "geometry": "Polygon",
+            "coordinates": "[[[7.770,49.440],[7.780,49.440],[7.780,49.445],[7.770,49.445],"
+            "[7.770,49.440]]]",
+        },
+        {RH},
+    ),
+    (
+        {
+            "georel": "within",
+            "geometry": "Polygon",
+            "geoproperty": "location",
+            "coordinates": "[[[7.7,49.4],[7.9,49.4],[7.9,49.5],[7.7,49.5],[7.7,49.4]]]",
+            "type": "Vehicle",
+            "q": "speed>40",
+        },
+        {VA},
+    ),
 ]
 
 
@@ -205,11 +246,14 @@ def sqlite_conn():
     for stmt in SQLITE_SCHEMA:
         conn.execute(stmt)
     for d in DOCS:
-        cur = conn.execute("INSERT INTO ngsi_entity(tenant, id, doc) VALUES ('', ?, ?)",
-                           (d["id"], orjson.dumps(d).decode()))
+        cur = conn.execute(
+            "INSERT INTO ngsi_entity(tenant, id, doc) VALUES ('', ?, ?)",
+            (d["id"], orjson.dumps(d).decode()),
+        )
         for row in geo_index_rows(d):
-            conn.execute("INSERT INTO ngsi_geo VALUES ('', ?, ?, ?, ?, ?, ?)",
-                         (cur.lastrowid, *row))
+            conn.execute(
+                "INSERT INTO ngsi_geo VALUES ('', ?, ?, ?, ?, ?, ?)", (cur.lastrowid, *row)
+            )
     yield conn
     conn.close()
 
@@ -225,17 +269,21 @@ def pg_conn():
     conn.execute(f'CREATE SCHEMA "{schema}"')
     conn.execute(f'SET search_path TO "{schema}"')
     try:
-        conn.execute("CREATE TABLE ngsi_entity (pk bigserial PRIMARY KEY, tenant text NOT NULL,"
-                     " id text NOT NULL, doc jsonb NOT NULL)")
-        conn.execute("CREATE TABLE ngsi_geo (tenant text NOT NULL, entity_pk bigint NOT NULL,"
-                     " attr text NOT NULL, minx float8, miny float8, maxx float8, maxy float8)")
+        conn.execute(
+            "CREATE TABLE ngsi_entity (pk bigserial PRIMARY KEY, tenant text NOT NULL,"
+            " id text NOT NULL, doc jsonb NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TABLE ngsi_geo (tenant text NOT NULL, entity_pk bigint NOT NULL,"
+            " attr text NOT NULL, minx float8, miny float8, maxx float8, maxy float8)"
+        )
         for d in DOCS:
-            pk = conn.execute("INSERT INTO ngsi_entity(tenant, id, doc) VALUES ('', %s,"
-                              " %s::jsonb) RETURNING pk",
-                              (d["id"], orjson.dumps(d).decode())).fetchone()[0]
+            pk = conn.execute(
+                "INSERT INTO ngsi_entity(tenant, id, doc) VALUES ('', %s, %s::jsonb) RETURNING pk",
+                (d["id"], orjson.dumps(d).decode()),
+            ).fetchone()[0]
             for row in geo_index_rows(d):
-                conn.execute("INSERT INTO ngsi_geo VALUES ('', %s, %s, %s, %s, %s, %s)",
-                             (pk, *row))
+                conn.execute("INSERT INTO ngsi_geo VALUES ('', %s, %s, %s, %s, %s, %s)", (pk, *row))
         yield conn
     finally:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -244,8 +292,9 @@ def pg_conn():
 
 def _sql_ids(conn, dialect: str, query, tenant: str | None = None) -> set[str]:
     f = compile_where(query, expand, dialect, tenant=tenant)
-    rows = conn.execute(f"SELECT e.doc FROM ngsi_entity e WHERE {f.sql} ORDER BY e.pk",
-                        f.params).fetchall()
+    rows = conn.execute(
+        f"SELECT e.doc FROM ngsi_entity e WHERE {f.sql} ORDER BY e.pk", f.params
+    ).fetchall()
     docs = [orjson.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
     if f.post_filter is not None:
         docs = [d for d in docs if f.post_filter(d)]
@@ -291,6 +340,7 @@ def test_geo_prefilter_is_conservative(sqlite_conn):
             continue
         query = parse_query(**params)
         f = compile_where(query, expand, "sqlite")
-        rows = sqlite_conn.execute(f"SELECT e.id FROM ngsi_entity e WHERE {f.sql}",
-                                   f.params).fetchall()
+        rows = sqlite_conn.execute(
+            f"SELECT e.id FROM ngsi_entity e WHERE {f.sql}", f.params
+        ).fetchall()
         assert {r[0] for r in rows} >= _python_ids(query)

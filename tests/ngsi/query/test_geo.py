@@ -27,8 +27,12 @@ def dms(d, m, s):
 
 def test_vincenty_reference_values():
     # Vincenty (1975) / Geoscience Australia test: Flinders Peak -> Buninyong, 54 972.271 m
-    d = geodesic_distance(dms(144, 25, 29.52440), dms(-37, 57, 3.72030),
-                          dms(143, 55, 35.38390), dms(-37, 39, 10.15610))
+    d = geodesic_distance(
+        dms(144, 25, 29.52440),
+        dms(-37, 57, 3.72030),
+        dms(143, 55, 35.38390),
+        dms(-37, 39, 10.15610),
+    )
     assert d == pytest.approx(54972.271, abs=0.01)
     assert geodesic_distance(0, 0, 1, 0) == pytest.approx(111319.491, abs=0.01)
     assert geodesic_distance(0, 0, 0, 1) == pytest.approx(110574.389, abs=0.01)
@@ -47,7 +51,8 @@ def test_geometry_distance_is_geodesic_between_nearest_points():
     poly = Polygon([(7, 49), (8, 49), (8, 50), (7, 50)])
     assert geometry_distance(Point(7.5, 49.5), poly) == 0
     assert geometry_distance(Point(7.5, 48.9), poly) == pytest.approx(
-        geodesic_distance(7.5, 48.9, 7.5, 49), rel=1e-4)
+        geodesic_distance(7.5, 48.9, 7.5, 49), rel=1e-4
+    )
 
 
 def test_near_and_bbox_is_conservative():
@@ -83,30 +88,73 @@ def test_bbox_edge_cases():
     assert parse_geo_query("intersects", "Point", "[7,49]").bbox_mode == "intersects"
 
 
-@pytest.mark.parametrize(("rel", "gtype", "coords", "inside", "outside"), [
-    ("within", "Polygon", SQUARE, {"type": "Point", "coordinates": [7.5, 49.5]},
-     {"type": "Point", "coordinates": [8.5, 49.5]}),
-    ("contains", "Point", "[7.5,49.5]", {"type": "Polygon", "coordinates": [[[7, 49], [8, 49],
-                                          [8, 50], [7, 50], [7, 49]]]},
-     {"type": "Point", "coordinates": [7.5, 49.6]}),
-    ("intersects", "LineString", "[[7,49],[8,50]]",
-     {"type": "LineString", "coordinates": [[7, 50], [8, 49]]},
-     {"type": "LineString", "coordinates": [[7, 50], [7.1, 50]]}),
-    ("equals", "MultiPoint", "[[7,49],[8,50]]", {"type": "MultiPoint",
-                                                 "coordinates": [[8, 50], [7, 49]]},
-     {"type": "Point", "coordinates": [7, 49]}),
-    ("disjoint", "Polygon", SQUARE, {"type": "Point", "coordinates": [9, 49]},
-     {"type": "Point", "coordinates": [7.5, 49.5]}),
-    ("overlaps", "Polygon", SQUARE, {"type": "Polygon", "coordinates": [[[7.5, 49.5], [8.5, 49.5],
-                                                                         [8.5, 50.5], [7.5, 50.5],
-                                                                         [7.5, 49.5]]]},
-     {"type": "Polygon", "coordinates": [[[7.2, 49.2], [7.4, 49.2], [7.4, 49.4], [7.2, 49.4],
-                                          [7.2, 49.2]]]}),
-    ("within", "MultiPolygon", f"[{SQUARE}, [[[0,0],[1,0],[1,1],[0,1],[0,0]]]]",
-     {"type": "Point", "coordinates": [0.5, 0.5]}, {"type": "Point", "coordinates": [2, 2]}),
-    ("intersects", "MultiLineString", "[[[7,49],[8,50]],[[0,0],[1,1]]]",
-     {"type": "Point", "coordinates": [0.5, 0.5]}, {"type": "Point", "coordinates": [0.5, 0.6]}),
-])
+@pytest.mark.parametrize(
+    ("rel", "gtype", "coords", "inside", "outside"),
+    [
+        (
+            "within",
+            "Polygon",
+            SQUARE,
+            {"type": "Point", "coordinates": [7.5, 49.5]},
+            {"type": "Point", "coordinates": [8.5, 49.5]},
+        ),
+        (
+            "contains",
+            "Point",
+            "[7.5,49.5]",
+            {"type": "Polygon", "coordinates": [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]]},
+            {"type": "Point", "coordinates": [7.5, 49.6]},
+        ),
+        (
+            "intersects",
+            "LineString",
+            "[[7,49],[8,50]]",
+            {"type": "LineString", "coordinates": [[7, 50], [8, 49]]},
+            {"type": "LineString", "coordinates": [[7, 50], [7.1, 50]]},
+        ),
+        (
+            "equals",
+            "MultiPoint",
+            "[[7,49],[8,50]]",
+            {"type": "MultiPoint", "coordinates": [[8, 50], [7, 49]]},
+            {"type": "Point", "coordinates": [7, 49]},
+        ),
+        (
+            "disjoint",
+            "Polygon",
+            SQUARE,
+            {"type": "Point", "coordinates": [9, 49]},
+            {"type": "Point", "coordinates": [7.5, 49.5]},
+        ),
+        (
+            "overlaps",
+            "Polygon",
+            SQUARE,
+            {
+                "type": "Polygon",
+                "coordinates": [[[7.5, 49.5], [8.5, 49.5], [8.5, 50.5], [7.5, 50.5], [7.5, 49.5]]],
+            },
+            {
+                "type": "Polygon",
+                "coordinates": [[[7.2, 49.2], [7.4, 49.2], [7.4, 49.4], [7.2, 49.4], [7.2, 49.2]]],
+            },
+        ),
+        (
+            "within",
+            "MultiPolygon",
+            f"[{SQUARE}, [[[0,0],[1,0],[1,1],[0,1],[0,0]]]]",
+            {"type": "Point", "coordinates": [0.5, 0.5]},
+            {"type": "Point", "coordinates": [2, 2]},
+        ),
+        (
+            "intersects",
+            "MultiLineString",
+            "[[[7,49],[8,50]],[[0,0],[1,1]]]",
+            {"type": "Point", "coordinates": [0.5, 0.5]},
+            {"type": "Point", "coordinates": [0.5, 0.6]},
+        ),
+    ],
+)
 def test_relations(rel, gtype, coords, inside, outside):
     g = parse_geo_query(rel, gtype, coords)
     assert g.matches_geometry(inside)
@@ -117,64 +165,140 @@ def test_relations(rel, gtype, coords, inside, outside):
 def test_coordinates_forms_and_geoproperty():
     a = parse_geo_query("within", "Polygon", SQUARE)
     assert parse_geo_query("within", "Polygon", f'"{SQUARE}"') == a
-    assert parse_geo_query("within", "polygon", [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]]) == a
+    assert (
+        parse_geo_query("within", "polygon", [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]]) == a
+    )
     assert parse_geo_query("near;maxDistance==5", "Point", "8,49").coordinates == (8, 49)
-    assert a.geojson == {"type": "Polygon",
-                         "coordinates": [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]]}
+    assert a.geojson == {
+        "type": "Polygon",
+        "coordinates": [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]],
+    }
     assert parse_geo_query("within", "Polygon", SQUARE, "ex:area").geoproperty == "ex:area"
     assert parse_geo_query("near;maxDistance==1.5e3", "Point", "[8,49]").max_distance == 1500
     assert parse_geo_query("near;minDistance==0", "Point", "[8,49]").min_distance == 0
 
 
 BAD_GEO = [
-    (("nearby", "Point", "[1,2]"), "georel", "unknown relation 'nearby', expected one of near, "
-     "within, contains, intersects, equals, disjoint, overlaps"),
-    (("near", "Point", "[1,2]"), "georel", "'near' needs a distance: near;maxDistance==<metres> "
-     "or near;minDistance==<metres>"),
-    (("near;maxDistance=5", "Point", "[1,2]"), "georel", "expected maxDistance==<metres> or "
-     "minDistance==<metres> after 'near;', found 'maxDistance=5'"),
-    (("near;maxDistance==x", "Point", "[1,2]"), "georel", "maxDistance must be a non-negative "
-     "number of metres, found 'x'"),
-    (("near;maxDistance==-3", "Point", "[1,2]"), "georel", "maxDistance must be a non-negative "
-     "number of metres, found '-3'"),
-    (("near;maxDistance==1;maxDistance==2", "Point", "[1,2]"), "georel",
-     "maxDistance is given twice"),
-    (("within;maxDistance==1", "Point", "[1,2]"), "georel",
-     "'within' takes no modifiers, found ';maxDistance==1'"),
-    (("within", "Circle", "[1,2]"), "geometry", "unknown geometry 'Circle', expected one of "
-     "Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon"),
-    (("within", "Point", "[1,2"), "coordinates", "not valid JSON: unexpected end of data: "
-     "line 1 column 5 (char 4)"),
-    (("within", "Point", "{}"), "coordinates", "expected a JSON array such as [8.1,49.2], "
-     "found '{}'"),
-    (("within", "Point", "[1]"), "coordinates", "coordinates: a position must be [longitude, "
-     "latitude] (optionally altitude), found [1]"),
-    (("within", "Point", "[1,true]"), "coordinates", "coordinates[1]: expected a number, "
-     "found true"),
-    (("within", "Point", '[1,"2"]'), "coordinates", "coordinates[1]: expected a number, "
-     "found '2'"),
-    (("within", "Point", "[181,0]"), "coordinates", "coordinates: longitude 181 is outside "
-     "[-180, 180]"),
-    (("within", "Point", "[0,-91]"), "coordinates", "coordinates: latitude -91 is outside "
-     "[-90, 90]"),
-    (("within", "LineString", "[[1,2]]"), "coordinates", "coordinates: a LineString needs an "
-     "array of at least 2 position(s), found [[1,2]]"),
-    (("within", "MultiPoint", "[]"), "coordinates", "coordinates: a MultiPoint needs an array "
-     "of at least 1 position(s), found []"),
-    (("within", "Polygon", "[[[0,0],[1,0],[1,1],[0,1]]]"), "coordinates", "coordinates[0]: the "
-     "linear ring is not closed (its first and last positions differ)"),
-    (("within", "Polygon", "[[[0,0],[1,0],[0,0]]]"), "coordinates", "coordinates[0]: a linear "
-     "ring needs an array of at least 4 position(s), found [[0,0],[1,0],[0,0]]"),
-    (("within", "Polygon", "[[[0,0],[1,1],[1,0],[0,1],[0,0]]]"), "coordinates",
-     "invalid Polygon: Self-intersection[0.5 0.5]"),
-    (("within", "MultiPolygon", "[[[0,0],[1,0],[1,1],[0,0]]]"), "coordinates",
-     "coordinates[0][0]: a linear ring needs an array of at least 4 position(s), found [0,0]"),
-    (("within", "MultiLineString", "[]"), "coordinates", "coordinates: a MultiLineString needs "
-     "an array of LineStrings, found []"),
-    (("within", None, "[1,2]"), "geometry", "georel, geometry and coordinates must be given "
-     "together (missing: geometry)"),
-    (("within", "Point", '"x"'), "coordinates", "expected a JSON array such as [8.1,49.2], "
-     "found 'x'"),
+    (
+        ("nearby", "Point", "[1,2]"),
+        "georel",
+        "unknown relation 'nearby', expected one of near, "
+        "within, contains, intersects, equals, disjoint, overlaps",
+    ),
+    (
+        ("near", "Point", "[1,2]"),
+        "georel",
+        "'near' needs a distance: near;maxDistance==<metres> or near;minDistance==<metres>",
+    ),
+    (
+        ("near;maxDistance=5", "Point", "[1,2]"),
+        "georel",
+        "expected maxDistance==<metres> or "
+        "minDistance==<metres> after 'near;', found 'maxDistance=5'",
+    ),
+    (
+        ("near;maxDistance==x", "Point", "[1,2]"),
+        "georel",
+        "maxDistance must be a non-negative number of metres, found 'x'",
+    ),
+    (
+        ("near;maxDistance==-3", "Point", "[1,2]"),
+        "georel",
+        "maxDistance must be a non-negative number of metres, found '-3'",
+    ),
+    (
+        ("near;maxDistance==1;maxDistance==2", "Point", "[1,2]"),
+        "georel",
+        "maxDistance is given twice",
+    ),
+    (
+        ("within;maxDistance==1", "Point", "[1,2]"),
+        "georel",
+        "'within' takes no modifiers, found ';maxDistance==1'",
+    ),
+    (
+        ("within", "Circle", "[1,2]"),
+        "geometry",
+        "unknown geometry 'Circle', expected one of "
+        "Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon",
+    ),
+    (
+        ("within", "Point", "[1,2"),
+        "coordinates",
+        "not valid JSON: unexpected end of data: line 1 column 5 (char 4)",
+    ),
+    (
+        ("within", "Point", "{}"),
+        "coordinates",
+        "expected a JSON array such as [8.1,49.2], found '{}'",
+    ),
+    (
+        ("within", "Point", "[1]"),
+        "coordinates",
+        "coordinates: a position must be [longitude, latitude] (optionally altitude), found [1]",
+    ),
+    (
+        ("within", "Point", "[1,true]"),
+        "coordinates",
+        "coordinates[1]: expected a number, found true",
+    ),
+    (("within", "Point", '[1,"2"]'), "coordinates", "coordinates[1]: expected a number, found '2'"),
+    (
+        ("within", "Point", "[181,0]"),
+        "coordinates",
+        "coordinates: longitude 181 is outside [-180, 180]",
+    ),
+    (
+        ("within", "Point", "[0,-91]"),
+        "coordinates",
+        "coordinates: latitude -91 is outside [-90, 90]",
+    ),
+    (
+        ("within", "LineString", "[[1,2]]"),
+        "coordinates",
+        "coordinates: a LineString needs an array of at least 2 position(s), found [[1,2]]",
+    ),
+    (
+        ("within", "MultiPoint", "[]"),
+        "coordinates",
+        "coordinates: a MultiPoint needs an array of at least 1 position(s), found []",
+    ),
+    (
+        ("within", "Polygon", "[[[0,0],[1,0],[1,1],[0,1]]]"),
+        "coordinates",
+        "coordinates[0]: the linear ring is not closed (its first and last positions differ)",
+    ),
+    (
+        ("within", "Polygon", "[[[0,0],[1,0],[0,0]]]"),
+        "coordinates",
+        "coordinates[0]: a linear "
+        "ring needs an array of at least 4 position(s), found [[0,0],[1,0],[0,0]]",
+    ),
+    (
+        ("within", "Polygon", "[[[0,0],[1,1],[1,0],[0,1],[0,0]]]"),
+        "coordinates",
+        "invalid Polygon: Self-intersection[0.5 0.5]",
+    ),
+    (
+        ("within", "MultiPolygon", "[[[0,0],[1,0],[1,1],[0,0]]]"),
+        "coordinates",
+        "coordinates[0][0]: a linear ring needs an array of at least 4 position(s), found [0,0]",
+    ),
+    (
+        ("within", "MultiLineString", "[]"),
+        "coordinates",
+        "coordinates: a MultiLineString needs an array of LineStrings, found []",
+    ),
+    (
+        ("within", None, "[1,2]"),
+        "geometry",
+        "georel, geometry and coordinates must be given together (missing: geometry)",
+    ),
+    (
+        ("within", "Point", '"x"'),
+        "coordinates",
+        "expected a JSON array such as [8.1,49.2], found 'x'",
+    ),
 ]
 
 
@@ -186,16 +310,32 @@ def test_bad_geo(args, param, detail):
 
 
 def test_geo_index_rows():
-    d = entity("urn:x", ["T"], {
-        "location": [geo("Point", [7.75, 49.44]), geo("Point", [8.4, 49.0], datasetId="urn:ds:1")],
-        "area": [geo("Polygon", [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]])],
-        "route": [geo("MultiLineString", [[[1, 2], [3, 4]], [[-1, 5], [0, 0]]])],
-        "coll": [{"type": "GeoProperty", "value": {"type": "GeometryCollection", "geometries": [
-            {"type": "Point", "coordinates": [1, 1]},
-            {"type": "LineString", "coordinates": [[2, 2], [3, -3]]}]}}],
-        "broken": [geo("Point", ["a", 1]), geo("Point", [])],
-        "name": [prop({"type": "Point", "coordinates": [1, 1]})],  # not a GeoProperty
-    })
+    d = entity(
+        "urn:x",
+        ["T"],
+        {
+            "location": [
+                geo("Point", [7.75, 49.44]),
+                geo("Point", [8.4, 49.0], datasetId="urn:ds:1"),
+            ],
+            "area": [geo("Polygon", [[[7, 49], [8, 49], [8, 50], [7, 50], [7, 49]]])],
+            "route": [geo("MultiLineString", [[[1, 2], [3, 4]], [[-1, 5], [0, 0]]])],
+            "coll": [
+                {
+                    "type": "GeoProperty",
+                    "value": {
+                        "type": "GeometryCollection",
+                        "geometries": [
+                            {"type": "Point", "coordinates": [1, 1]},
+                            {"type": "LineString", "coordinates": [[2, 2], [3, -3]]},
+                        ],
+                    },
+                }
+            ],
+            "broken": [geo("Point", ["a", 1]), geo("Point", [])],
+            "name": [prop({"type": "Point", "coordinates": [1, 1]})],  # not a GeoProperty
+        },
+    )
     rows = geo_index_rows(d)
     ns = "https://ex.org/ns/"
     assert rows == [
@@ -209,8 +349,16 @@ def test_geo_index_rows():
 
 
 def test_matches_doc_any_instance():
-    d = entity("urn:x", ["T"], {"location": [geo("Point", [7.75, 49.44]),
-                                             geo("Point", [8.4, 49.0], datasetId="urn:ds:1")]})
+    d = entity(
+        "urn:x",
+        ["T"],
+        {
+            "location": [
+                geo("Point", [7.75, 49.44]),
+                geo("Point", [8.4, 49.0], datasetId="urn:ds:1"),
+            ]
+        },
+    )
     g = parse_geo_query("near;maxDistance==100", "Point", "[8.4,49.0]")
     assert g.matches_doc(d, LOC)
     assert not g.matches_doc(d, "https://ex.org/ns/other")

@@ -40,28 +40,34 @@ def cmp(q):
 
 
 # ------------------------------------------------------------------------------------ values
-@pytest.mark.parametrize(("q", "value"), [
-    ("a==1", Value("number", 1)),
-    ("a==-1", Value("number", -1)),
-    ("a==+7", Value("number", 7)),
-    ("a==2.5", Value("number", 2.5)),
-    ("a==1e3", Value("number", 1000)),
-    ("a==-1.5E-2", Value("number", -0.015)),
-    ("a==.5", Value("number", 0.5)),
-    ('a=="x"', Value("string", "x")),
-    ('a==""', Value("string", "")),
-    ('a=="with \\"quotes\\" and \\\\ backslash"', Value("string", 'with "quotes" and \\ backslash')),
-    ('a=="a;b|c)d,e..f"', Value("string", "a;b|c)d,e..f")),
-    ("a==true", Value("bool", True)),
-    ("a==false", Value("bool", False)),
-    ("a==2026-11-21T10:00:00Z", Value("datetime", "2026-11-21T10:00:00Z")),
-    ("a==2026-11-21T10:00:00.123+01:00", Value("datetime", "2026-11-21T10:00:00.123+01:00")),
-    ("a==2026-11-21", Value("date", "2026-11-21")),
-    ("a==10:00:00Z", Value("time", "10:00:00Z")),
-    ("a==10:00", Value("time", "10:00")),
-    ("a==urn:ngsi-ld:Parking:1", Value("uri", "urn:ngsi-ld:Parking:1")),
-    ("a==https://example.org/x?y=1", Value("uri", "https://example.org/x?y=1")),
-])
+@pytest.mark.parametrize(
+    ("q", "value"),
+    [
+        ("a==1", Value("number", 1)),
+        ("a==-1", Value("number", -1)),
+        ("a==+7", Value("number", 7)),
+        ("a==2.5", Value("number", 2.5)),
+        ("a==1e3", Value("number", 1000)),
+        ("a==-1.5E-2", Value("number", -0.015)),
+        ("a==.5", Value("number", 0.5)),
+        ('a=="x"', Value("string", "x")),
+        ('a==""', Value("string", "")),
+        (
+            'a=="with \\"quotes\\" and \\\\ backslash"',
+            Value("string", 'with "quotes" and \\ backslash'),
+        ),
+        ('a=="a;b|c)d,e..f"', Value("string", "a;b|c)d,e..f")),
+        ("a==true", Value("bool", True)),
+        ("a==false", Value("bool", False)),
+        ("a==2026-11-21T10:00:00Z", Value("datetime", "2026-11-21T10:00:00Z")),
+        ("a==2026-11-21T10:00:00.123+01:00", Value("datetime", "2026-11-21T10:00:00.123+01:00")),
+        ("a==2026-11-21", Value("date", "2026-11-21")),
+        ("a==10:00:00Z", Value("time", "10:00:00Z")),
+        ("a==10:00", Value("time", "10:00")),
+        ("a==urn:ngsi-ld:Parking:1", Value("uri", "urn:ngsi-ld:Parking:1")),
+        ("a==https://example.org/x?y=1", Value("uri", "https://example.org/x?y=1")),
+    ],
+)
 def test_values(q, value):
     node = cmp(q)
     assert node.operand == value
@@ -100,30 +106,37 @@ def test_patterns():
 
 
 # ------------------------------------------------------------------------------- attribute paths
-@pytest.mark.parametrize(("q", "path"), [
-    ("temperature", P("temperature")),
-    ("temperature.accuracy", P("temperature", "accuracy")),
-    ("a.b.c", P("a", "b", "c")),
-    ("address[streetAddress]", P("address", keys=["streetAddress"])),
-    ("address[geo.city]", P("address", keys=["geo", "city"])),
-    ("address[geo][city]", P("address", keys=["geo", "city"])),
-    ("a.b[k]", P("a", "b", keys=["k"])),
-    ("name[en]", P("name", keys=["en"])),
-    ("temperature.observedAt", P("temperature", meta="observedAt")),
-    ("temperature.accuracy.modifiedAt", P("temperature", "accuracy", meta="modifiedAt")),
-    ("a.createdAt", P("a", meta="createdAt")),
-    ("a.unitCode", P("a", meta="unitCode")),
-    ("a.datasetId", P("a", meta="datasetId")),
-    ("modifiedAt", P(meta="modifiedAt")),
-    ("createdAt", P(meta="createdAt")),
-    ("observedAt", P("observedAt")),
-    ("ex:temperature", P("ex:temperature")),
-    ("https://uri.etsi.org/ngsi-ld/default-context/temp",
-     P("https://uri.etsi.org/ngsi-ld/default-context/temp")),
-    ("https://ex.org/ns/temp.sub.observedAt", P("https://ex.org/ns/temp", "sub",
-                                                 meta="observedAt")),
-    ("tempé_1-x", P("tempé_1-x")),
-])
+@pytest.mark.parametrize(
+    ("q", "path"),
+    [
+        ("temperature", P("temperature")),
+        ("temperature.accuracy", P("temperature", "accuracy")),
+        ("a.b.c", P("a", "b", "c")),
+        ("address[streetAddress]", P("address", keys=["streetAddress"])),
+        ("address[geo.city]", P("address", keys=["geo", "city"])),
+        ("address[geo][city]", P("address", keys=["geo", "city"])),
+        ("a.b[k]", P("a", "b", keys=["k"])),
+        ("name[en]", P("name", keys=["en"])),
+        ("temperature.observedAt", P("temperature", meta="observedAt")),
+        ("temperature.accuracy.modifiedAt", P("temperature", "accuracy", meta="modifiedAt")),
+        ("a.createdAt", P("a", meta="createdAt")),
+        ("a.unitCode", P("a", meta="unitCode")),
+        ("a.datasetId", P("a", meta="datasetId")),
+        ("modifiedAt", P(meta="modifiedAt")),
+        ("createdAt", P(meta="createdAt")),
+        ("observedAt", P("observedAt")),
+        ("ex:temperature", P("ex:temperature")),
+        (
+            "https://uri.etsi.org/ngsi-ld/default-context/temp",
+            P("https://uri.etsi.org/ngsi-ld/default-context/temp"),
+        ),
+        (
+            "https://ex.org/ns/temp.sub.observedAt",
+            P("https://ex.org/ns/temp", "sub", meta="observedAt"),
+        ),
+        ("tempé_1-x", P("tempé_1-x")),
+    ],
+)
 def test_paths(q, path):
     node = parse_q(q)
     assert isinstance(node, Exists)
@@ -142,16 +155,18 @@ def test_existence_and_logic():
     assert node == And((Or((Exists(P("a")), Exists(P("b")))), Exists(P("c"))))
     assert parse_q("a;b;c") == And(tuple(Exists(P(x)) for x in "abc"))
     assert parse_q("((a);(b;c))") == And(tuple(Exists(P(x)) for x in "abc"))  # flattened
-    assert parse_q(" a == 1 ; ( b | !c ) ") == And((
-        Comparison(P("a"), "==", Value("number", 1)),
-        Or((Exists(P("b")), NotExists(P("c"))))))
+    assert parse_q(" a == 1 ; ( b | !c ) ") == And(
+        (Comparison(P("a"), "==", Value("number", 1)), Or((Exists(P("b")), NotExists(P("c")))))
+    )
 
 
 def test_timestamps_are_normalised_for_system_members():
     assert cmp("a.observedAt>2026-11-21T11:00:00+01:00").operand == Value(
-        "datetime", "2026-11-21T10:00:00.000Z")
-    assert cmp("a.modifiedAt==2026-11-21T10:00:00.1234Z").operand.value == \
-        "2026-11-21T10:00:00.123Z"
+        "datetime", "2026-11-21T10:00:00.000Z"
+    )
+    assert (
+        cmp("a.modifiedAt==2026-11-21T10:00:00.1234Z").operand.value == "2026-11-21T10:00:00.123Z"
+    )
     assert cmp("modifiedAt>=2026-11-21T10:00:00").operand.value == "2026-11-21T10:00:00.000Z"
     r = cmp("a.createdAt==2026-01-01T00:00:00Z..2026-01-02T00:00:00Z").operand
     assert (r.low.value, r.high.value) == ("2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z")
@@ -168,20 +183,36 @@ BAD_Q = [
     ("", 0, "must not be empty"),
     ("   ", 0, "must not be empty"),
     ("a==", 3, "expected a value after '==', but the text ends here"),
-    ("a==;b", 3, "expected a value (a number, a \"string\", true, false, a date/time or a URI) "
-                 "after '==', found ';b'"),
+    (
+        "a==;b",
+        3,
+        'expected a value (a number, a "string", true, false, a date/time or a URI) '
+        "after '==', found ';b'",
+    ),
     ("a=1", 1, "'=' is not an operator, use '==' to compare for equality"),
-    ("a==abc", 3, "unquoted value 'abc' is not a number, true/false, a date/time or a URI; "
-                  "strings must be in double quotes, e.g. \"abc\""),
+    (
+        "a==abc",
+        3,
+        "unquoted value 'abc' is not a number, true/false, a date/time or a URI; "
+        'strings must be in double quotes, e.g. "abc"',
+    ),
     ("a==True", 3, "'True' is not a value: booleans are written true and false"),
     ("a==12abc", 3, "'12abc' is not a valid number, date, time or date-time"),
     ("a==2026-13-01", 3, "invalid date '2026-13-01'"),
     ("a==2026-02-30T10:00:00Z", 3, "invalid date-time '2026-02-30T10:00:00Z'"),
     ("a==25:00", 3, "invalid time '25:00'"),
-    ("a>true", 2, "operator > needs a number, a quoted string, a date, a time or a date-time; "
-                  "true/false cannot be ordered"),
-    ("a<=urn:x:y", 3, "operator <= needs a number, a quoted string, a date, a time or a "
-                      "date-time; the URI 'urn:x:y' cannot be ordered"),
+    (
+        "a>true",
+        2,
+        "operator > needs a number, a quoted string, a date, a time or a date-time; "
+        "true/false cannot be ordered",
+    ),
+    (
+        "a<=urn:x:y",
+        3,
+        "operator <= needs a number, a quoted string, a date, a time or a "
+        "date-time; the URI 'urn:x:y' cannot be ordered",
+    ),
     ("a>1..5", 3, "a range (low..high) is only allowed with == and !=, not >"),
     ("a>1,2", 3, "a list of values (a,b,...) is only allowed with == and !=, not >"),
     ('a==1.."x"', 3, "the ends of the range are of different types (a number and a string)"),
@@ -190,10 +221,18 @@ BAD_Q = [
     ("a==1,2..5", 6, "a list of values cannot contain a range"),
     ('a=="abc', 3, "unterminated string: the closing '\"' is missing"),
     ("a==1 2", 5, "expected ';', '|', ')' or the end after the value, found '2'"),
-    ("a b", 2, "expected an operator (==, !=, >, >=, <, <=, ~= or !~=), ';', '|', ')' or the "
-               "end after attribute path 'a', found 'b'"),
-    ("a?", 1, "expected an operator (==, !=, >, >=, <, <=, ~= or !~=), ';', '|', ')' or the "
-              "end after attribute path 'a', found '?'"),
+    (
+        "a b",
+        2,
+        "expected an operator (==, !=, >, >=, <, <=, ~= or !~=), ';', '|', ')' or the "
+        "end after attribute path 'a', found 'b'",
+    ),
+    (
+        "a?",
+        1,
+        "expected an operator (==, !=, >, >=, <, <=, ~= or !~=), ';', '|', ')' or the "
+        "end after attribute path 'a', found '?'",
+    ),
     ("==1", 0, "expected an attribute name, found '==1'"),
     ("a;;b", 2, "expected an attribute path, '!' or '(', found ';b'"),
     ("a|", 2, "expected an attribute path, '!' or '(', but the text ends here"),
@@ -209,14 +248,16 @@ BAD_Q = [
     ('a["b"]', 2, "quotes and backslashes are not allowed in '[...]' keys"),
     ("a[b].c", 4, "a '.' cannot follow ']'; write nested keys inside the brackets, e.g. attr[a.b]"),
     ("a.observedAt[x]", 15, "'.observedAt' cannot be followed by '[...]'"),
-    ("!a==1", 2, "'!' (attribute does not exist) takes a bare attribute path, it cannot be "
-                 "combined with an operator"),
+    (
+        "!a==1",
+        2,
+        "'!' (attribute does not exist) takes a bare attribute path, it cannot be "
+        "combined with an operator",
+    ),
     ("!", 1, "expected an attribute name, found the end of the text"),
     ("a~=", 3, "expected a regular expression after '~=', found the end of the text"),
-    ("a~=(", 3, "invalid regular expression '(': missing ), unterminated subpattern at "
-                "position 0"),
-    ('a~="[a-"', 3, "invalid regular expression '[a-': unterminated character set at "
-                    "position 0"),
+    ("a~=(", 3, "invalid regular expression '(': missing ), unterminated subpattern at position 0"),
+    ('a~="[a-"', 3, "invalid regular expression '[a-': unterminated character set at position 0"),
     ("a==1e999", 3, "number out of range: '1e999'"),
 ]
 
@@ -266,7 +307,8 @@ def test_type_expressions():
     node = parse_type_expr("(Building;Vehicle)|Device")
     assert node == Or((And((TypeName("Building"), TypeName("Vehicle"))), TypeName("Device")))
     assert parse_type_expr("https://ex.org/a.b/T,ex:U") == Or(
-        (TypeName("https://ex.org/a.b/T"), TypeName("ex:U")))
+        (TypeName("https://ex.org/a.b/T"), TypeName("ex:U"))
+    )
     assert list(type_terms(parse_type_expr("(A;B)|C"))) == ["A", "B", "C"]
     assert simple_type_terms(parse_type_expr("A,B|C")) == ["A", "B", "C"]
     assert simple_type_terms(parse_type_expr("A;B")) is None
@@ -279,15 +321,18 @@ def test_type_expressions():
     assert type_matches(parse_type_expr("(A;B)|C"), ["x:C"], ex)
 
 
-@pytest.mark.parametrize(("text", "pos", "detail"), [
-    ("", 0, "must not be empty"),
-    ("A,", 2, "expected a type name or '(', but the text ends here"),
-    ("A,,B", 2, "expected a type name or '(', found ',B'"),
-    ("(A", 2, "expected ')' to close the '(' at position 0, found the end of the text"),
-    ("A)", 1, "unbalanced ')' without a matching '('"),
-    ("A B", 2, "expected ';', ',', '|', ')' or the end after type name 'A', found 'B'"),
-    ('A"', 1, "expected ';', ',', '|', ')' or the end after type name 'A', found '\"'"),
-])
+@pytest.mark.parametrize(
+    ("text", "pos", "detail"),
+    [
+        ("", 0, "must not be empty"),
+        ("A,", 2, "expected a type name or '(', but the text ends here"),
+        ("A,,B", 2, "expected a type name or '(', found ',B'"),
+        ("(A", 2, "expected ')' to close the '(' at position 0, found the end of the text"),
+        ("A)", 1, "unbalanced ')' without a matching '('"),
+        ("A B", 2, "expected ';', ',', '|', ')' or the end after type name 'A', found 'B'"),
+        ('A"', 1, "expected ';', ',', '|', ')' or the end after type name 'A', found '\"'"),
+    ],
+)
 def test_bad_type_expressions(text, pos, detail):
     with pytest.raises(QuerySyntaxError) as ei:
         parse_type_expr(text)
@@ -303,24 +348,29 @@ def test_scope_q():
     assert parse_scope_q("/a/+/#") == ScopePattern(("a", "+"), True)
     assert parse_scope_q("/a,/b") == Or((ScopePattern(("a",)), ScopePattern(("b",))))
     assert parse_scope_q("/a|/b") == Or((ScopePattern(("a",)), ScopePattern(("b",))))
-    assert parse_scope_q("/a;/b,/c") == Or((And((ScopePattern(("a",)), ScopePattern(("b",)))),
-                                            ScopePattern(("c",))))
-    assert parse_scope_q("/a;(/b,/c)") == And((ScopePattern(("a",)),
-                                               Or((ScopePattern(("b",)), ScopePattern(("c",))))))
+    assert parse_scope_q("/a;/b,/c") == Or(
+        (And((ScopePattern(("a",)), ScopePattern(("b",)))), ScopePattern(("c",)))
+    )
+    assert parse_scope_q("/a;(/b,/c)") == And(
+        (ScopePattern(("a",)), Or((ScopePattern(("b",)), ScopePattern(("c",)))))
+    )
     assert parse_scope_q("/Kaiserslautern/Pfaff-Areal").text == "/Kaiserslautern/Pfaff-Areal"
     assert parse_scope_q("/a/+/#").text == "/a/+/#"
 
 
-@pytest.mark.parametrize(("text", "pos", "detail"), [
-    ("a", 0, "expected a scope starting with '/' or '(', found 'a'"),
-    ("/", 1, "expected a scope level, '+' or '#' after '/', found the end of the text"),
-    ("/a/", 3, "expected a scope level, '+' or '#' after '/', found the end of the text"),
-    ("/a//b", 3, "expected a scope level, '+' or '#' after '/', found '/b'"),
-    ("/a#", 2, "'#' must be a whole scope level (e.g. /a/#)"),
-    ("/a+", 2, "'+' must be a whole scope level (e.g. /a/+)"),
-    ("/a/#/b", 4, "expected ';', ',', '|', ')' or the end after the scope, found '/b'"),
-    ("/a,", 3, "expected a scope starting with '/' or '(', but the text ends here"),
-])
+@pytest.mark.parametrize(
+    ("text", "pos", "detail"),
+    [
+        ("a", 0, "expected a scope starting with '/' or '(', found 'a'"),
+        ("/", 1, "expected a scope level, '+' or '#' after '/', found the end of the text"),
+        ("/a/", 3, "expected a scope level, '+' or '#' after '/', found the end of the text"),
+        ("/a//b", 3, "expected a scope level, '+' or '#' after '/', found '/b'"),
+        ("/a#", 2, "'#' must be a whole scope level (e.g. /a/#)"),
+        ("/a+", 2, "'+' must be a whole scope level (e.g. /a/+)"),
+        ("/a/#/b", 4, "expected ';', ',', '|', ')' or the end after the scope, found '/b'"),
+        ("/a,", 3, "expected a scope starting with '/' or '(', but the text ends here"),
+    ],
+)
 def test_bad_scope_q(text, pos, detail):
     with pytest.raises(QuerySyntaxError) as ei:
         parse_scope_q(text)
@@ -329,30 +379,56 @@ def test_bad_scope_q(text, pos, detail):
 
 # ----------------------------------------------------------------------------- parse_query
 def test_parse_query_bundle():
-    q = parse_query(type="A,B", q="x>1", scopeQ="/a/#", id="urn:a, urn:b,urn:a",
-                    idPattern="^urn:", attrs="x,y", georel="near;maxDistance==10",
-                    geometry="Point", coordinates="[8,49]")
+    q = parse_query(
+        type="A,B",
+        q="x>1",
+        scopeQ="/a/#",
+        id="urn:a, urn:b,urn:a",
+        idPattern="^urn:",
+        attrs="x,y",
+        georel="near;maxDistance==10",
+        geometry="Point",
+        coordinates="[8,49]",
+    )
     assert q.type == Or((TypeName("A"), TypeName("B")))
     assert q.ids == ("urn:a", "urn:b")
     assert q.attrs == ("x", "y")
     assert q.geo is not None and q.geo.geoproperty == "location"
     assert parse_query() == parse_query()
-    assert hash(q) == hash(parse_query(type="A,B", q="x>1", scopeQ="/a/#", id="urn:a,urn:b",
-                                       idPattern="^urn:", attrs="x,y",
-                                       georel="near;maxDistance==10", geometry="Point",
-                                       coordinates="[8,49]"))
+    assert hash(q) == hash(
+        parse_query(
+            type="A,B",
+            q="x>1",
+            scopeQ="/a/#",
+            id="urn:a,urn:b",
+            idPattern="^urn:",
+            attrs="x,y",
+            georel="near;maxDistance==10",
+            geometry="Point",
+            coordinates="[8,49]",
+        )
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "param", "detail"), [
-    ({"idPattern": "("}, "idPattern",
-     "invalid regular expression: missing ), unterminated subpattern at position 0"),
-    ({"id": "urn:a,,urn:b"}, "id", "must be a comma-separated list of non-empty names"),
-    ({"attrs": ""}, "attrs", "must be a comma-separated list of non-empty names"),
-    ({"georel": "within"}, "geometry",
-     "georel, geometry and coordinates must be given together (missing: geometry, coordinates)"),
-    ({"q": "a=="}, "q", "expected a value after '==', but the text ends here"),
-    ({"scopeQ": "x"}, "scopeQ", "expected a scope starting with '/' or '(', found 'x'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "param", "detail"),
+    [
+        (
+            {"idPattern": "("},
+            "idPattern",
+            "invalid regular expression: missing ), unterminated subpattern at position 0",
+        ),
+        ({"id": "urn:a,,urn:b"}, "id", "must be a comma-separated list of non-empty names"),
+        ({"attrs": ""}, "attrs", "must be a comma-separated list of non-empty names"),
+        (
+            {"georel": "within"},
+            "geometry",
+            "georel, geometry and coordinates must be given together (missing: geometry, coordinates)",
+        ),
+        ({"q": "a=="}, "q", "expected a value after '==', but the text ends here"),
+        ({"scopeQ": "x"}, "scopeQ", "expected a scope starting with '/' or '(', found 'x'"),
+    ],
+)
 def test_parse_query_errors_name_the_parameter(kwargs, param, detail):
     with pytest.raises(QuerySyntaxError) as ei:
         parse_query(**kwargs)

@@ -57,7 +57,9 @@ def test_any_instance_and_not_equal_semantics():
 
 def test_relationship_language_vocab_listrelationship():
     docs = [
-        entity("urn:1", ["T"], {"r": [rel("urn:a")], "n": [lang({"en": "Bridge", "de": "Brücke"})]}),
+        entity(
+            "urn:1", ["T"], {"r": [rel("urn:a")], "n": [lang({"en": "Bridge", "de": "Brücke"})]}
+        ),
         entity("urn:2", ["T"], {"r": [rel(["urn:a", "urn:b"])], "n": [lang({"fr": ["Pont"]})]}),
         entity("urn:3", ["T"], {"r": [listrel(["urn:b"])], "c": [vocab(NS + "x")]}),
         entity("urn:4", ["T"], {"c": [vocab([NS + "y", NS + "x"])], "n": [prop("Bridge")]}),
@@ -77,8 +79,10 @@ def test_relationship_language_vocab_listrelationship():
 
 
 def test_unicode_order_and_escapes():
-    docs = [entity(f"urn:{i}", ["T"], {"s": [prop(v)]})
-            for i, v in enumerate(["a", "B", "ä", "z", "Ω", "日本", 'q"x', "a\\b"])]
+    docs = [
+        entity(f"urn:{i}", ["T"], {"s": [prop(v)]})
+        for i, v in enumerate(["a", "B", "ä", "z", "Ω", "日本", 'q"x', "a\\b"])
+    ]
     check(docs, {"q": 's>"z"'}, {"urn:2", "urn:4", "urn:5"})  # code point order
     check(docs, {"q": 's<"a"'}, {"urn:1"})
     check(docs, {"q": 's=="q\\"x"'}, {"urn:6"})
@@ -125,8 +129,9 @@ def test_geo_options():
     assert f.bbox[0] == "https://uri.etsi.org/ngsi-ld/location" and f.bbox_mode == "intersects"
     f = compile_where(q, expand, "postgresql", geo_sql=False)
     assert f.sql == "TRUE" and f.post_filter is not None and f.bbox is not None
-    f = compile_where(parse_query(georel="disjoint", geometry="Point", coordinates="[8,49]"),
-                      expand, "sqlite")
+    f = compile_where(
+        parse_query(georel="disjoint", geometry="Point", coordinates="[8,49]"), expand, "sqlite"
+    )
     assert f.bbox is None and "g.attr = ?" in f.sql and "minx" not in f.sql
 
 

@@ -19,7 +19,8 @@ def _doc(eid, types=("T",), geo=None):
     d = {"id": eid, "type": list(types), "attrs": {}}
     if geo:
         d["attrs"]["https://uri.etsi.org/ngsi-ld/location"] = [
-            {"type": "GeoProperty", "value": {"type": "Point", "coordinates": geo}}]
+            {"type": "GeoProperty", "value": {"type": "Point", "coordinates": geo}}
+        ]
     return d
 
 
@@ -40,8 +41,12 @@ def test_index_tables_kept_in_step(tmp_path):
         new = _doc("urn:b", ("T",), geo=[9, 9])
         tx.update(pk, old, new)
     assert c.execute("SELECT count(*) FROM ngsi_entity_type").fetchone()[0] == 2
-    assert c.execute("SELECT minx FROM ngsi_geo g JOIN ngsi_entity e ON e.pk=g.entity_pk"
-                     " WHERE e.id='urn:b'").fetchone()[0] == 9
+    assert (
+        c.execute(
+            "SELECT minx FROM ngsi_geo g JOIN ngsi_entity e ON e.pk=g.entity_pk WHERE e.id='urn:b'"
+        ).fetchone()[0]
+        == 9
+    )
     with s.write("") as tx:
         tx.delete_many([pk for pk, _ in tx.get_many(["urn:a", "urn:b"]).values()])
     for t in ("ngsi_entity", "ngsi_entity_type", "ngsi_geo"):
@@ -51,11 +56,61 @@ def test_index_tables_kept_in_step(tmp_path):
 
 
 def test_event_rows():
-    old = {"id": "urn:a", "type": ["T"], "attrs": {"p": [{"type": "Property", "value": 1}],
-                                                   "q": [{"type": "Property", "value": 1}]}}
-    new = {"id": "urn:a", "type": ["T"], "attrs": {"p": [{"type": "Property", "value": 2}],
-                                                   "r": [{"type": "Property", "value": 1}]}}
+    old = {
+        "id": "urn:a",
+        "type": ["T"],
+        "attrs": {"p": [{"type": "Property", "value": 1}], "q": [{"type": "Property", "value": 1}]},
+    }
+    new = {
+        "id": "urn:a",
+        "type": ["T"],
+        "attrs": {"p": [{"type": "Property", "value": 2}], "r": [{"type": "Property", "value": 1}]},
+    }
     rows = event_rows("", old, new, "now")
     kinds = {(r[2], r[3]) for r in rows}
     assert kinds == {("p", "update"), ("r", "create"), ("q", "delete")}
     assert event_rows("", old, None, "now")[0][3] == "delete"
+
+
+def test_commit_durability_settings(tmp_path, monkeypatch):
+    from herzstadt.ngsi.config import NgsiConfig
+    from herzstadt.ngsi.storage import sqlite as sqlite_store
+
+    fast = open_store(str(tmp_path / "fast.sqlite3"))
+    assert fast.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert fast.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_INTERVAL", 0.0)
+    for n in range(2):
+        with fast.write("") as tx:
+            tx.insert_many([_doc(f"urn:c:{n}")])
+    # write() checkpointed the WAL after releasing the write lock: nothing left to copy
+    busy, log, done = fast.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and log == done
+    fast.close()
+    durable = open_store(str(tmp_path / "durable.sqlite3"), durable=True)
+    assert durable.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert durable.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    durable.close()
+    monkeypatch.setenv("HERZSTADT_NGSI_DURABLE_COMMITS", "1")
+    assert NgsiConfig.from_env().durable_commits is True
+    monkeypatch.setenv("HERZSTADT_NGSI_DURABLE_COMMITS", "0")
+    assert NgsiConfig.from_env().durable_commits is False
+
+
+def test_postgresql_commit_and_storage_settings():
+    import os
+
+    import pytest
+
+    url = os.environ.get("HERZSTADT_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("HERZSTADT_TEST_DATABASE_URL not set")
+    url += ("&" if "?" in url else "?") + "schema=ngsi_test"
+    for durable, expected in ((False, "off"), (True, "on")):
+        s = open_store(url, durable=durable)
+        assert s.conn.execute("SHOW synchronous_commit").fetchone()[0] == expected
+        opts = s.conn.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
+        ).fetchone()[0]
+        assert "toast_tuple_target=8160" in opts
+        s.close()
