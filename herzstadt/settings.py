@@ -76,7 +76,7 @@ WSGI_APPLICATION = "herzstadt.wsgi.application"
 # --- Database -------------------------------------------------------------------------------
 # Embedded SQLite in the data directory by default (WAL, IMMEDIATE write transactions so
 # concurrent writers queue instead of failing); PostgreSQL (PostGIS optional) via DATABASE_URL.
-_db = dj_database_url.parse(CONFIG.database_url, conn_max_age=0 if CONFIG.is_sqlite else 60)
+_db = dj_database_url.parse(CONFIG.database_url, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["OPTIONS"] = {
@@ -91,8 +91,10 @@ elif _db["ENGINE"] == "django.contrib.gis.db.backends.postgis":
     # PostGIS is optional: geometry is computed with shapely, so plain PostgreSQL is enough.
     _db["ENGINE"] = "django.db.backends.postgresql"
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    # A connection pool per worker process (psycopg_pool): under ASGI, Django's persistent connections
+    # are per thread and pile up; the pool hands connections out per request and checks them.
     _db.setdefault("OPTIONS", {})
-    _db["CONN_HEALTH_CHECKS"] = True
+    _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": CONFIG.db_pool_size, "timeout": 10}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 
 const target = "herzstadt/web/static/vendor/leaflet";
 mkdirSync(target, { recursive: true });
-for (const file of ["leaflet.js", "leaflet.css"]) {
+for (const file of ["leaflet.js", "leaflet.js.map", "leaflet.css"]) {
   cpSync(`node_modules/leaflet/dist/${file}`, `${target}/${file}`);
 }
 cpSync("node_modules/leaflet/dist/images", `${target}/images`, { recursive: true });
