@@ -402,3 +402,25 @@ def test_core_pages_show_participation(client, demo):
     check_accessible(html, "de")
     other = Measure.objects.filter(city=demo, ideas__isnull=True, processes__isnull=True).first()
     assert "participation-title" not in client.get(other.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "citizen", "moderator", "staff", "other_staff"])
+def test_machine_readable_endpoints_for_each_actor(client, actors, process, idea, actor):
+    """Public, language-independent data of published processes: the same for everyone, no personal
+    data; an unpublished process is 404 for everyone (the back office has its own exports)."""
+    login(client, actors[actor])
+    endpoints = [
+        f"/api/v1/processes/{process.slug}/ideas.geojson",
+        f"/api/v1/processes/{process.slug}/open-data.json",
+        f"/api/v1/processes/{process.slug}/open-data.csv",
+        f"/api/v1/processes/{process.slug}/open-data.geojson",
+    ]
+    for endpoint in endpoints:
+        response = client.get(endpoint)
+        assert response.status_code == 200, endpoint
+        body = response.content.decode("utf-8-sig")
+        assert "Trinkbrunnen am Platz" in body and "Anna" not in body and "@example.org" not in body
+    process.is_published = False
+    process.save()
+    for endpoint in endpoints:
+        assert client.get(endpoint).status_code == 404, endpoint
