@@ -1,5 +1,7 @@
 """GET /entities and POST /entityOperations/query."""
 
+import json
+
 import pytest
 
 from .conftest import building
@@ -198,3 +200,65 @@ def test_rendered_fragments_follow_changes(client):
             "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld",
         }
     ]
+
+
+def test_geo_query_with_self_intersecting_polygon(client):
+    """An invalid (self-intersecting) query polygon is repaired with make_valid, not a 400
+    (ETSI 019_11_01 / 019_11_06)."""
+    bow_tie = [[[7.0, 49.0], [8.0, 50.0], [8.0, 49.0], [7.0, 50.0], [7.0, 49.0]]]
+    triangle = [[[7.05, 49.3], [7.3, 49.5], [7.05, 49.7], [7.05, 49.3]]]  # in the left lobe
+    es = [
+        {
+            "id": "urn:g:bowtie",
+            "type": "Building",
+            "location": {
+                "type": "GeoProperty",
+                "value": {"type": "Polygon", "coordinates": bow_tie},
+            },
+        },
+        {
+            "id": "urn:g:triangle",
+            "type": "Building",
+            "location": {
+                "type": "GeoProperty",
+                "value": {"type": "Polygon", "coordinates": triangle},
+            },
+        },
+        {
+            "id": "urn:g:gap",  # between the lobes: inside the ring's bbox, outside the area
+            "type": "Building",
+            "location": {
+                "type": "GeoProperty",
+                "value": {"type": "Point", "coordinates": [7.5, 49.1]},
+            },
+        },
+    ]
+    assert client.post("entityOperations/create", json=es).status_code == 201
+
+    def q(georel):
+        r = client.get(
+            "entities",
+            params={
+                "type": "Building",
+                "georel": georel,
+                "geometry": "Polygon",
+                "coordinates": json.dumps(bow_tie),
+                "count": "true",
+            },
+        )
+        assert r.headers["NGSILD-Results-Count"] == str(len(r.json()))
+        return ids(r)
+
+    assert q("within") == ["urn:g:triangle"]
+    assert q("equals") == ["urn:g:bowtie"]
+    assert q("intersects") == ["urn:g:bowtie", "urn:g:triangle"]
+    assert q("disjoint") == ["urn:g:gap"]
+    r = client.post(
+        "entityOperations/query",
+        json={
+            "type": "Query",
+            "entities": [{"type": "Building"}],
+            "geoQ": {"georel": "within", "geometry": "Polygon", "coordinates": bow_tie},
+        },
+    )
+    assert ids(r) == ["urn:g:triangle"]

@@ -35,6 +35,7 @@ import orjson
 import shapely
 from shapely.geometry import shape
 from shapely.ops import nearest_points
+from shapely.validation import make_valid
 
 from .errors import QuerySyntaxError
 
@@ -150,6 +151,8 @@ class GeoQuery:
     bbox: tuple[float, float, float, float] | None = field(
         default=None, compare=False, hash=False, repr=False
     )
+    #: the query geometry as given when it was invalid and ``shape`` is its repaired form
+    given_shape: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def geojson(self) -> dict:
@@ -192,7 +195,9 @@ class GeoQuery:
             if rel == "intersects":
                 return bool(g.intersects(q))
             if rel == "equals":
-                return bool(g.equals(q))
+                return bool(g.equals(q)) or (
+                    self.given_shape is not None and _same_geometry(g, self.given_shape)
+                )
             if rel == "disjoint":
                 return bool(g.disjoint(q))
             if rel == "overlaps":
@@ -212,6 +217,12 @@ class GeoQuery:
                 if isinstance(v, dict) and self.matches_geometry(v):
                     return True
         return False
+
+
+def _same_geometry(a: Any, b: Any) -> bool:
+    """Identical geometries up to ring orientation, start vertex and part order (no topology:
+    an invalid stored geometry equals the same invalid query geometry)."""
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=0))
 
 
 def _lists(x: Any) -> Any:
@@ -271,10 +282,21 @@ def _parse_geo(georel: str, geometry: str, coord_text: str, geoproperty: str) ->
     _check_geometry(gtype, coords)
     gj = {"type": gtype, "coordinates": coords}
     g = shape(gj)
+    given = None
     if gtype in ("Polygon", "MultiPolygon") and not g.is_valid:
-        raise QuerySyntaxError("coordinates", f"invalid {gtype}: {shapely.is_valid_reason(g)}")
+        # An invalid query polygon (self-intersecting "bow tie", overlapping parts, ...) is
+        # repaired rather than rejected: the relations are evaluated against shapely's make_valid
+        # of it (valid parts rebuilt from the rings' lines; lines/points for collapsed parts).
+        # Only the query geometry is repaired, never stored GeoProperties (docs/ngsi-ld.md).
+        given = g
+        g = make_valid(g)
+        if g.is_empty:
+            reason = shapely.is_valid_reason(given)
+            raise QuerySyntaxError(
+                "coordinates", f"invalid {gtype} (empty once repaired): {reason}"
+            )
     bbox = _prefilter_bbox(rel, max_d, g)
-    return GeoQuery(rel, gtype, _tuples(coords), geoproperty, max_d, min_d, g, bbox)
+    return GeoQuery(rel, gtype, _tuples(coords), geoproperty, max_d, min_d, g, bbox, given)
 
 
 def _parse_georel(text: str) -> tuple[str, float | None, float | None]:

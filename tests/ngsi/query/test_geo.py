@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 
@@ -275,11 +276,6 @@ BAD_GEO = [
         "ring needs an array of at least 4 position(s), found [[0,0],[1,0],[0,0]]",
     ),
     (
-        ("within", "Polygon", "[[[0,0],[1,1],[1,0],[0,1],[0,0]]]"),
-        "coordinates",
-        "invalid Polygon: Self-intersection[0.5 0.5]",
-    ),
-    (
         ("within", "MultiPolygon", "[[[0,0],[1,0],[1,1],[0,0]]]"),
         "coordinates",
         "coordinates[0][0]: a linear ring needs an array of at least 4 position(s), found [0,0]",
@@ -307,6 +303,61 @@ def test_bad_geo(args, param, detail):
     with pytest.raises(QuerySyntaxError) as ei:
         parse_geo_query(*args)
     assert (ei.value.param, ei.value.detail) == (param, detail)
+
+
+BOW_TIE = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]  # self-intersecting at (0.5, 0.5)
+
+
+def test_invalid_query_polygon_is_repaired_not_rejected():
+    g = parse_geo_query("within", "Polygon", json.dumps(BOW_TIE))
+    # evaluated against shapely's make_valid of it: two triangles meeting at (0.5, 0.5)
+    assert g.shape.is_valid and g.shape.geom_type == "MultiPolygon"
+    assert g.shape.area == pytest.approx(0.5)
+    assert g.bbox == (0.0, 0.0, 1.0, 1.0)
+    assert g.geojson == {"type": "Polygon", "coordinates": BOW_TIE}  # as given
+    assert g.matches_geometry({"type": "Point", "coordinates": [0.2, 0.5]})  # left triangle
+    assert g.matches_geometry({"type": "Point", "coordinates": [0.8, 0.5]})  # right triangle
+    assert not g.matches_geometry({"type": "Point", "coordinates": [0.5, 0.2]})  # the gaps
+    assert not g.matches_geometry({"type": "Point", "coordinates": [0.5, 0.8]})
+    # MultiPolygon with overlapping parts: make_valid's even-odd reading, the overlap is outside
+    overlapping = [
+        [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]],
+        [[[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]],
+    ]
+    m = parse_geo_query("within", "MultiPolygon", json.dumps(overlapping))
+    assert m.shape.is_valid and m.shape.area == pytest.approx(6)
+    assert m.matches_geometry({"type": "Point", "coordinates": [0.5, 0.5]})
+    assert m.matches_geometry({"type": "Point", "coordinates": [2.5, 2.5]})
+    assert not m.matches_geometry({"type": "Point", "coordinates": [1.5, 1.5]})
+    # a degenerate (zero-area) ring becomes a line
+    line = parse_geo_query("intersects", "Polygon", "[[[0,0],[1,1],[2,2],[0,0]]]")
+    assert line.shape.geom_type in ("LineString", "MultiLineString") and line.bbox == (0, 0, 2, 2)
+    assert line.matches_geometry({"type": "Point", "coordinates": [1.5, 1.5]})
+    # a valid query polygon is used as it is
+    assert parse_geo_query("within", "Polygon", SQUARE).given_shape is None
+
+
+def test_equals_with_a_repaired_query_polygon():
+    stored_bow_tie = {"type": "Polygon", "coordinates": BOW_TIE}
+    valid_form = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[0, 0], [0.5, 0.5], [0, 1], [0, 0]]],
+            [[[1, 0], [1, 1], [0.5, 0.5], [1, 0]]],
+        ],
+    }
+    g = parse_geo_query("equals", "Polygon", json.dumps(BOW_TIE))
+    assert g.matches_geometry(valid_form)  # topologically equal to the repaired form
+    # the same invalid geometry (any start vertex / orientation) is equal to the query as given
+    assert g.matches_geometry(stored_bow_tie)
+    rotated = [[[1, 1], [1, 0], [0, 1], [0, 0], [1, 1]]]
+    assert g.matches_geometry({"type": "Polygon", "coordinates": rotated})
+    other = [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]
+    assert not g.matches_geometry({"type": "Polygon", "coordinates": other})
+    # a valid query geometry does not equal a stored invalid geometry that happens to share
+    # vertices with it
+    v = parse_geo_query("equals", "MultiPolygon", json.dumps(valid_form["coordinates"]))
+    assert v.matches_geometry(valid_form) and not v.matches_geometry(stored_bow_tie)
 
 
 def test_geo_index_rows():
