@@ -61,7 +61,6 @@ class Config:
     ngsi_database: str
     smtp_options: dict[str, object] = field(default_factory=dict)
     trusted_proxy_hops: int = 0
-    db_pool_size: int = 10
 
     @property
     def is_sqlite(self) -> bool:
@@ -144,16 +143,7 @@ def load(environ: dict[str, str] | None = None) -> Config:
         or (str(data_dir / "ngsi.sqlite3") if database_url.startswith("sqlite:") else database_url),
         smtp_options=_smtp_options(environ),
         trusted_proxy_hops=_proxy_hops(environ),
-        db_pool_size=_pool_size(environ),
     )
-
-
-def _pool_size(environ: dict[str, str]) -> int:
-    """Largest number of PostgreSQL connections each worker process keeps (HERZSTADT_DB_POOL_SIZE)."""
-    raw = environ.get("HERZSTADT_DB_POOL_SIZE", "10").strip() or "10"
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
-        raise ConfigError("HERZSTADT_DB_POOL_SIZE must be a whole number from 1 to 200.")
-    return int(raw)
 
 
 def _proxy_hops(environ: dict[str, str]) -> int:

@@ -91,10 +91,10 @@ elif _db["ENGINE"] == "django.contrib.gis.db.backends.postgis":
     # PostGIS is optional: geometry is computed with shapely, so plain PostgreSQL is enough.
     _db["ENGINE"] = "django.db.backends.postgresql"
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    # A connection pool per worker process (psycopg_pool): under ASGI, Django's persistent connections
-    # are per thread and pile up; the pool hands connections out per request and checks them.
+    # No persistent connections under ASGI (Django's advice): each request opens and closes its own,
+    # so a cancelled request can never strand one. Put PgBouncer in front when connecting gets costly.
     _db.setdefault("OPTIONS", {})
-    _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": CONFIG.db_pool_size, "timeout": 10}
+    _db["CONN_HEALTH_CHECKS"] = False
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,8 +1,12 @@
 """Error pages in the visitor's language, and a health check for load balancers."""
 
+import logging
+
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
 
 
 def _error(request, status: int, template: str) -> HttpResponse:
@@ -36,5 +40,6 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # any database failure means not ready
+        logger.warning("health check: the database is not available", exc_info=True)
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
