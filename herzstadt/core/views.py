@@ -94,12 +94,9 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         measures = form.filter(measures)
     page = Paginator(measures, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
         "total": page.paginator.count,
     }
     return render(request, "core/measure_list.html", context)

@@ -20,7 +20,13 @@ from django.views.decorators.http import require_POST
 from herzstadt.accounts import roles
 from herzstadt.core.geojson import district_feature
 from herzstadt.participation import services
-from herzstadt.participation.forms import CommentForm, IdeaFilterForm, IdeaForm, ReportForm
+from herzstadt.participation.forms import (
+    CommentForm,
+    IdeaFilterForm,
+    IdeaForm,
+    ReportForm,
+    apply_errors,
+)
 from herzstadt.participation.models import (
     Comment,
     Follow,
@@ -128,15 +134,12 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .values_list("status")
         .annotate(n=Count("id"))
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "process": process,
         "phase": phase,
         "phases": process.phases.all(),
         "page": page,
         "filters": filters,
-        "query": query.urlencode(),
         "following": following,
         "surveys": process.surveys.all(),
         "can_post": _why_not(request, process, Feature.POST_IDEA) is None,
@@ -151,19 +154,27 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "participation/process_detail.html", context)
 
 
+def _toggle_follow(request: HttpRequest, followed_msg: str, unfollowed_msg: str, **target) -> None:
+    """Follow or (with ``action=unfollow``) stop following a process or an idea."""
+    if request.POST.get("action") == "unfollow":
+        services.unfollow(request.user, **target)
+        messages.success(request, unfollowed_msg)
+    else:
+        services.follow(request.user, **target)
+        messages.success(request, followed_msg)
+
+
 @require_POST
 def process_follow(request: HttpRequest, slug: str) -> HttpResponse:
     process = _process(request, slug)
     if not request.user.is_authenticated:
         return redirect(_login_url(request))
-    if request.POST.get("action") == "unfollow":
-        services.unfollow(request.user, process=process)
-        messages.success(request, _("You no longer follow this process."))
-    else:
-        services.follow(request.user, process=process)
-        messages.success(
-            request, _("You now follow this process and will be notified of new ideas.")
-        )
+    _toggle_follow(
+        request,
+        _("You now follow this process and will be notified of new ideas."),
+        _("You no longer follow this process."),
+        process=process,
+    )
     return redirect(process)
 
 
@@ -197,7 +208,7 @@ def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
                 image_alt=data.get("image_alt", ""),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Thank you! Your idea has been published."))
             return redirect(idea)
@@ -209,14 +220,6 @@ def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "participation/idea_form.html", context, status=400 if form.errors else 200
     )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _comment_tree(idea: Idea) -> list[Comment]:
@@ -284,7 +287,7 @@ def comment_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             return _forbidden(request, process, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Your comment has been published."))
             return _back_to(idea, f"#comment-{comment.pk}")
@@ -315,14 +318,12 @@ def idea_follow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     idea = _idea(request, process, pk)
     if not request.user.is_authenticated:
         return redirect(_login_url(request))
-    if request.POST.get("action") == "unfollow":
-        services.unfollow(request.user, idea=idea)
-        messages.success(request, _("You no longer follow this idea."))
-    else:
-        services.follow(request.user, idea=idea)
-        messages.success(
-            request, _("You now follow this idea and will be notified of comments and answers.")
-        )
+    _toggle_follow(
+        request,
+        _("You now follow this idea and will be notified of comments and answers."),
+        _("You no longer follow this idea."),
+        idea=idea,
+    )
     return _back_to(idea)
 
 
@@ -340,7 +341,7 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         try:
             services.report(request.user, target, form.cleaned_data["reason"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Thank you. The moderators will look at it."))
             anchor = f"#comment-{target.pk}" if isinstance(target, Comment) else ""

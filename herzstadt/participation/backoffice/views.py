@@ -45,6 +45,7 @@ from herzstadt.participation.backoffice.forms import (
     SurveyForm,
 )
 from herzstadt.participation.backoffice.stats import process_stats, survey_results
+from herzstadt.participation.forms import apply_errors
 from herzstadt.participation.models import (
     Category,
     Comment,
@@ -108,17 +109,6 @@ def _next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
-
-
-def _apply_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
-    """Show a use case's ``ValidationError`` next to the form's fields (or above the form)."""
-    rename = rename or {}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            name = rename.get(field, field)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _form_page(
@@ -251,7 +241,7 @@ def content_hide(request: HttpRequest, city: City, kind: str, pk: int) -> HttpRe
         try:
             services.hide(request.user, target, form.cleaned_data["reason"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("The content is hidden; the reason is shown in its place."))
             return redirect(_next(request, reverse("backoffice:moderation")))
@@ -301,7 +291,7 @@ def content_block_author(request: HttpRequest, city: City, kind: str, pk: int) -
             if isinstance(exc, PermissionDenied):
                 form.add_error(None, str(exc))
             else:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
         else:
             messages.success(request, _("The person can no longer contribute in this city."))
             return redirect(_next(request, reverse("backoffice:moderation")))
@@ -382,7 +372,7 @@ def process_create(request: HttpRequest, city: City) -> HttpResponse:
         try:
             process = commands.save_process(request.user, city, form.save(commit=False))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("The process is created. Now add its phases."))
             return redirect(_hub(process))
@@ -422,7 +412,7 @@ def process_edit(request: HttpRequest, city: City, slug: str) -> HttpResponse:
         try:
             saved = commands.save_process(request.user, city, form.save(commit=False))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("The process is saved."))
             return redirect(_hub(saved))
@@ -450,7 +440,7 @@ def _child_form(
         try:
             save(request.user, form.save(commit=False))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect(_hub(process))
@@ -568,7 +558,7 @@ def survey_create(request: HttpRequest, city: City, slug: str) -> HttpResponse:
         try:
             survey = commands.save_survey(request.user, form.save(commit=False))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("The survey is created. Now add its questions."))
             return redirect("backoffice:survey-edit", slug=process.slug, pk=survey.pk)
@@ -596,7 +586,7 @@ def survey_edit(request: HttpRequest, city: City, slug: str, pk: int) -> HttpRes
         try:
             commands.save_survey(request.user, form.save(commit=False))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("The survey is saved."))
             return redirect("backoffice:survey-edit", slug=process.slug, pk=survey.pk)
@@ -617,7 +607,7 @@ def _question_form(
         try:
             commands.save_question(request.user, form.save(commit=False))
         except ValidationError as exc:
-            _apply_errors(form, exc, {"choices": "choices_text"})
+            apply_errors(form, exc, {"choices": "choices_text"})
         else:
             messages.success(request, _("The question is saved."))
             return redirect("backoffice:survey-edit", slug=process.slug, pk=survey.pk)
@@ -690,13 +680,10 @@ def ideas(request: HttpRequest, city: City, slug: str) -> HttpResponse:
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     for idea in page.object_list:
         idea.form = _answer_form(city, idea)
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "process": process,
         "filters": filters,
         "page": page,
-        "query": query.urlencode(),
         "here": request.get_full_path(),
     }
     return render(request, "participation/backoffice/ideas.html", context)
@@ -717,7 +704,7 @@ def idea_answer(request: HttpRequest, city: City, slug: str, pk: int) -> HttpRes
                 request.user, idea, data["status"], data["reason"], data["measure"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, {"status_reason": "reason"})
+            apply_errors(form, exc, {"status_reason": "reason"})
         else:
             messages.success(
                 request, _("The answer to “%(title)s” is published.") % {"title": idea.title}
@@ -844,7 +831,7 @@ def roles_page(request: HttpRequest, city: City) -> HttpResponse:
         try:
             commands.set_city_role(request.user, city, person, role)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
