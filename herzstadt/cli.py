@@ -89,9 +89,13 @@ def _check_port(host: str, port: int) -> None:
                 EXIT_ADDRESS,
             ) from exc
         except OSError as exc:
+            from herzstadt.server import describe_port_holders
+
+            who = describe_port_holders(port) or (
+                "Is another server running there? Stop it or choose another port with --port."
+            )
             raise CommandError(
-                f"Cannot listen on {host}:{port}: {exc.strerror or exc}. "
-                "Is another server running there? Stop it or choose another port with --port.",
+                f"Cannot listen on {host}:{port}: {exc.strerror or exc}. {who}",
                 EXIT_ADDRESS,
             ) from exc
 
@@ -117,24 +121,20 @@ def _url(host: str, port: int) -> str:
 
 def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None:
     from django.conf import settings
-    from granian import Granian
-    from granian.constants import Interfaces
 
+    from herzstadt import server
+
+    try:
+        server.ServerLimits.from_env()
+    except server.ServerConfigError as exc:
+        raise CommandError(f"Configuration error: {exc}", EXIT_CONFIG) from exc
     if settings.CONFIG.production:
         from django.core.management import call_command
 
         call_command("collectstatic", interactive=False, verbosity=0)
     _check_port(host, port)
     print(f"herzstadt is running at {_url(host, port)}  (stop with Ctrl+C)", flush=True)
-    Granian(
-        "herzstadt.asgi:application",
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        log_access=access_log,
-        respawn_failed_workers=True,
-    ).serve()
+    server.serve(host, port, workers, access_log=access_log)
 
 
 # --- sub-commands -----------------------------------------------------------------------------
