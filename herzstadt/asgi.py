@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+from herzstadt.db.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herzstadt.settings")
 

@@ -354,9 +354,25 @@ def build_server(host: str, port: int, workers: int, access_log: bool, limits: S
     )
 
 
+def release_database() -> None:
+    """Close this process's database connections and pool before the workers are forked: a worker must
+    never share a connection (or a pool's threads) with its main process. Each worker sizes and opens
+    its own pool when it first needs a connection (herzstadt/db/pool.py)."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+    for conn in connections.all():
+        pools = getattr(conn, "_connection_pools", None)
+        if pools and conn.alias in pools:
+            conn.close_pool()
+
+
 def serve(host: str, port: int, workers: int, access_log: bool = False) -> None:
     """Run the server in this process until it is stopped (SIGINT/SIGTERM)."""
     limits = raise_open_files_limit(ServerLimits.from_env())
+    os.environ["HERZSTADT_SERVE_WORKERS"] = str(workers)  # inherited: each worker sizes its pool
+    release_database()
     server = build_server(host, port, workers, access_log, limits)
     loader = partial(load_worker_application, os.getpid(), ORPHAN_GRACE)
     server.serve(target_loader=loader)

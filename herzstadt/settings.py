@@ -9,6 +9,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt import config as _config
+from herzstadt.db import pool as _db_pool
 
 CONFIG = _config.load()
 
@@ -90,11 +91,18 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.contrib.gis.db.backends.postgis":
     # PostGIS is optional: geometry is computed with shapely, so plain PostgreSQL is enough.
     _db["ENGINE"] = "django.db.backends.postgresql"
+# A bounded connection pool per worker process on PostgreSQL (herzstadt/db/pool.py): requests queue
+# for a connection instead of opening one each (which ran into max_connections under load), and every
+# request returns its connection, cancelled ones included (herzstadt/db/asgi.py).
+HERZSTADT_DB_POOL = _db_pool.settings_from_env()
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    # No persistent connections under ASGI (Django's advice): each request opens and closes its own,
-    # so a cancelled request can never strand one. Put PgBouncer in front when connecting gets costly.
+    _db["ENGINE"] = "herzstadt.db.postgresql"
     _db.setdefault("OPTIONS", {})
-    _db["CONN_HEALTH_CHECKS"] = False
+    _pool_options = _db_pool.pool_options(HERZSTADT_DB_POOL)
+    if _pool_options:
+        _db["OPTIONS"]["pool"] = _pool_options
+    # with the pool: the pool checks a connection before handing it out (PostgreSQL restarts)
+    _db["CONN_HEALTH_CHECKS"] = bool(_pool_options)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

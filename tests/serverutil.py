@@ -169,3 +169,57 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def environment_for_test_database(**extra: str) -> dict[str, str]:
+    """Environment for a server that uses the test run's own database (the test's data is committed:
+    use it from transactional tests) and the same secret key, so sessions made in the test are valid."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {"DATABASE_URL": url, "HERZSTADT_SECRET_KEY": settings.SECRET_KEY}
+    if os.environ.get("HERZSTADT_NGSI_DATABASE"):
+        env["HERZSTADT_NGSI_DATABASE"] = os.environ["HERZSTADT_NGSI_DATABASE"]
+    env.update(extra)
+    return env
+
+
+def signed_in_cookies(user) -> dict[str, str]:
+    """Cookies of a browser in which ``user`` has signed in (a database session), with a CSRF token."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return {"sessionid": session.session_key, "csrftoken": "c" * 32}
+
+
+def post_form(port: int, path: str, cookies: dict[str, str], data: dict[str, str], timeout=60):
+    """POST a form as a browser would (cookies, the CSRF token); (status, body)."""
+    from urllib.parse import urlencode
+
+    body = urlencode({"csrfmiddlewaretoken": cookies.get("csrftoken", ""), **data})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Host": "127.0.0.1",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            },
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()

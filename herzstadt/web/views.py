@@ -1,10 +1,13 @@
 """Error pages in the visitor's language, and a health check for load balancers."""
 
 import logging
+import sys
 
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +20,40 @@ def page_not_found(request, exception=None):
     return _error(request, 404, "web/404.html")
 
 
+#: PostgreSQL's answers when it has no connection left for us
+_NO_CONNECTION = ("too many clients", "remaining connection slots", "too many connections")
+
+
+def database_busy(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) says that no database connection was free in time: the
+    pool's queue timed out, or the server refused another connection."""
+    from psycopg_pool import PoolTimeout, TooManyRequests
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, PoolTimeout | TooManyRequests):
+            return True
+        if any(text in str(exc).lower() for text in _NO_CONNECTION):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _bare_page(template: str, status: int) -> HttpResponse:
+    """A page without context processors (they would ask the database for the city and the user)."""
+    body = loader.render_to_string(template, {"LANGUAGE_CODE": get_language()})
+    return HttpResponse(body, status=status)
+
+
 def server_error(request):
-    # Keep this page dependency-free: the database may be the reason we are here.
-    return render(request, "web/500.html", status=500, context={})
+    # Keep these pages dependency-free: the database may be the reason we are here.
+    if database_busy(sys.exc_info()[1]):
+        # Overload is not a fault: the request waited its turn for a connection and did not get one.
+        response = _bare_page("web/503.html", 503)
+        response["Retry-After"] = "5"
+        return response
+    return _bare_page("web/500.html", 500)
 
 
 def permission_denied(request, exception=None):
