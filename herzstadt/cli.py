@@ -104,6 +104,18 @@ def _migrate(verbosity: int = 1) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    # the cache table of the rate limits (a no-op with Redis or when it exists)
+    call_command("createcachetable", verbosity=verbosity)
+
+
+def _cache_table_missing() -> bool:
+    from django.conf import settings
+    from django.db import connection
+
+    cache = settings.CACHES["default"]
+    if not cache["BACKEND"].endswith("DatabaseCache"):
+        return False
+    return cache["LOCATION"] not in connection.introspection.table_names()
 
 
 def _load_demo() -> str:
@@ -161,7 +173,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()) or _cache_table_missing():
         print(
             "Warning: the database has unapplied migrations; run 'herzstadt migrate'.",
             file=sys.stderr,

@@ -61,6 +61,7 @@ class Config:
     ngsi_database: str
     smtp_options: dict[str, object] = field(default_factory=dict)
     trusted_proxy_hops: int = 0
+    redis_url: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -143,7 +144,19 @@ def load(environ: dict[str, str] | None = None) -> Config:
         or (str(data_dir / "ngsi.sqlite3") if database_url.startswith("sqlite:") else database_url),
         smtp_options=_smtp_options(environ),
         trusted_proxy_hops=_proxy_hops(environ),
+        redis_url=_redis_url(environ),
     )
+
+
+def _redis_url(environ: dict[str, str]) -> str:
+    """HERZSTADT_REDIS_URL: the cache (rate limits) in Redis instead of the site's database."""
+    url = environ.get("HERZSTADT_REDIS_URL", "").strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            "HERZSTADT_REDIS_URL must start with redis://, rediss:// or unix://, "
+            "e.g. redis://127.0.0.1:6379/0."
+        )
+    return url
 
 
 def _proxy_hops(environ: dict[str, str]) -> int:

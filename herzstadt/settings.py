@@ -207,15 +207,25 @@ HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
 # Reverse proxies in front that append to X-Forwarded-For (rate limits then use the client's address).
 HERZSTADT_TRUSTED_PROXY_HOPS = CONFIG.trusted_proxy_hops
 
-# A cache shared by all worker processes on the machine (rate limits of sign-in and anonymous survey
-# answers count across workers); the data directory holds it.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(DATA_DIR / "cache"),
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+# A cache shared by every worker process (and machine): the rate limits of sign-in, sign-up, password
+# resets and anonymous survey answers count in it, atomically (herzstadt/db/cache.py). Redis when
+# HERZSTADT_REDIS_URL is set, else a table in the site's database (created by `herzstadt migrate`).
+if CONFIG.redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CONFIG.redis_url,
+            "KEY_PREFIX": "herzstadt",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "herzstadt.db.cache.DatabaseCache",
+            "LOCATION": "herzstadt_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 LOGGING = {
     "version": 1,

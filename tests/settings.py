@@ -30,5 +30,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrency tests need SQLite's real locking (WAL, busy timeout).
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
 
-# Per-process memory cache in tests (production settings share a file cache between workers).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The production cache (a table in the test database, created with it), so that rate limits are
+# tested on the backend that counts them; tests/test_rate_limits.py also covers Redis.
