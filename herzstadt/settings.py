@@ -131,13 +131,16 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = (
     True  # a reset for an unknown address gets a mail too: no enumeration
 )
 ACCOUNT_RATE_LIMITS = {
-    # failed sign-ins per address and per IP; then even the right password waits
-    "login_failed": "5/5m/ip,5/5m/key",
+    # failed sign-ins per client address only: a per-account ("key") limit would let a stranger lock
+    # the owner out. Each address also backs off per account after five failures (accounts/throttle.py)
+    "login_failed": "30/15m/ip",
     # generous per IP (a workshop in the town hall shares one address), strict per e-mail address
     "signup": "20/h/ip",
     "reset_password": "20/h/ip,3/h/key",
     "reset_password_from_key": "20/h/ip",
 }
+# Sign-up does the same work for a known e-mail address as for a new one (accounts/signup.py)
+ACCOUNT_FORMS = {"signup": "herzstadt.accounts.signup.SignupForm"}
 LOGIN_REDIRECT_URL = "/"
 MAILERS = {"default": {"BACKEND": CONFIG.email_backend, "OPTIONS": CONFIG.smtp_options}}
 DEFAULT_FROM_EMAIL = CONFIG.default_from_email
@@ -206,6 +209,8 @@ HERZSTADT_MAP_ATTRIBUTION = CONFIG.map_attribution
 HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
 # Reverse proxies in front that append to X-Forwarded-For (rate limits then use the client's address).
 HERZSTADT_TRUSTED_PROXY_HOPS = CONFIG.trusted_proxy_hops
+# ... and the same for allauth (its adapter asks herzstadt's client_ip; this covers allauth's own calls)
+ALLAUTH_TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_hops
 
 # A cache shared by every worker process (and machine): the rate limits of sign-in, sign-up, password
 # resets and anonymous survey answers count in it, atomically (herzstadt/db/cache.py). Redis when

@@ -1,13 +1,20 @@
 """herzstadt's hooks into django-allauth: people appear by display name, e-mails carry the city's
-name, and sign-in/out return to the home page in the visitor's language."""
+name, sign-in/out return to the home page in the visitor's language, the client's address is
+determined the one way herzstadt determines it, and failed sign-ins slow down the address they come
+from (accounts/throttle.py)."""
 
 from __future__ import annotations
 
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
+
+from herzstadt.accounts import throttle
+from herzstadt.core.client_ip import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +50,31 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request) -> str:
         return reverse("core:home")
+
+    # --- addresses and failed sign-ins ------------------------------------------------------------
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits count by the address every limit of herzstadt uses."""
+        return client_ip(request) or "unknown"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        wait = throttle.remaining_wait(request, credentials)
+        if wait:
+            raise forms.ValidationError(
+                gettext(
+                    "Too many failed attempts to sign in to this account from your connection. "
+                    "Please wait %(seconds)d seconds and try again."
+                )
+                % {"seconds": wait},
+                code="signin_backoff",
+            )
+        super().pre_authenticate(request, **credentials)
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            throttle.forget(request, credentials)
+        return user
+
+    def authentication_failed(self, request, **credentials) -> None:
+        throttle.record_failure(request, credentials)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from collections.abc import Iterable, Mapping
@@ -43,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from herzstadt.accounts import roles
+from herzstadt.core.client_ip import client_ip as _client_ip
 from herzstadt.participation.models import Question, QuestionKind, Survey, SurveyResponse
 from herzstadt.participation.phases import Feature
 from herzstadt.participation.survey_results import survey_results
@@ -294,27 +294,8 @@ def token_hash(survey: Survey, nonce: str) -> str:
 
 
 def client_ip(request) -> str:
-    """The client's address. Behind a reverse proxy set ``HERZSTADT_TRUSTED_PROXY_HOPS`` to the
-    number of proxies that append to ``X-Forwarded-For``; otherwise that header is ignored (a
-    client could forge it)."""
-    hops = int(getattr(settings, "HERZSTADT_TRUSTED_PROXY_HOPS", 0) or 0)
-    addr = request.META.get("REMOTE_ADDR", "") or ""
-    if hops > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= hops:
-            addr = forwarded[-hops]
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        return addr
-    if ip.version == 6:
-        # One person usually has a whole /64.
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-    return str(ip)
+    """The client's address (``HERZSTADT_TRUSTED_PROXY_HOPS`` decides which; see core/client_ip.py)."""
+    return _client_ip(request)
 
 
 def _rate_key(survey: Survey, ip: str) -> str:
