@@ -62,6 +62,8 @@ class Config:
     smtp_options: dict[str, object] = field(default_factory=dict)
     trusted_proxy_hops: int = 0
     redis_url: str = ""
+    upload_max_pixels: int = 12_000_000
+    upload_wait: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -145,7 +147,20 @@ def load(environ: dict[str, str] | None = None) -> Config:
         smtp_options=_smtp_options(environ),
         trusted_proxy_hops=_proxy_hops(environ),
         redis_url=_redis_url(environ),
+        upload_max_pixels=_whole_number(
+            environ, "HERZSTADT_UPLOAD_MAX_PIXELS", 12_000_000, 100_000, 100_000_000
+        ),
+        upload_wait=_whole_number(environ, "HERZSTADT_UPLOAD_WAIT", 10, 1, 120),
     )
+
+
+def _whole_number(environ: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high} (got {raw!r}).")
+    return int(raw)
 
 
 def _redis_url(environ: dict[str, str]) -> str:

@@ -168,6 +168,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not CONFIG.production
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Uploaded images: at most this many pixels (checked before decoding), one processed at a time per
+# worker, waiting at most HERZSTADT_UPLOAD_WAIT seconds for the turn (participation/images.py)
+HERZSTADT_UPLOAD_MAX_PIXELS = CONFIG.upload_max_pixels
+HERZSTADT_UPLOAD_WAIT = CONFIG.upload_wait
 
 # --- Security -----------------------------------------------------------------------------------
 from django.utils.csp import CSP  # noqa: E402

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import uuid
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from herzstadt.participation import images
 from herzstadt.participation.models import Category, Comment, IdeaStatus, Process
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
-IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 def parse_coordinate(value: str, low: float, high: float) -> float | None:
@@ -35,29 +30,12 @@ def parse_coordinate(value: str, low: float, high: float) -> float | None:
 
 
 def clean_image(upload) -> ContentFile:
-    """Check type and size, then re-encode: this drops EXIF data such as the GPS position of the
-    phone that took the picture (privacy by design) and any payload hidden in the file."""
+    """Check type, size and pixels, then re-encode in bounded memory (participation/images.py): this
+    drops EXIF data such as the GPS position of the phone that took the picture (privacy by design)
+    and any payload hidden in the file."""
     if upload.size > MAX_IMAGE_BYTES:
         raise ValidationError(_("The image is larger than 5 MB."))
-    try:
-        with Image.open(upload) as probe:
-            fmt = probe.format
-            if fmt not in IMAGE_FORMATS:
-                raise ValidationError(_("Please upload a JPEG, PNG or WebP image."))
-            if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise ValidationError(_("The image has too many pixels."))
-            probe.verify()
-        upload.seek(0)
-        with Image.open(upload) as img:
-            img = ImageOps.exif_transpose(img)
-            img.thumbnail((2000, 2000))
-            if fmt == "JPEG" and img.mode not in ("RGB", "L"):
-                img = img.convert("RGB")
-            out = io.BytesIO()
-            img.save(out, format=fmt, quality=85) if fmt != "PNG" else img.save(out, format=fmt)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
-        raise ValidationError(_("This file is not an image we can read.")) from None
-    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{IMAGE_FORMATS[fmt]}")
+    return images.process_upload(upload)
 
 
 def apply_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
