@@ -64,6 +64,8 @@ class Config:
     redis_url: str = ""
     upload_max_pixels: int = 12_000_000
     upload_wait: float = 10.0
+    #: the site's public base URL (https://herzstadt.example.org): URLs the NGSI-LD API hands out
+    public_url: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -123,6 +125,11 @@ def load(environ: dict[str, str] | None = None) -> Config:
             "HERZSTADT_ALLOWED_HOSTS is not set. In production list the host names the site is "
             "served under, e.g. HERZSTADT_ALLOWED_HOSTS=herzstadt.kaiserslautern.de"
         )
+    if production and env_bool("HERZSTADT_NGSI_OPEN_ACCESS", False, environ):
+        raise ConfigError(
+            "HERZSTADT_NGSI_OPEN_ACCESS is on. Open access lets anyone change or purge the city's"
+            " data; it is for conformance runs and experiments, never for production."
+        )
     return Config(
         production=production,
         debug=env_bool("HERZSTADT_DEBUG", False, environ),
@@ -151,6 +158,7 @@ def load(environ: dict[str, str] | None = None) -> Config:
             environ, "HERZSTADT_UPLOAD_MAX_PIXELS", 12_000_000, 100_000, 100_000_000
         ),
         upload_wait=_whole_number(environ, "HERZSTADT_UPLOAD_WAIT", 10, 1, 120),
+        public_url=environ.get("HERZSTADT_PUBLIC_URL", "").strip().rstrip("/"),
     )
 
 

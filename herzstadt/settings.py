@@ -211,6 +211,11 @@ HERZSTADT_MAP_ATTRIBUTION = CONFIG.map_attribution
 # The NGSI-LD broker's store: its own SQLite file next to the site's, or the same PostgreSQL database
 # (tables prefixed ngsi_). HERZSTADT_NGSI_DATABASE overrides it.
 HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
+# Who may use the NGSI-LD API: dotted path of a callable returning a herzstadt.ngsi.auth.Verifier.
+# The default knows the hosted cities' tenants, no API clients and no public types (closed).
+NGSI_VERIFIER = "herzstadt.urbandata.verifier.CityTenantVerifier"
+# Public base URL of the site (HERZSTADT_PUBLIC_URL); URLs the NGSI-LD API hands out use it.
+HERZSTADT_PUBLIC_URL = CONFIG.public_url
 # Reverse proxies in front that append to X-Forwarded-For (rate limits then use the client's address).
 HERZSTADT_TRUSTED_PROXY_HOPS = CONFIG.trusted_proxy_hops
 # ... and the same for allauth (its adapter asks herzstadt's client_ip; this covers allauth's own calls)

@@ -2,14 +2,26 @@
 
 Public API for the web layer::
 
-    from herzstadt.ngsi import NgsiConfig, make_app, Broker, load_entities
-    app = make_app(NgsiConfig(database="data/ngsi.sqlite3"))   # ASGI app, full paths /ngsi-ld/v1/...
-    load_entities(app.broker, [entity, ...])                     # upsert NGSI-LD entities (demo data)
+    from herzstadt.ngsi import NgsiConfig, make_app, Broker, load_entities, system_principal
+    app = make_app(NgsiConfig(database="data/ngsi.sqlite3"), verifier=my_verifier)
+    # ASGI app, full paths /ngsi-ld/v1/...; the verifier checks credentials (see auth)
+    load_entities(app.broker, [entity, ...], principal=system_principal("city"))  # demo data
 """
 
+from .auth import Principal, Scope, TenantPolicy, Verifier, system_principal
 from .config import NgsiConfig
 
-__all__ = ["Broker", "NgsiConfig", "load_entities", "make_app"]
+__all__ = [
+    "Broker",
+    "NgsiConfig",
+    "Principal",
+    "Scope",
+    "TenantPolicy",
+    "Verifier",
+    "load_entities",
+    "make_app",
+    "system_principal",
+]
 
 
 def __getattr__(name: str):

@@ -1,16 +1,35 @@
 """Run the NGSI-LD broker standalone: ``python -m herzstadt.ngsi [--port 1026] [--db PATH] [--workers N]``.
 
 Configuration comes from ``NgsiConfig.from_env()`` (``HERZSTADT_NGSI_*``, ``HERZSTADT_DATA_DIR``,
-``DATABASE_URL``); ``--db`` overrides the database.
+``DATABASE_URL``); ``--db`` overrides the database. Access: ``HERZSTADT_NGSI_API_KEYS_FILE`` (API
+keys, see ``herzstadt.ngsi.auth.KeyFileVerifier``) or ``HERZSTADT_NGSI_OPEN_ACCESS=1`` (anyone may
+do anything: conformance runs, experiments); with neither, only @contexts can be read.
+
+``python -m herzstadt.ngsi hash-key [KEY]`` prints a new random API key (or hashes KEY) with the
+SHA-256 hash to put into the keys file.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import sys
+
+
+def hash_key(argv: list[str]) -> None:
+    from herzstadt.ngsi.auth import hash_key as digest
+
+    key = argv[0] if argv else secrets.token_urlsafe(32)
+    if not argv:
+        print(f"key:    {key}")
+    print(f"sha256: {digest(key)}")
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["hash-key"]:
+        hash_key(sys.argv[2:])
+        return
     ap = argparse.ArgumentParser(prog="python -m herzstadt.ngsi")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=1026)
@@ -19,6 +38,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.db:
         os.environ["HERZSTADT_NGSI_DATABASE"] = args.db
+    # URLs the broker hands out point at this server unless a public URL is configured
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    os.environ.setdefault("HERZSTADT_NGSI_PUBLIC_URL", f"http://{host}:{args.port}")
     from granian import Granian
     from granian.constants import Interfaces
 

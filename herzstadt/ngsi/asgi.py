@@ -10,27 +10,42 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import orjson
 
-from . import contexts_api, service, subscriptions
+from .auth import (
+    CachingVerifier,
+    DenyAllVerifier,
+    KeyFileVerifier,
+    Principal,
+    TenantPolicy,
+    Verifier,
+    anonymous_principal,
+    open_principal,
+)
 from .config import NgsiConfig
 from .errors import (
     BadRequestData,
+    Forbidden,
     InternalError,
     InvalidRequest,
     MethodNotAllowed,
     NgsiError,
+    NonexistentTenant,
     NotAcceptable,
     PayloadTooLarge,
     ResourceNotFound,
+    Unauthorized,
     UnsupportedMediaType,
 )
 from .jsonld import check_context_value, link_header, parse_link_header
 from .model import weighted_items
-from .service import Broker, Req, Result
+from .routes import ROUTER, Op, Route, Router
+from .service import Broker, Kind, Req, Result
+from .tenants import ensure_tenant
 
 log = logging.getLogger("herzstadt.ngsi")
 
@@ -43,195 +58,16 @@ CT_JSON = (b"content-type", b"application/json")
 CT_LD = (b"content-type", b"application/ld+json")
 CT_GEO = (b"content-type", b"application/geo+json")
 CT_PROBLEM = (b"content-type", b"application/json")
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+#: RFC 7235 challenges of a 401: OAuth2 bearer tokens or API keys
+WWW_AUTHENTICATE = (
+    b"www-authenticate",
+    b'Bearer realm="herzstadt NGSI-LD", ApiKey realm="herzstadt NGSI-LD"',
+)
+CORS_HEADERS = "Accept, Content-Type, Link, NGSILD-Tenant, Authorization, X-API-Key"
+CORS_EXPOSE = b"Location, Link, NGSILD-Results-Count, NGSILD-Tenant, Content-Type"
 
 _TENANT_RE = re.compile(r"^[A-Za-z0-9_\-.:/]{1,128}$")
-
-# (method, route) -> (handler, body kind); route segments with {x} are parameters
-Handler = Callable[..., Result]
-
-
-def _routes() -> dict[str, dict[str, tuple[Handler, bool]]]:
-    s = service
-    c = contexts_api
-    sb = subscriptions
-    ni = subscriptions.not_implemented
-    return {
-        "subscriptions": {
-            "GET": (sb.query_subscriptions, False),
-            "POST": (sb.create_subscription, True),
-        },
-        "subscriptions/*": {
-            "GET": (sb.retrieve_subscription, False),
-            "PATCH": (sb.update_subscription, True),
-            "DELETE": (sb.delete_subscription, False),
-        },
-        "temporal/entities": {"GET": (ni, False), "POST": (ni, True)},
-        "temporal/entities/*": {"GET": (ni, False), "DELETE": (ni, False)},
-        "temporal/entities/*/attrs": {"POST": (ni, True)},
-        "temporal/entities/*/attrs/*": {"DELETE": (ni, False)},
-        "csourceRegistrations": {"GET": (ni, False), "POST": (ni, True)},
-        "csourceRegistrations/*": {"GET": (ni, False), "PATCH": (ni, True), "DELETE": (ni, False)},
-        "csourceSubscriptions": {"GET": (ni, False), "POST": (ni, True)},
-        "csourceSubscriptions/*": {"GET": (ni, False), "PATCH": (ni, True), "DELETE": (ni, False)},
-        "entities": {
-            "GET": (s.query_entities, False),
-            "POST": (s.create_entity, True),
-            "DELETE": (s.purge_entities, False),
-        },
-        "entities/*": {
-            "GET": (s.retrieve_entity, False),
-            "PUT": (s.replace_entity, True),
-            "PATCH": (s.merge_entity, True),
-            "DELETE": (s.delete_entity, False),
-        },
-        "entities/*/attrs": {"POST": (s.append_attrs, True), "PATCH": (s.update_attrs, True)},
-        "entities/*/attrs/*": {
-            "PATCH": (s.partial_attr_update, True),
-            "PUT": (s.replace_attr, True),
-            "DELETE": (s.delete_attr, False),
-        },
-        "entityOperations/create": {"POST": (s.batch_create, True)},
-        "entityOperations/upsert": {"POST": (s.batch_upsert, True)},
-        "entityOperations/update": {"POST": (s.batch_update, True)},
-        "entityOperations/delete": {"POST": (s.batch_delete, True)},
-        "entityOperations/merge": {"POST": (s.batch_merge, True)},
-        "entityOperations/query": {"POST": (s.query_entities_post, True)},
-        "types": {"GET": (s.list_types, False)},
-        "types/*": {"GET": (s.retrieve_type, False)},
-        "attributes": {"GET": (s.list_attributes, False)},
-        "attributes/*": {"GET": (s.retrieve_attribute, False)},
-        "jsonldContexts": {"GET": (c.list_contexts, False), "POST": (c.add_context, True)},
-        "jsonldContexts/*": {"GET": (c.serve_context, False), "DELETE": (c.delete_context, False)},
-    }
-
-
-ROUTES = _routes()
-
-_Q = {
-    "type",
-    "id",
-    "idPattern",
-    "attrs",
-    "q",
-    "georel",
-    "geometry",
-    "coordinates",
-    "geoproperty",
-    "scopeQ",
-    "local",
-    "datasetId",
-    "csf",
-    "lang",
-}
-_OUT = {
-    "options",
-    "format",
-    "lang",
-    "geometryProperty",
-    "pick",
-    "omit",
-    "attrs",
-    "join",
-    "joinLevel",
-    "collation",
-    "expandValues",
-    "entityMap",
-    "jsonKeys",
-    "containedBy",
-    "datasetId",
-    "local",
-    "sysAttrs",
-    "doNotCompact",
-}
-_PAGE = {"limit", "offset", "count", "orderBy"}
-#: query parameters each (route, method) accepts; anything else is a 400 InvalidRequest
-ALLOWED_PARAMS: dict[tuple[str, str], frozenset[str]] = {
-    ("entities", "GET"): frozenset(_Q | _OUT | _PAGE),
-    ("entities", "POST"): frozenset({"options", "local"}),
-    ("entities", "DELETE"): frozenset(_Q | {"keep", "drop"}),
-    ("entities/*", "GET"): frozenset(_OUT | {"type"}),
-    ("entities/*", "PUT"): frozenset({"options", "type", "local"}),
-    ("entities/*", "PATCH"): frozenset({"options", "type", "local", "format"}),
-    ("entities/*", "DELETE"): frozenset({"type", "local"}),
-    ("entities/*/attrs", "POST"): frozenset({"options", "type", "local"}),
-    ("entities/*/attrs", "PATCH"): frozenset({"options", "type", "local"}),
-    ("entities/*/attrs/*", "PATCH"): frozenset({"options", "type", "local"}),
-    ("entities/*/attrs/*", "PUT"): frozenset({"options", "type", "local"}),
-    ("entities/*/attrs/*", "DELETE"): frozenset(
-        {"datasetId", "deleteAll", "lang", "type", "local"}
-    ),
-    ("types", "GET"): frozenset({"details", "local"}),
-    ("types/*", "GET"): frozenset({"local"}),
-    ("attributes", "GET"): frozenset({"details", "local"}),
-    ("attributes/*", "GET"): frozenset({"local"}),
-    ("jsonldContexts", "GET"): frozenset({"details", "kind"}),
-    ("jsonldContexts", "POST"): frozenset(),
-    ("jsonldContexts/*", "GET"): frozenset({"details"}),
-    ("jsonldContexts/*", "DELETE"): frozenset({"reload"}),
-    ("subscriptions", "GET"): frozenset(_PAGE | {"local"}),
-    ("subscriptions", "POST"): frozenset(),
-    ("subscriptions/*", "GET"): frozenset({"options"}),
-    ("subscriptions/*", "PATCH"): frozenset(),
-    ("subscriptions/*", "DELETE"): frozenset(),
-    ("temporal/entities", "GET"): frozenset(
-        _Q
-        | _OUT
-        | _PAGE
-        | {
-            "timerel",
-            "timeAt",
-            "endTimeAt",
-            "timeproperty",
-            "lastN",
-            "aggrMethods",
-            "aggrPeriodDuration",
-        }
-    ),
-    ("temporal/entities", "POST"): frozenset(),
-    ("csourceRegistrations", "GET"): frozenset(
-        _Q | _PAGE | {"timerel", "timeAt", "endTimeAt", "options"}
-    ),
-    ("csourceRegistrations", "POST"): frozenset(),
-}
-#: routes that can answer application/geo+json
-GEO_ROUTES = frozenset({"entities", "entities/*", "entityOperations/query"})
-_BATCH_PARAMS = frozenset({"options", "local"} | _OUT | _PAGE)
-
-
-def _match(rest: str) -> tuple[str, list[str]] | None:
-    parts = rest.split("/")
-    n = len(parts)
-    if n == 1:
-        key = parts[0]
-        return (key, []) if key in ROUTES else None
-    head = parts[0]
-    if head == "entities":
-        if n == 2 and parts[1]:
-            return "entities/*", [parts[1]]
-        if n == 3 and parts[2] == "attrs":
-            return "entities/*/attrs", [parts[1]]
-        if n == 4 and parts[2] == "attrs":
-            return "entities/*/attrs/*", [parts[1], parts[3]]
-        return None
-    if head == "entityOperations" and n == 2:
-        key = "entityOperations/" + parts[1]
-        return (key, []) if key in ROUTES else None
-    if head == "temporal" and n >= 2 and parts[1] == "entities":
-        if n == 2:
-            return "temporal/entities", []
-        if n == 3:
-            return "temporal/entities/*", [parts[2]]
-        if n == 4 and parts[3] == "attrs":
-            return "temporal/entities/*/attrs", [parts[2]]
-        if n >= 5 and parts[3] == "attrs":
-            return "temporal/entities/*/attrs/*", [parts[2], parts[4]]
-        return None
-    if head in ("subscriptions", "csourceRegistrations", "csourceSubscriptions") and n == 2:
-        return (head + "/*", [parts[1]]) if parts[1] else (head, [])
-    if head in ("types", "attributes", "jsonldContexts") and n >= 2:
-        arg = "/".join(parts[1:])
-        return (head + "/*", [arg]) if arg else None
-    return None
 
 
 def _media(value: str) -> str:
@@ -261,43 +97,118 @@ def _negotiate(accept: str | None) -> str:
     return best[2]
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_KEEP_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+def _json_depth_ok(body: bytes, data: Any, limit: int) -> bool:
+    """Whether the parsed JSON ``data`` (of the text ``body``) nests at most ``limit`` levels.
 
-
-def _max_depth(brackets: bytes, limit: int) -> bool:
-    depth = 0
-    for c in brackets:
-        if c == 123 or c == 91:
-            depth += 1
-            if depth > limit:
-                return False
-        else:
-            depth -= 1
-    return True
-
-
-def _json_depth_ok(body: bytes, limit: int) -> bool:
-    """Whether the JSON text nests at most ``limit`` levels.
-
-    Fast path: brackets counted without looking at strings; only when that says "too deep" are
-    strings removed and the exact depth computed. (A payload that hides its depth behind closing
-    brackets inside strings is still stopped: see the RecursionError handling in the app.)
+    Fast path: a text with at most ``limit`` opening brackets cannot nest deeper. Otherwise the
+    parsed value is walked (iteratively; brackets inside strings cannot fool it).
     """
     if body.count(b"{") + body.count(b"[") <= limit:
         return True
-    if _max_depth(body.translate(None, _KEEP_BRACKETS), limit):
-        return True
-    return _max_depth(_JSON_STRING.sub(b"", body).translate(None, _KEEP_BRACKETS), limit)
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, d = pop()
+        if d > limit:
+            return False
+        for x in v.values() if type(v) is dict else v:
+            t = type(x)
+            if t is dict or t is list:
+                push((x, d + 1))
+    return True
+
+
+def _host_matcher(allowed: list[str]) -> Callable[[str], bool]:
+    """Django's ``ALLOWED_HOSTS`` semantics: exact names, ``.example.org`` (it and its
+    subdomains), ``*`` (any)."""
+    exact = {h.lower() for h in allowed if not h.startswith(".") and h != "*"}
+    suffixes = tuple(h.lower() for h in allowed if h.startswith("."))
+    if "*" in allowed:
+        return lambda host: True
+
+    def ok(host: str) -> bool:
+        return host in exact or (
+            bool(suffixes) and (host.endswith(suffixes) or "." + host in suffixes)
+        )
+
+    return ok
+
+
+def _host_name(host: str) -> str:
+    """The host of a Host header, without the port, lower case (``[::1]`` stays bracketed)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end > 0 else ""
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def _credentials(headers: dict[str, str]) -> tuple[str, str] | None:
+    """(scheme, credential) of the request: ``X-API-Key``, ``Authorization: ApiKey …`` or
+    ``Authorization: Bearer …``; ("", "") for an Authorization header of another form."""
+    key = headers.get("x-api-key")
+    if key is not None:
+        return "apikey", key.strip()
+    auth = headers.get("authorization")
+    if auth is None:
+        return None
+    scheme, _, cred = auth.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme in ("bearer", "apikey") and cred.strip():
+        return scheme, cred.strip()
+    return "", ""
+
+
+class _State:
+    """What the HTTP layer learns while a request runs (for the response headers)."""
+
+    __slots__ = ("allow_origin",)
+
+    def __init__(self) -> None:
+        self.allow_origin: str | None = None
 
 
 class NgsiApp:
-    """The ASGI callable; one per process (it owns a store connection)."""
+    """The ASGI callable; one per worker process (it owns a store connection).
 
-    def __init__(self, config: NgsiConfig | None = None, broker: Broker | None = None):
+    Every use case runs in a thread of the app's pool, never on the event loop: authentication
+    (the verifier may ask a database), @context resolution (may fetch), parsing and the store.
+    """
+
+    def __init__(
+        self,
+        config: NgsiConfig | None = None,
+        broker: Broker | None = None,
+        *,
+        verifier: Verifier | None = None,
+        router: Router = ROUTER,
+    ):
         self.config = config or NgsiConfig()
-        self.broker = broker or Broker(self.config)
-        self.base = self.config.base_path.rstrip("/") + "/"
+        c = self.config
+        self.broker = broker or Broker(c)
+        self.base = c.base_path.rstrip("/") + "/"
+        self.router = router
+        self.public_url = (c.public_url or "http://localhost").rstrip("/")
+        self.host_ok = _host_matcher(c.allowed_hosts)
+        self.executor = ThreadPoolExecutor(
+            max_workers=max(1, c.handler_threads), thread_name_prefix="ngsi"
+        )
+        self.verifier: CachingVerifier | None = None
+        if not c.open_access:
+            if verifier is None:
+                if c.api_keys_file:
+                    verifier = KeyFileVerifier(c.api_keys_file)
+                else:
+                    verifier = DenyAllVerifier()
+                    log.warning(
+                        "NGSI-LD broker without a verifier and without open access: every"
+                        " request but reading @contexts is refused (set"
+                        " HERZSTADT_NGSI_API_KEYS_FILE, or HERZSTADT_NGSI_OPEN_ACCESS=1 for"
+                        " experiments)"
+                    )
+            self.verifier = CachingVerifier(
+                verifier, ttl=c.auth_cache_ttl, max_entries=c.auth_cache_entries
+            )
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         typ = scope["type"]
@@ -309,35 +220,76 @@ class NgsiApp:
                 if msg["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif msg["type"] == "lifespan.shutdown":
-                    self.broker.close()
+                    self.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)
+        self.broker.close()
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         method = scope["method"]
         headers: dict[str, str] = {}
         for k, v in scope["headers"]:
             headers[k.decode("latin-1").lower()] = v.decode("latin-1")
-        out_type = JSON
+        state = _State()
         try:
+            if not self.host_ok(_host_name(headers.get("host", ""))):
+                raise BadRequestData("invalid Host header")
+            route, args = self._route(scope)
+            if method == "OPTIONS" and "access-control-request-method" in headers:
+                hdrs = await asyncio.get_running_loop().run_in_executor(
+                    self.executor, self._preflight, route, headers
+                )
+                await self._send(send, 204, hdrs, b"")
+                return
+            op = route.methods.get(method)
+            if op is None:
+                if route.missing_id and method in ("PUT", "PATCH", "DELETE"):
+                    raise BadRequestData(f"{method} {scope['path']}: missing identifier")
+                raise MethodNotAllowed(
+                    f"method {method} not allowed on {scope['path']}", allow=route.allow
+                )
             try:
                 out_type = _negotiate(headers.get("accept"))
             except NotAcceptable:
-                if method in ("GET",):
+                if method != "GET":
+                    out_type = JSON
+                else:
                     raise
-                out_type = JSON
-            res, out_type, req = await self._dispatch(scope, method, headers, receive, out_type)
+            if out_type == GEO and not op.geo:
+                raise NotAcceptable("application/geo+json is only available for entities")
+            body = await self._read_body(receive, headers) if op.body else None
+            res, req = await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._execute, scope, route, op, args, headers, body, out_type, state
+            )
         except NgsiError as e:
-            await self._problem(send, e)
+            await self._problem(send, e, state)
             return
         except RecursionError:
-            await self._problem(send, BadRequestData("the payload is nested too deeply"))
+            await self._problem(send, BadRequestData("the payload is nested too deeply"), state)
             return
         except Exception:
             log.exception("internal error in %s %s", method, scope.get("path"))
-            await self._problem(send, InternalError("an internal error occurred; see the logs"))
+            await self._problem(
+                send, InternalError("an internal error occurred; see the logs"), state
+            )
             return
-        await self._respond(send, res, out_type, req)
+        await self._respond(send, res, out_type, req, state)
+
+    def _route(self, scope: dict) -> tuple[Route, list[str]]:
+        path: str = scope["path"]
+        if not path.startswith(self.base):
+            raise ResourceNotFound(f"no such resource: {path}")
+        rest = path[len(self.base) :]
+        if rest.endswith("/") and rest.count("/") >= 1:
+            rest = rest.rstrip("/")
+        m = self.router.match(rest)
+        if m is None:
+            raise ResourceNotFound(f"no such resource: {path}")
+        route, args = m
+        return route, [unquote(a) if "%" in a else a for a in args]
 
     async def _read_body(self, receive: Callable, headers: dict[str, str]) -> bytes:
         limit = self.config.max_body_bytes
@@ -364,115 +316,199 @@ class NgsiApp:
                 break
         return b"".join(chunks)
 
-    async def _dispatch(
-        self, scope: dict, method: str, headers: dict[str, str], receive: Callable, out_type: str
-    ) -> tuple[Result, str, Req]:
-        path: str = scope["path"]
-        if not path.startswith(self.base):
-            raise ResourceNotFound(f"no such resource: {path}")
-        rest = path[len(self.base) :]
-        if rest.endswith("/") and rest.count("/") >= 1:
-            rest = rest.rstrip("/")
-        m = _match(rest)
-        if m is None:
-            raise ResourceNotFound(f"no such resource: {path}")
-        key, args = m
-        methods = ROUTES[key]
-        entry = methods.get(method)
-        if entry is None:
-            if key in ("entities", "types", "attributes") and method in ("PUT", "PATCH", "DELETE"):
-                raise BadRequestData(f"{method} {path}: missing identifier")
-            raise MethodNotAllowed(f"method {method} not allowed on {path}")
-        handler, with_body = entry
-        if out_type == GEO and key not in GEO_ROUTES:
-            raise NotAcceptable("application/geo+json is only available for entities")
-        args = [unquote(a) if "%" in a else a for a in args]
-        qs = scope.get("query_string", b"")
-        params: dict[str, str] = (
-            dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-        )
-        allowed = ALLOWED_PARAMS.get((key, method), _BATCH_PARAMS)
-        for k in params:
-            if k not in allowed:
-                raise InvalidRequest(f"unknown query parameter {k!r}")
-        tenant = headers.get("ngsild-tenant", "")
+    # ------------------------------------------------------------------ off the event loop
+    def _tenant_header(self, headers: dict[str, str]) -> str | None:
+        tenant = headers.get("ngsild-tenant")
         if tenant and not _TENANT_RE.match(tenant):
             raise BadRequestData(f"invalid tenant name {tenant!r}")
-        req = Req(tenant=tenant, params=params)
+        return tenant or None
+
+    def _principal(
+        self, op: Op, headers: dict[str, str]
+    ) -> tuple[Principal, str, TenantPolicy | None]:
+        """Who acts in which tenant (401/403/404 as the rules of docs/ngsi-ld.md say)."""
+        tenant = self._tenant_header(headers)
+        verifier = self.verifier
+        if verifier is None:  # open access
+            return open_principal(tenant or ""), tenant or "", None
+        creds = _credentials(headers)
+        principal: Principal | None = None
+        if creds is not None:
+            scheme, cred = creds
+            principal = verifier.authenticate(scheme, cred) if scheme else None
+            if principal is None:
+                raise Unauthorized("the credentials are not valid")
+        elif op.scope is not None and op.scope != "read":
+            raise Unauthorized("this operation needs credentials")
+        if tenant is None:
+            tenant = principal.tenant if principal is not None else ""
+        policy = verifier.tenant_policy(tenant)
+        if op.scope is None:  # public: anyone, any tenant
+            return (
+                principal or Principal("anonymous", tenant, frozenset(), frozenset(), "anonymous"),
+                tenant,
+                policy,
+            )
+        if policy is None:
+            raise NonexistentTenant(f"tenant {tenant!r} does not exist")
+        if principal is None:
+            return anonymous_principal(tenant, policy), tenant, policy
+        if principal.tenant != tenant:
+            raise Forbidden("these credentials are not valid for this tenant")
+        if op.scope not in principal.scopes:
+            raise Forbidden(f"this operation needs the {op.scope} scope")
+        return principal, tenant, policy
+
+    def _cors(self, policy: TenantPolicy | None, headers: dict[str, str], state: _State) -> None:
+        origin = headers.get("origin")
+        if origin and policy is not None and origin in policy.cors_origins:
+            state.allow_origin = origin
+
+    def _preflight(self, route: Route, headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+        """CORS preflight: allowed for the origins of the tenant's policy (the tenant of the
+        ``NGSILD-Tenant`` header when given, else the default tenant)."""
+        tenant = self._tenant_header(headers) or ""
+        policy = self.verifier.tenant_policy(tenant) if self.verifier is not None else None
+        origin = headers.get("origin", "")
+        hdrs: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
+        if policy is not None and origin in policy.cors_origins:
+            hdrs += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"access-control-allow-methods", route.allow),
+                (b"access-control-allow-headers", CORS_HEADERS.encode()),
+                (b"access-control-max-age", b"600"),
+            ]
+        return hdrs
+
+    def _execute(
+        self,
+        scope: dict,
+        route: Route,
+        op: Op,
+        args: list[str],
+        headers: dict[str, str],
+        body: bytes | None,
+        out_type: str,
+        state: _State,
+    ) -> tuple[Result, Req]:
+        principal, tenant, policy = self._principal(op, headers)
+        self._cors(policy, headers, state)
+        if policy is not None:
+            ensure_tenant(self.broker, tenant)
+        qs = scope.get("query_string", b"")
+        raw: dict[str, str] = (
+            dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
+        )
+        allowed = op.params
+        for k in raw:
+            if k not in allowed:
+                raise InvalidRequest(f"unknown query parameter {k!r}")
+        req = Req(principal=principal, tenant=tenant, base_url=self.public_url)
         req.geo = out_type == GEO
-        host = headers.get("host", "localhost")
-        req.base_url = self.config.public_url or f"{scope.get('scheme', 'http')}://{host}"
-        resolver = self.broker.resolver
         link = headers.get("link")
         link_url = parse_link_header(link) if link else None
         raw_ctx: Any = link_url
-        if with_body:
-            body = await self._read_body(receive, headers)
-            ctype = headers.get("content-type")
-            mt = _media(ctype) if ctype else ""
-            if mt not in (JSON, LD) and not (mt == MERGE and method == "PATCH"):
-                if not body and not ctype:
-                    raise UnsupportedMediaType("missing Content-Type")
-                raise UnsupportedMediaType(f"unsupported Content-Type {ctype!r}")
-            if not body:
-                raise InvalidRequest("empty payload")
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError as e:
-                raise InvalidRequest(f"the payload is not valid JSON: {e}") from None
-            if not _json_depth_ok(body, self.config.max_json_depth):
-                raise BadRequestData("the payload is nested too deeply")
-            if mt == LD:
-                if link_url is not None:
-                    raise BadRequestData(
-                        "a Link @context header is not allowed with application/ld+json"
-                    )
-                if isinstance(data, dict):
-                    if "@context" not in data and key not in ("jsonldContexts",):
-                        raise BadRequestData("application/ld+json payload without @context")
-                    raw_ctx = data.pop("@context", None) if key != "jsonldContexts" else None
-                    if raw_ctx is not None:
-                        check_context_value(raw_ctx)
-                elif isinstance(data, list):
-                    # batch: each entity carries its own @context (checked per entity)
-                    req.ld = True
-            else:
-                if key != "jsonldContexts" and isinstance(data, dict) and "@context" in data:
-                    raise BadRequestData(
-                        "@context in an application/json payload; use"
-                        " application/ld+json or a Link header"
-                    )
-            req.body = data
+        if body is not None:
+            contexts = route.pattern == "jsonldContexts"
+            raw_ctx = self._body(req, scope["method"], contexts, headers, body, link_url)
         req.raw_context = raw_ctx
-        req.ctx = resolver.get(raw_ctx)
-        if self.config.offload_db:
-            res = await asyncio.to_thread(handler, self.broker, req, *args)
-        else:
-            res = handler(self.broker, req, *args)
-        return res, out_type, req
+        req.ctx = self.broker.resolver.get(raw_ctx)
+        params = op.parse(raw, self.config) if op.parse is not None else None
+        return op.handler(self.broker, req, params, *args), req
 
-    async def _problem(self, send: Callable, e: NgsiError) -> None:
-        body = e.body()
-        hdrs = [CT_PROBLEM, (b"content-length", str(len(body)).encode())]
-        if e.status == 405:
-            hdrs.append((b"allow", b"GET, POST, PUT, PATCH, DELETE"))
-        await send({"type": "http.response.start", "status": e.status, "headers": hdrs})
+    def _body(
+        self,
+        req: Req,
+        method: str,
+        contexts: bool,
+        headers: dict[str, str],
+        body: bytes,
+        link_url: str | None,
+    ) -> Any:
+        """Parse and check the payload into ``req.body``; returns the request's @context
+        (``contexts``: a ``POST /jsonldContexts`` payload, whose @context is the content)."""
+        ctype = headers.get("content-type")
+        mt = _media(ctype) if ctype else ""
+        if mt not in (JSON, LD) and not (mt == MERGE and method == "PATCH"):
+            if not body and not ctype:
+                raise UnsupportedMediaType("missing Content-Type")
+            raise UnsupportedMediaType(f"unsupported Content-Type {ctype!r}")
+        if not body:
+            raise InvalidRequest("empty payload")
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise InvalidRequest(f"the payload is not valid JSON: {e}") from None
+        if not _json_depth_ok(body, data, self.config.max_json_depth):
+            raise BadRequestData("the payload is nested too deeply")
+        raw_ctx: Any = link_url
+        if mt == LD:
+            if link_url is not None:
+                raise BadRequestData(
+                    "a Link @context header is not allowed with application/ld+json"
+                )
+            if isinstance(data, dict):
+                if "@context" not in data and not contexts:
+                    raise BadRequestData("application/ld+json payload without @context")
+                raw_ctx = data.pop("@context", None) if not contexts else None
+                if raw_ctx is not None:
+                    check_context_value(raw_ctx)
+            elif isinstance(data, list):
+                # batch: each entity carries its own @context (checked per entity)
+                req.ld = True
+        elif not contexts and isinstance(data, dict) and "@context" in data:
+            raise BadRequestData(
+                "@context in an application/json payload; use application/ld+json or a Link header"
+            )
+        req.body = data
+        return raw_ctx
+
+    # ---------------------------------------------------------------------------- responses
+    async def _send(
+        self, send: Callable, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> None:
+        headers.append(NOSNIFF)
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _respond(self, send: Callable, res: Result, out_type: str, req: Req) -> None:
+    def _cors_headers(self, state: _State, hdrs: list[tuple[bytes, bytes]]) -> None:
+        if state.allow_origin is not None:
+            hdrs.append((b"access-control-allow-origin", state.allow_origin.encode("latin-1")))
+            hdrs.append((b"access-control-expose-headers", CORS_EXPOSE))
+            hdrs.append((b"vary", b"Origin"))
+
+    async def _problem(self, send: Callable, e: NgsiError, state: _State) -> None:
+        hdrs = [CT_PROBLEM]
+        if isinstance(e, MethodNotAllowed):
+            hdrs.append((b"allow", e.allow))
+        elif isinstance(e, Unauthorized):
+            hdrs.append(WWW_AUTHENTICATE)
+        self._cors_headers(state, hdrs)
+        await self._send(send, e.status, hdrs, e.body())
+
+    async def _respond(
+        self, send: Callable, res: Result, out_type: str, req: Req, state: _State
+    ) -> None:
         headers = list(res.headers)
         body = b""
-        if res.kind in ("entity", "entities", "feature", "features"):
+        kind = res.kind
+        if (
+            kind is Kind.ENTITY
+            or kind is Kind.ENTITIES
+            or kind is Kind.FEATURE
+            or kind is Kind.FEATURES
+        ):
             data = res.body
             link_url: str | None = None
-            if res.kind in ("feature", "features"):
+            if kind is Kind.FEATURE or kind is Kind.FEATURES:
                 # GeoJSON carries the @context in the body (ETSI 018_05)
                 data["@context"] = self._context_value(req)
                 headers.append(CT_GEO if out_type == GEO else CT_JSON)
                 link_url = self._link_url(req) if out_type != LD else None
             elif out_type == LD:
                 ctxval = self._context_value(req)
-                if res.kind == "entities":
+                if kind is Kind.ENTITIES:
                     for ent in data:
                         ent["@context"] = ctxval
                 else:
@@ -484,7 +520,7 @@ class NgsiApp:
             if link_url:
                 headers.append((b"link", link_header(link_url)))
             body = orjson.dumps(data)
-        elif res.kind == "fragments":
+        elif kind is Kind.FRAGMENTS:
             # pre-rendered entities (JSON bytes) of a query
             frags = res.body
             if out_type == LD:
@@ -495,15 +531,14 @@ class NgsiApp:
                 headers.append(CT_JSON)
                 headers.append((b"link", link_header(self._link_url(req))))
             body = b"[" + b",".join(frags) + b"]"
-        elif res.kind == "raw":
+        elif kind is Kind.RAW:
             headers.append(CT_JSON)
             body = orjson.dumps(res.body)
-        elif res.kind == "document":
+        elif kind is Kind.DOCUMENT:
             headers.append(CT_LD if out_type == LD else CT_JSON)
             body = orjson.dumps(res.body)
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": res.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        self._cors_headers(state, headers)
+        await self._send(send, res.status, headers, body)
 
     def _context_value(self, req: Req) -> Any:
         """``@context`` of an ld+json response: the request's context, else the core URL."""
@@ -522,9 +557,10 @@ class NgsiApp:
         return sc.url
 
 
-def make_app(config: NgsiConfig | None = None) -> NgsiApp:
-    """The ASGI application for a configuration (one per worker process)."""
-    return NgsiApp(config)
+def make_app(config: NgsiConfig | None = None, *, verifier: Verifier | None = None) -> NgsiApp:
+    """The ASGI application for a configuration (one per worker process). Without a verifier
+    and without ``open_access`` only anonymous @context reads work (see ``auth``)."""
+    return NgsiApp(config, verifier=verifier)
 
 
 def app_from_env() -> NgsiApp:

@@ -2,47 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import orjson
 
 from . import model
+from .audit import AuditedTx, AuditTrail
+from .auth import Principal
 from .config import NgsiConfig
-from .errors import (
-    BadRequestData,
-    InvalidRequest,
-    ResourceNotFound,
-    TooManyResults,
-)
+from .errors import BadRequestData, Forbidden, InvalidRequest, ResourceNotFound
 from .jsonld import Context, ContextResolver
 from .model import RenderOptions
-from .projection import parse_projection
+from .params import RetrieveOptions
 from .storage import Store, event_rows, open_store
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Req:
+    """One request to a use case: who (``principal``), which tenant, the active @context and the
+    body. Query parameters are not here: they arrive parsed (``params``), as the use case's own
+    argument."""
+
+    principal: Principal  # who acts; in-process callers pass one too (e.g. system_principal)
     tenant: str = ""
     ctx: Context | None = None
-    params: dict[str, str] = field(default_factory=dict)
     body: Any = None
     geo: bool = False  # application/geo+json requested
-    base_url: str = ""  # scheme://host, for Location headers
+    base_url: str = ""  # the configured public URL (scheme://host), for context URLs
     raw_context: Any = None  # the request's @context (Link URL or body @context)
     ld: bool = False  # application/ld+json array payload (batch): @context per entity
+
+    @property
+    def types(self) -> frozenset[str] | None:
+        """The expanded entity types the principal may read and write (None: all)."""
+        return self.principal.entity_types
+
+
+class Kind(Enum):
+    """What a result's body is; the HTTP layer renders each kind its own way."""
+
+    NONE = "none"  # no body
+    RAW = "raw"  # JSON as is
+    DOCUMENT = "document"  # a JSON-LD document (ld+json when asked for)
+    ENTITY = "entity"  # one entity (gets @context / Link)
+    ENTITIES = "entities"  # a list of entities
+    FEATURE = "feature"  # one GeoJSON Feature
+    FEATURES = "features"  # a GeoJSON FeatureCollection
+    FRAGMENTS = "fragments"  # pre-rendered entities (JSON bytes) of a query
 
 
 @dataclass(slots=True)
 class Result:
     status: int
     body: Any = None
-    kind: str = "raw"  # entity | entities | raw | none
+    kind: Kind = Kind.RAW
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
-NO_CONTENT = Result(204, None, "none")
+NO_CONTENT = Result(204, None, Kind.NONE)
 
 
 def clone_json(doc: Any) -> Any:
@@ -92,96 +113,56 @@ class Broker:
             allow_remote=c.allow_remote_contexts,
         )
         self.fragments = FragmentCache()
+        self.audit = AuditTrail(
+            self.store,
+            max_rows=c.audit_max_rows,
+            max_days=c.audit_max_days,
+            prune_every=c.audit_prune_every,
+        )
+
+    @contextmanager
+    def write(self, req: Req, operation: str) -> Iterator[AuditedTx]:
+        """A write transaction in the request's tenant that records the change in the audit
+        trail (who, what, which entities) before it commits; nothing when nothing changed."""
+        with self.store.write(req.tenant) as tx:
+            atx = AuditedTx(tx)
+            yield atx
+            if atx.ids:
+                self.audit.record(tx.cur, req.tenant, req.principal.client_id, operation, atx.ids)
 
     def close(self) -> None:
         self.store.close()
 
 
+def check_types(req: Req, types: list[str] | None, eid: str) -> None:
+    """403 unless the principal may write entities of these (expanded) types."""
+    if not req.principal.may_touch(types):
+        raise Forbidden(f"entity {eid}: its type is not one this client may write")
+
+
+def visible(req: Req, doc: dict | None) -> bool:
+    """Whether the principal may read this stored entity (its types are within its types)."""
+    return doc is not None and req.principal.may_touch(doc.get("type"))
+
+
 # ----------------------------------------------------------------------------- parameters
-_OPTIONS = frozenset(
-    (
-        "keyValues",
-        "simplified",
-        "concise",
-        "normalized",
-        "sysAttrs",
-        "noOverwrite",
-        "update",
-        "replace",
-        "unique",
+def render_options(opts: RetrieveOptions, ctx: Context) -> RenderOptions:
+    """The model's rendering options for typed retrieve options in an @context."""
+    o = opts.options
+    ro = RenderOptions(
+        key_values=opts.key_values, concise="concise" in o, sys_attrs="sysAttrs" in o
     )
-)
-
-
-def options(req: Req, allowed: frozenset[str] = _OPTIONS) -> set[str]:
-    raw = req.params.get("options")
-    out: set[str] = set()
-    if raw is not None:
-        for o in raw.split(","):
-            o = o.strip()
-            if o not in allowed:
-                raise InvalidRequest(f"invalid option {o!r}")
-            out.add(o)
-    fmt = req.params.get("format")
-    if fmt is not None:
-        if fmt in ("keyValues", "simplified", "concise", "normalized"):
-            # format wins over the representation given in options
-            out -= {"keyValues", "simplified", "concise", "normalized"}
-            out.add(fmt)
-        elif fmt != "geojson":
-            raise InvalidRequest(f"invalid format {fmt!r}")
-    return out
-
-
-def param_names(req: Req, key: str) -> list[str] | None:
-    raw = req.params.get(key)
-    if raw is None:
-        return None
-    names = [a.strip() for a in raw.split(",") if a.strip()]
-    if not names:
-        raise BadRequestData(f"empty {key} parameter")
-    for a in names:
-        model.check_name(a, f"{key} entry")
-    return names
-
-
-def render_options(req: Req, opts: set[str] | None = None) -> RenderOptions:
-    if opts is None:
-        opts = options(req)
-    kv = "keyValues" in opts or "simplified" in opts
-    concise = "concise" in opts
-    if kv and ("normalized" in opts or concise):
-        raise BadRequestData("keyValues/simplified cannot be combined with normalized or concise")
-    if concise and "normalized" in opts:
-        raise BadRequestData("concise cannot be combined with normalized")
-    ctx = req.ctx
-    assert ctx is not None
-    ro = RenderOptions(key_values=kv, concise=concise, sys_attrs="sysAttrs" in opts)
-    lang = req.params.get("lang")
-    if lang is not None:
-        if not lang.strip():
-            raise BadRequestData("empty lang parameter")
-        ro.lang = lang
-    attrs = param_names(req, "attrs")
-    pick = req.params.get("pick")
-    omit = req.params.get("omit")
-    if pick is not None and omit is not None:
-        raise BadRequestData("pick and omit cannot be used together")
-    if attrs is not None and (pick is not None or omit is not None):
-        raise BadRequestData("attrs cannot be combined with pick or omit")
-    if attrs is not None:
-        keep = {ctx.expand(a) for a in attrs}
-        if "scope" in attrs:
+    if opts.lang is not None:
+        ro.lang = opts.lang
+    if opts.attrs is not None:
+        keep = {ctx.expand(a) for a in opts.attrs}
+        if "scope" in opts.attrs:
             keep.add("scope")
         ro.attrs = frozenset(keep)
-    if pick is not None:
-        ro.pick_tree = parse_projection(pick, "pick")
-    if omit is not None:
-        ro.omit_tree = parse_projection(omit, "omit")
+    ro.pick_tree = opts.pick
+    ro.omit_tree = opts.omit
     apply_projection(ro, ctx)
-    ds = req.params.get("datasetId")
-    if ds:
-        ro.dataset_id = frozenset(d.strip() for d in ds.split(","))
+    ro.dataset_id = opts.dataset_id
     return ro
 
 
@@ -227,38 +208,25 @@ def check_fragment_id(body: dict, eid: str) -> None:
         raise BadRequestData(f"the payload id {bid!r} differs from the entity id {eid!r}")
 
 
-def paging(broker: Broker, req: Req) -> tuple[int, int, bool]:
-    c = broker.config
-    p = req.params
-    try:
-        limit = int(p["limit"]) if "limit" in p else c.default_limit
-        offset = int(p["offset"]) if "offset" in p else 0
-    except ValueError:
-        raise BadRequestData("limit and offset must be integers") from None
-    count = p.get("count", "false")
-    if count not in ("true", "false"):
-        raise BadRequestData("count must be true or false")
-    if limit < 0 or offset < 0:
-        raise BadRequestData("limit and offset must not be negative")
-    if limit > c.max_limit:
-        raise TooManyResults(f"limit {limit} exceeds the maximum of {c.max_limit}")
-    if limit == 0 and count != "true":
-        raise BadRequestData("limit=0 is only allowed with count=true")
-    return limit, offset, count == "true"
-
-
 def edit_entity(
-    broker: Broker, req: Req, eid: str, now: str, change: Callable[[dict], dict | None]
+    broker: Broker,
+    req: Req,
+    eid: str,
+    now: str,
+    change: Callable[[dict], dict | None],
+    operation: str,
 ) -> None:
     """Read-modify-write of one existing entity in one transaction: ``change(stored doc)``
     returns the new document (None: nothing to write) or raises; 404 for an unknown entity."""
     broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, operation) as tx:
         cur = tx.get(eid)
         if cur is None:
             raise ResourceNotFound(f"entity {eid} not found")
         pk, old = cur
+        check_types(req, old.get("type"), eid)
         new = change(old)
         if new is not None:
+            check_types(req, new.get("type"), eid)
             tx.update(pk, old, new)
             tx.events(event_rows(req.tenant, old, new, now))

@@ -24,15 +24,33 @@ class NgsiConfig:
     core_context_url: str = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
     #: path prefix under which the API is served (the app sees full paths)
     base_path: str = "/ngsi-ld/v1"
-    #: public base URL for Location headers of hosted contexts (empty: derived from the request)
+    #: public base URL (``https://data.example.org``) of the broker: URLs the broker hands out
+    #: (Link headers of implicitly created @contexts) are built from it, never from ``Host``
+    #: (empty: ``http://localhost``; the standalone broker sets it from --host/--port)
     public_url: str = ""
+    #: Host header values accepted (Django's syntax: ``example.org``, ``.example.org`` for it and
+    #: its subdomains, ``*`` for any); other hosts get a 400
+    allowed_hosts: list[str] = field(default_factory=lambda: ["*"])
+    #: every request acts as an all-scopes principal of any tenant; tenants are created on write
+    #: (conformance runs and experiments only; herzstadt refuses it in production)
+    open_access: bool = False
+    #: seconds a verifier's answer (credential, tenant policy) is cached per worker: a revoked
+    #: credential keeps working at most this long
+    auth_cache_ttl: float = 30.0
+    auth_cache_entries: int = 10_000
+    #: JSON file of hashed API keys and tenants for the standalone broker (``KeyFileVerifier``)
+    api_keys_file: str | None = None
+    #: threads per worker that run the use cases (handlers never run on the event loop)
+    handler_threads: int = 8
+    #: audit trail bounds per tenant: newest rows kept, days kept, pruning every n-th write
+    audit_max_rows: int = 100_000
+    audit_max_days: float = 90.0
+    audit_prune_every: int = 1000
     default_limit: int = 20
     max_limit: int = 1000
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64
     max_batch_entities: int = 10000
-    #: run database calls in a worker thread (useful for PostgreSQL under load)
-    offload_db: bool = False
     #: wait for the disk at every commit (SQLite ``synchronous=FULL``, PostgreSQL
     #: ``synchronous_commit=on``). Off by default: a power failure or OS crash may lose the last
     #: moments of acknowledged writes, never consistency (SQLite WAL ``synchronous=NORMAL``,
@@ -64,16 +82,27 @@ class NgsiConfig:
             ("max_limit", int),
             ("max_body_bytes", int),
             ("max_json_depth", int),
+            ("auth_cache_ttl", float),
+            ("auth_cache_entries", int),
+            ("handler_threads", int),
+            ("audit_max_rows", int),
+            ("audit_max_days", float),
+            ("audit_prune_every", int),
         ):
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:
                 setattr(cfg, name, conv(v))
-        for name in ("offload_db", "durable_commits"):
+        for name in ("open_access", "durable_commits"):
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:
                 setattr(cfg, name, v not in ("0", "false", "no"))
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
+        if env.get("HERZSTADT_NGSI_ALLOWED_HOSTS"):
+            hosts = env["HERZSTADT_NGSI_ALLOWED_HOSTS"].split(",")
+            cfg.allowed_hosts = [h.strip() for h in hosts if h.strip()]
+        if env.get("HERZSTADT_NGSI_API_KEYS_FILE"):
+            cfg.api_keys_file = env["HERZSTADT_NGSI_API_KEYS_FILE"]
         if env.get("HERZSTADT_NGSI_CORE_CONTEXT_URL"):
             cfg.core_context_url = env["HERZSTADT_NGSI_CORE_CONTEXT_URL"]
         for k, v in overrides.items():

@@ -6,12 +6,10 @@ import contextlib
 import uuid
 from datetime import UTC, datetime
 
-from .broker import NO_CONTENT, Broker, Req, Result
+from .broker import NO_CONTENT, Broker, Kind, Req, Result
 from .errors import BadRequestData, InvalidRequest, NgsiError, ResourceNotFound
 from .jsonld import StoredContext, is_core_url
-
-# the spec's values are Hosted, Cached, ImplicitlyCreated; lower case is accepted too
-_KINDS = {"hosted": "Hosted", "cached": "Cached", "implicitlycreated": "ImplicitlyCreated"}
+from .params import ContextListParams, Details, ReloadParams
 
 
 def _iso(ts: float) -> str:
@@ -34,13 +32,6 @@ def _details(sc: StoredContext) -> dict:
     return out
 
 
-def _bool(req: Req, key: str) -> bool:
-    v = req.params.get(key, "false")
-    if v not in ("true", "false"):
-        raise BadRequestData(f"{key} must be true or false")
-    return v == "true"
-
-
 def _core_entry(broker: Broker) -> StoredContext:
     r = broker.resolver
     sc = r.by_url.get(r.core_url)
@@ -49,19 +40,13 @@ def _core_entry(broker: Broker) -> StoredContext:
     return sc
 
 
-def list_contexts(broker: Broker, req: Req) -> Result:
-    details = _bool(req, "details")
-    kind = req.params.get("kind")
-    want = None
-    if kind:
-        want = _KINDS.get(kind.lower())
-        if want is None:
-            raise BadRequestData(f"invalid kind {kind!r}")
+def list_contexts(broker: Broker, req: Req, params: ContextListParams) -> Result:
+    want = params.kind  # the spec's values are Hosted, Cached, ImplicitlyCreated
     _core_entry(broker)
     items = [sc for sc in broker.resolver.stored.values() if want is None or sc.kind == want]
-    if details:
-        return Result(200, [_details(sc) for sc in items], "raw")
-    return Result(200, [sc.url for sc in items], "raw")
+    if params.details:
+        return Result(200, [_details(sc) for sc in items], Kind.RAW)
+    return Result(200, [sc.url for sc in items], Kind.RAW)
 
 
 def _find(broker: Broker, cid: str) -> StoredContext | None:
@@ -71,17 +56,16 @@ def _find(broker: Broker, cid: str) -> StoredContext | None:
     return r.stored.get(cid) or r.by_url.get(cid)
 
 
-def serve_context(broker: Broker, req: Req, cid: str) -> Result:
-    details = _bool(req, "details")
+def serve_context(broker: Broker, req: Req, params: Details, cid: str) -> Result:
     sc = _find(broker, cid)
     if sc is None:
         raise ResourceNotFound(f"@context {cid} not found")
-    if details:
-        return Result(200, _details(sc), "raw")
-    return Result(200, sc.doc, "document")
+    if params.details:
+        return Result(200, _details(sc), Kind.RAW)
+    return Result(200, sc.doc, Kind.DOCUMENT)
 
 
-def add_context(broker: Broker, req: Req) -> Result:
+def add_context(broker: Broker, req: Req, params: None = None) -> Result:
     body = req.body
     if not isinstance(body, dict) or "@context" not in body:
         raise InvalidRequest("the payload must be a JSON object with an @context member")
@@ -104,17 +88,14 @@ def add_context(broker: Broker, req: Req) -> Result:
     return Result(
         201,
         None,
-        "none",
+        Kind.NONE,
         [(b"location", (broker.config.base_path + "/jsonldContexts/" + cid).encode())],
     )
 
 
-def delete_context(broker: Broker, req: Req, cid: str) -> Result:
-    reload = req.params.get("reload")
-    if reload is not None and reload not in ("true", "false"):
-        raise BadRequestData("reload must be true or false")
+def delete_context(broker: Broker, req: Req, params: ReloadParams, cid: str) -> Result:
     sc = _find(broker, cid)
-    if reload == "true":
+    if params.reload:
         if sc is None:
             raise BadRequestData(f"@context {cid} is not a cached @context")
         if sc.kind != "Cached":

@@ -103,6 +103,31 @@ class PayloadTooLarge(NgsiError):
 class MethodNotAllowed(NgsiError):
     name, status, title = "InvalidRequest", 405, "Method not allowed"
 
+    def __init__(self, detail: str = "", *, allow: bytes = b""):
+        super().__init__(detail)
+        self.allow = allow  # the Allow header: the methods the route has
+
+
+class Unauthorized(NgsiError):
+    """HTTP 401: no or no valid credentials. NGSI-LD defines no error type for access control, so
+    these use the RFC 9457 ``about:blank`` type (the HTTP status says it all)."""
+
+    name, status, title = "Unauthorized", 401, "Unauthorized"
+
+    @property
+    def type(self) -> str:
+        return "about:blank"
+
+
+class Forbidden(NgsiError):
+    """HTTP 403: valid credentials without the right (scope, tenant or entity type)."""
+
+    name, status, title = "Forbidden", 403, "Forbidden"
+
+    @property
+    def type(self) -> str:
+        return "about:blank"
+
 
 class NotImplementedYet(NgsiError):
     name, status, title = "OperationNotSupported", 501, "Not implemented"

@@ -6,6 +6,7 @@ from . import model
 from .broker import (
     NO_CONTENT,
     Broker,
+    Kind,
     Req,
     Result,
     body_object,
@@ -13,7 +14,6 @@ from .broker import (
     check_fragment_id,
     clone_json,
     edit_entity,
-    options,
 )
 from .edits import apply_fragment, is_null
 from .errors import (
@@ -21,12 +21,13 @@ from .errors import (
     ResourceNotFound,
 )
 from .model import ParseOptions
+from .params import DeleteAttrParams, WriteOptions
 
 
 def _update_result(updated: list[str], not_updated: list[dict]) -> Result:
     if not not_updated:
         return NO_CONTENT
-    return Result(207, {"updated": updated, "notUpdated": not_updated}, "raw")
+    return Result(207, {"updated": updated, "notUpdated": not_updated}, Kind.RAW)
 
 
 def _attrs_use_case(broker: Broker, req: Req, eid: str, mode: str) -> Result:
@@ -48,16 +49,16 @@ def _attrs_use_case(broker: Broker, req: Req, eid: str, mode: str) -> Result:
         doc["modifiedAt"] = now
         return doc
 
-    edit_entity(broker, req, eid, now, change)
+    edit_entity(broker, req, eid, now, change, mode + "Attrs")
     return _update_result(*outcome)
 
 
-def append_attrs(broker: Broker, req: Req, eid: str) -> Result:
-    mode = "noOverwrite" if "noOverwrite" in options(req) else "append"
+def append_attrs(broker: Broker, req: Req, params: WriteOptions, eid: str) -> Result:
+    mode = "noOverwrite" if params.no_overwrite else "append"
     return _attrs_use_case(broker, req, eid, mode)
 
 
-def update_attrs(broker: Broker, req: Req, eid: str) -> Result:
+def update_attrs(broker: Broker, req: Req, params: None, eid: str) -> Result:
     return _attrs_use_case(broker, req, eid, "update")
 
 
@@ -89,7 +90,7 @@ def _instance_index(existing: list[dict], ds: str | None, attr: str) -> int:
 
 
 def _edit_attribute(
-    broker: Broker, req: Req, eid: str, attr: str, iri: str, now: str, edit
+    broker: Broker, req: Req, eid: str, attr: str, iri: str, now: str, edit, operation: str
 ) -> Result:
     """Change the instances of one existing attribute: ``edit(doc, instances)`` in place."""
 
@@ -102,11 +103,11 @@ def _edit_attribute(
         doc["modifiedAt"] = now
         return doc
 
-    edit_entity(broker, req, eid, now, change)
+    edit_entity(broker, req, eid, now, change, operation)
     return NO_CONTENT
 
 
-def partial_attr_update(broker: Broker, req: Req, eid: str, attr: str) -> Result:
+def partial_attr_update(broker: Broker, req: Req, params: None, eid: str, attr: str) -> Result:
     check_entity_id(eid)
     iri = _attr_iri(req, attr)
     body = body_object(req)
@@ -131,10 +132,10 @@ def partial_attr_update(broker: Broker, req: Req, eid: str, attr: str) -> Result
                 raise BadRequestData(f"attribute {attr}: {t} without its value member")
             existing[n] = merged
 
-    return _edit_attribute(broker, req, eid, attr, iri, now, edit)
+    return _edit_attribute(broker, req, eid, attr, iri, now, edit, "partialAttrUpdate")
 
 
-def replace_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
+def replace_attr(broker: Broker, req: Req, params: None, eid: str, attr: str) -> Result:
     check_entity_id(eid)
     iri = _attr_iri(req, attr)
     body = req.body
@@ -149,28 +150,23 @@ def replace_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
             model.stamp(inst, now, existing[n].get("createdAt"))
             existing[n] = inst
 
-    return _edit_attribute(broker, req, eid, attr, iri, now, edit)
+    return _edit_attribute(broker, req, eid, attr, iri, now, edit, "replaceAttr")
 
 
-def delete_attr(broker: Broker, req: Req, eid: str, attr: str) -> Result:
+def delete_attr(broker: Broker, req: Req, params: DeleteAttrParams, eid: str, attr: str) -> Result:
     check_entity_id(eid)
     if attr == "scope":
         return _delete_scope(broker, req, eid)
     iri = _attr_iri(req, attr)
-    ds = req.params.get("datasetId")
-    if ds is not None and not model.is_uri(ds):
-        raise BadRequestData(f"datasetId must be a URI: {ds!r}")
-    delete_all = req.params.get("deleteAll", "false")
-    if delete_all not in ("true", "false"):
-        raise BadRequestData("deleteAll must be true or false")
+    ds = params.dataset_id
 
     def edit(doc: dict, existing: list[dict]) -> None:
-        if delete_all == "true":
+        if params.delete_all:
             existing.clear()
         else:
             del existing[_instance_index(existing, ds, attr)]
 
-    return _edit_attribute(broker, req, eid, attr, iri, model.now_iso(), edit)
+    return _edit_attribute(broker, req, eid, attr, iri, model.now_iso(), edit, "deleteAttr")
 
 
 def _delete_scope(broker: Broker, req: Req, eid: str) -> Result:
@@ -184,5 +180,5 @@ def _delete_scope(broker: Broker, req: Req, eid: str) -> Result:
         doc["modifiedAt"] = now
         return doc
 
-    edit_entity(broker, req, eid, now, change)
+    edit_entity(broker, req, eid, now, change, "deleteAttr")
     return NO_CONTENT

@@ -6,17 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 from . import model, queries
-from .broker import NO_CONTENT, Broker, Req, Result, clone_json, options, param_names
+from .auth import Principal
+from .broker import NO_CONTENT, Broker, Kind, Req, Result, clone_json
 from .edits import finish_new, merge_attrs, merge_doc
 from .errors import (
     AlreadyExists,
     BadRequestData,
+    Forbidden,
     NgsiError,
     ResourceNotFound,
 )
 from .jsonld import Context
 from .model import ParseOptions
-from .ops_query import query_params_from_url
+from .params import PurgeParams, WriteOptions
 from .storage import event_rows
 
 
@@ -50,9 +52,9 @@ def _batch_entity_ctx(broker: Broker, req: Req, item: Any) -> Context:
 def _batch_result(success: list, errors: list, created: list | None) -> Result:
     """207 with errors, else 201 with the ids in ``created`` (when any), else 204."""
     if errors:
-        return Result(207, {"success": success, "errors": errors}, "raw")
+        return Result(207, {"success": success, "errors": errors}, Kind.RAW)
     if created:
-        return Result(201, created, "raw")
+        return Result(201, created, Kind.RAW)
     return NO_CONTENT
 
 
@@ -69,10 +71,17 @@ def _parse_batch(
     errors: list[dict] = []
     for item in items:
         try:
-            parsed.append(parse(item, _batch_entity_ctx(broker, req, item)))
+            doc = parse(item, _batch_entity_ctx(broker, req, item))
+            if doc.get("type") and not req.principal.may_touch(doc["type"]):
+                raise _forbidden(doc["id"])
+            parsed.append(doc)
         except NgsiError as e:
             errors.append(_err(item.get("id") if isinstance(item, dict) else None, e))
     return parsed, errors
+
+
+def _forbidden(eid: str) -> Forbidden:
+    return Forbidden(f"entity {eid}: its type is not one this client may write")
 
 
 def _change_existing(
@@ -82,13 +91,15 @@ def _change_existing(
     errors: list[dict],
     now: str,
     change: Callable[[str, dict, dict], tuple[dict, bool]],
+    operation: str,
 ) -> list[str]:
     """Apply ``change(eid, current doc, fragment) -> (new doc, success)`` to existing entities in
     one transaction (an entity named twice gets both fragments in order); unknown ids are
     errors. Returns the ids of the successes, in order."""
     success: list[str] = []
     broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
+    may_touch = req.principal.may_touch
+    with broker.write(req, operation) as tx:
         existing = tx.get_many([d["id"] for d in parsed])
         state: dict[str, tuple[int, dict, dict]] = {}
         for frag in parsed:
@@ -101,7 +112,13 @@ def _change_existing(
             else:
                 errors.append(_err(eid, ResourceNotFound(f"entity {eid} not found")))
                 continue
+            if not may_touch(cur.get("type")):
+                errors.append(_err(eid, _forbidden(eid)))
+                continue
             doc, ok = change(eid, cur, frag)
+            if not may_touch(doc.get("type")):
+                errors.append(_err(eid, _forbidden(eid)))
+                continue
             state[eid] = (pk, old, doc)
             if ok and eid not in success:
                 success.append(eid)
@@ -112,7 +129,7 @@ def _change_existing(
     return success
 
 
-def batch_create(broker: Broker, req: Req) -> Result:
+def batch_create(broker: Broker, req: Req, params: None = None) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
     now = model.now_iso()
@@ -127,7 +144,7 @@ def batch_create(broker: Broker, req: Req) -> Result:
 
     parsed, errors = _parse_batch(broker, req, items, parse)
     success: list[str] = []
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, "batchCreate") as tx:
         existing = tx.get_many([d["id"] for d in parsed])
         new_docs = []
         for d in parsed:
@@ -140,12 +157,11 @@ def batch_create(broker: Broker, req: Req) -> Result:
     return _batch_result(success, errors, success)
 
 
-def batch_upsert(broker: Broker, req: Req) -> Result:
+def batch_upsert(broker: Broker, req: Req, params: WriteOptions) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
-    opts = options(req)
-    update_mode = "update" in opts
-    if update_mode and "replace" in opts:
+    update_mode = params.update
+    if update_mode and params.replace:
         raise BadRequestData("options update and replace are exclusive")
     now = model.now_iso()
     parsed, errors = _parse_batch(
@@ -153,7 +169,8 @@ def batch_upsert(broker: Broker, req: Req) -> Result:
     )
     success: list[str] = []
     created_ids: list[str] = []
-    with broker.store.write(req.tenant) as tx:
+    may_touch = req.principal.may_touch
+    with broker.write(req, "batchUpsert") as tx:
         existing = tx.get_many([d["id"] for d in parsed])
         state: dict[str, tuple[int | None, dict | None, dict]] = {}
         for frag in parsed:
@@ -165,6 +182,9 @@ def batch_upsert(broker: Broker, req: Req) -> Result:
                 cur = old
             else:
                 pk, old, cur = None, None, None  # type: ignore[assignment]
+            if cur is not None and not may_touch(cur.get("type")):
+                errors.append(_err(eid, _forbidden(eid)))
+                continue
             if cur is None:
                 doc = finish_new(frag if eid not in state else clone_json(frag), now)
                 created_ids.append(eid)
@@ -183,10 +203,10 @@ def batch_upsert(broker: Broker, req: Req) -> Result:
     return _batch_result(success, errors, created_ids)
 
 
-def batch_update(broker: Broker, req: Req) -> Result:
+def batch_update(broker: Broker, req: Req, params: WriteOptions) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
-    no_overwrite = "noOverwrite" in options(req)
+    no_overwrite = params.no_overwrite
     now = model.now_iso()
     parsed, errors = _parse_batch(
         broker,
@@ -202,11 +222,11 @@ def batch_update(broker: Broker, req: Req) -> Result:
             errors.append(_err(eid, BadRequestData(f"attributes not overwritten: {names}")))
         return doc, not skipped
 
-    success = _change_existing(broker, req, parsed, errors, now, change)
+    success = _change_existing(broker, req, parsed, errors, now, change, "batchUpdate")
     return _batch_result(success, errors, None)
 
 
-def batch_merge(broker: Broker, req: Req) -> Result:
+def batch_merge(broker: Broker, req: Req, params: None = None) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
     now = model.now_iso()
@@ -218,12 +238,18 @@ def batch_merge(broker: Broker, req: Req) -> Result:
         lambda item, ctx: model.parse_entity(item, ctx, now, require_type=False, opts=merge),
     )
     success = _change_existing(
-        broker, req, parsed, errors, now, lambda eid, cur, frag: (merge_doc(cur, frag, now), True)
+        broker,
+        req,
+        parsed,
+        errors,
+        now,
+        lambda eid, cur, frag: (merge_doc(cur, frag, now), True),
+        "batchMerge",
     )
     return _batch_result(success, errors, None)
 
 
-def batch_delete(broker: Broker, req: Req) -> Result:
+def batch_delete(broker: Broker, req: Req, params: None = None) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
     now = model.now_iso()
@@ -236,12 +262,15 @@ def batch_delete(broker: Broker, req: Req) -> Result:
             ids.append(item)
     broker.store.check_tenant(req.tenant)
     success: list[str] = []
-    with broker.store.write(req.tenant) as tx:
+    may_touch = req.principal.may_touch
+    with broker.write(req, "batchDelete") as tx:
         existing = tx.get_many(ids)
         pks = []
         ev: list[tuple] = []
         for eid in ids:
-            if eid in existing:
+            if eid in existing and not may_touch(existing[eid][1].get("type")):
+                errors.append(_err(eid, _forbidden(eid)))
+            elif eid in existing:
                 pk, old = existing.pop(eid)
                 pks.append(pk)
                 ev.extend(event_rows(req.tenant, old, None, now))
@@ -253,24 +282,18 @@ def batch_delete(broker: Broker, req: Req) -> Result:
     return _batch_result(success, errors, None)
 
 
-def purge_entities(broker: Broker, req: Req) -> Result:
-    p = req.params
-    if not any(
-        k in p for k in ("type", "id", "idPattern", "q", "scopeQ", "geoQ", "georel", "local")
-    ):
-        raise BadRequestData("purge needs at least one of type, id, idPattern, q, scopeQ, geoQ")
-    if "keep" in p and "drop" in p:
-        raise BadRequestData("keep and drop cannot be used together")
+def purge_entities(broker: Broker, req: Req, params: PurgeParams) -> Result:
     ctx = req.ctx
     assert ctx is not None
-    keep = {ctx.expand(a) for a in param_names(req, "keep") or []} if "keep" in p else None
-    drop = {ctx.expand(a) for a in param_names(req, "drop") or []} if "drop" in p else None
+    keep = {ctx.expand(a) for a in params.keep} if params.keep is not None else None
+    drop = {ctx.expand(a) for a in params.drop} if params.drop is not None else None
     broker.store.check_tenant(req.tenant)
-    spec = queries.build_spec(broker.store, req, query_params_from_url(req))
+    # only entities the principal may touch (build_spec restricts to its types)
+    spec = queries.build_spec(broker.store, req, params.query)
     spec.limit, spec.offset = 10**12, 0
     now = model.now_iso()
     docs, _ = broker.store.query(req.tenant, spec)
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, "purgeEntities") as tx:
         current = tx.get_many([d["id"] for d in docs])
         ev: list[tuple] = []
         if keep is None and drop is None:
@@ -298,21 +321,23 @@ def load_entities(
     broker: Broker,
     entities: list[dict],
     *,
-    tenant: str = "",
+    principal: Principal,
+    tenant: str | None = None,
     context: Any = None,
     replace: bool = True,
 ) -> dict:
-    """Upsert a list of NGSI-LD entities (normalized/concise; each may carry ``@context``).
+    """Upsert a list of NGSI-LD entities (normalized/concise; each may carry ``@context``) as
+    ``principal`` (e.g. ``system_principal(tenant)``) in ``tenant`` (default: the principal's).
 
     For the demo and fixtures: returns ``{"success": [...], "errors": [...]}``.
     """
     req = Req(
-        tenant=tenant,
+        principal=principal,
+        tenant=principal.tenant if tenant is None else tenant,
         ctx=broker.resolver.get(context),
         body=list(entities),
-        params={} if replace else {"options": "update"},
     )
-    res = batch_upsert(broker, req)
+    res = batch_upsert(broker, req, WriteOptions(update=not replace))
     if res.status == 207:
         return res.body
     return {"success": [e.get("id") for e in entities if isinstance(e, dict)], "errors": []}

@@ -6,14 +6,17 @@ from . import model, queries
 from .broker import (
     NO_CONTENT,
     Broker,
+    Kind,
     Req,
     Result,
     body_object,
     check_entity_id,
     check_fragment_id,
+    check_types,
     edit_entity,
     location_header,
     render_options,
+    visible,
 )
 from .edits import finish_new, merge_doc
 from .errors import (
@@ -21,62 +24,65 @@ from .errors import (
     ResourceNotFound,
 )
 from .model import ParseOptions
+from .params import RetrieveOptions, TypeFilter
 from .render import render_one
 from .storage import event_rows
 
 
-def create_entity(broker: Broker, req: Req) -> Result:
+def create_entity(broker: Broker, req: Req, params: None = None) -> Result:
     body = body_object(req)
     now = model.now_iso()
     doc = model.parse_entity(body, req.ctx, now)
     finish_new(doc, now)
-    with broker.store.write(req.tenant) as tx:
+    check_types(req, doc.get("type"), doc["id"])
+    with broker.write(req, "createEntity") as tx:
         if tx.get(doc["id"]) is not None:
             raise AlreadyExists(f"entity {doc['id']} already exists")
         tx.insert(doc)
         tx.events(event_rows(req.tenant, None, doc, now))
-    return Result(201, None, "none", location_header(req, broker, "/entities/" + doc["id"]))
+    return Result(201, None, Kind.NONE, location_header(req, broker, "/entities/" + doc["id"]))
 
 
-def _types_match(doc: dict, req: Req) -> bool:
-    t = req.params.get("type")
-    if not t:
+def _types_match(doc: dict, req: Req, type_expr: str | None) -> bool:
+    if not type_expr:
         return True
     assert req.ctx is not None
-    return queries.type_matches(t, req.ctx, doc.get("type") or [])
+    return queries.type_matches(type_expr, req.ctx, doc.get("type") or [])
 
 
-def retrieve_entity(broker: Broker, req: Req, eid: str) -> Result:
+def retrieve_entity(broker: Broker, req: Req, opts: RetrieveOptions, eid: str) -> Result:
     check_entity_id(eid)
-    ro = render_options(req)
+    assert req.ctx is not None
+    ro = render_options(opts, req.ctx)
     broker.store.check_tenant(req.tenant)
     doc = broker.store.get(req.tenant, eid)
-    if doc is None or not _types_match(doc, req):
+    if doc is None or not visible(req, doc) or not _types_match(doc, req, opts.type):
         raise ResourceNotFound(f"entity {eid} not found")
-    if "attrs" in req.params and ro.attrs is not None:
+    if opts.attrs is not None and ro.attrs is not None:
         have = doc.get("attrs") or {}
         if not any(a in have or (a == "scope" and "scope" in doc) for a in ro.attrs):
             raise ResourceNotFound(f"entity {eid} has none of the requested attributes")
-    res = render_one(broker, req, doc, ro)
-    if res.kind == "entity" and not res.body:
+    res = render_one(broker, req, doc, ro, opts)
+    if res.kind is Kind.ENTITY and not res.body:
         raise ResourceNotFound(f"nothing of entity {eid} is left after pick/omit")
     return res
 
 
-def delete_entity(broker: Broker, req: Req, eid: str) -> Result:
+def delete_entity(broker: Broker, req: Req, params: TypeFilter, eid: str) -> Result:
     check_entity_id(eid)
     broker.store.check_tenant(req.tenant)
     now = model.now_iso()
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, "deleteEntity") as tx:
         cur = tx.get(eid)
-        if cur is None or not _types_match(cur[1], req):
+        if cur is None or not _types_match(cur[1], req, params.type):
             raise ResourceNotFound(f"entity {eid} not found")
+        check_types(req, cur[1].get("type"), eid)
         tx.delete(cur[0])
         tx.events(event_rows(req.tenant, cur[1], None, now))
     return NO_CONTENT
 
 
-def replace_entity(broker: Broker, req: Req, eid: str) -> Result:
+def replace_entity(broker: Broker, req: Req, params: None, eid: str) -> Result:
     check_entity_id(eid)
     body = body_object(req)
     check_fragment_id(body, eid)
@@ -89,11 +95,11 @@ def replace_entity(broker: Broker, req: Req, eid: str) -> Result:
         new["createdAt"] = old.get("createdAt", now)
         return new
 
-    edit_entity(broker, req, eid, now, change)
+    edit_entity(broker, req, eid, now, change, "replaceEntity")
     return NO_CONTENT
 
 
-def merge_entity(broker: Broker, req: Req, eid: str) -> Result:
+def merge_entity(broker: Broker, req: Req, params: None, eid: str) -> Result:
     check_entity_id(eid)
     body = body_object(req)
     check_fragment_id(body, eid)
@@ -101,5 +107,5 @@ def merge_entity(broker: Broker, req: Req, eid: str) -> Result:
     frag = model.parse_entity(
         body, req.ctx, now, require_id=False, require_type=False, opts=ParseOptions(merge=True)
     )
-    edit_entity(broker, req, eid, now, lambda old: merge_doc(old, frag, now))
+    edit_entity(broker, req, eid, now, lambda old: merge_doc(old, frag, now), "mergeEntity")
     return NO_CONTENT

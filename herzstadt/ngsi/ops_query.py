@@ -5,65 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from . import model, queries
-from .broker import Broker, Req, Result, body_object, paging, render_options
-from .errors import (
-    BadRequestData,
-)
+from .broker import Broker, Kind, Req, Result, body_object, render_options
+from .errors import BadRequestData
 from .jsonld import Context
 from .model import RenderOptions
+from .params import EntityQuery, GeoQuery, QueryParams, QueryPostParams, RetrieveOptions
 from .render import fragment_cacheable, render_many, render_texts
 from .storage import QuerySpec
 
-
-def query_entities(broker: Broker, req: Req) -> Result:
-    p = req.params
-    ro = render_options(req)
-    limit, offset, count = paging(broker, req)
-    has_filter = any(k in p for k in ("type", "idPattern", "attrs", "q", "georel", "scopeQ"))
-    # local=true lists everything; an id list alone is not a query (ETSI 019_03_05)
-    if not has_filter and p.get("local") != "true":
-        raise BadRequestData(
-            "a query needs at least one of type, attrs, q, geoQ, scopeQ, idPattern (or local=true)"
-        )
-    spec = queries.build_spec(broker.store, req, query_params_from_url(req))
-    spec.limit, spec.offset, spec.count = limit, offset, count
-    return _run_query(broker, req, spec, ro)
+OrderBy = tuple[tuple[tuple[str, ...], bool], ...]
 
 
-def query_params_from_url(req: Req) -> dict[str, Any]:
-    p = req.params
-    out: dict[str, Any] = {}
-    for k in ("type", "idPattern", "q", "scopeQ", "attrs", "datasetId"):
-        if k in p:
-            out[k] = p[k]
-    if "id" in p:
-        out["id"] = [i for i in p["id"].split(",") if i]
-    if "georel" in p or "geometry" in p or "coordinates" in p:
-        out["geoQ"] = {
-            "georel": p.get("georel"),
-            "geometry": p.get("geometry"),
-            "coordinates": p.get("coordinates"),
-            "geoproperty": p.get("geoproperty"),
-        }
-    return out
-
-
-def _order_keys(req: Req) -> list[tuple[list[str], bool]] | None:
-    raw = req.params.get("orderBy")
-    if raw is None:
-        return None
-    keys = []
+def query_entities(broker: Broker, req: Req, params: QueryParams) -> Result:
     assert req.ctx is not None
-    for part in raw.split(","):
-        path, _, direction = part.strip().partition(";")
-        direction = direction.strip() or "asc"
-        if not path or direction not in ("asc", "desc"):
-            raise BadRequestData(f"invalid orderBy {raw!r}")
-        keys.append((path.split("."), direction == "desc"))
-    return keys
+    ro = render_options(params.render, req.ctx)
+    spec = queries.build_spec(broker.store, req, params.query)
+    pg = params.paging
+    spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
+    return _run_query(broker, req, spec, ro, params.render, params.order_by)
 
 
-def _sort_value(doc: dict, path: list[str], ctx: Context) -> Any:
+def _sort_value(doc: dict, path: tuple[str, ...], ctx: Context) -> Any:
     head = path[0]
     if head == "id" and len(path) == 1:
         return doc["id"]
@@ -88,7 +50,7 @@ def _sort_value(doc: dict, path: list[str], ctx: Context) -> Any:
     return v
 
 
-def _sort_docs(docs: list[dict], keys: list[tuple[list[str], bool]], ctx: Context) -> list[dict]:
+def _sort_docs(docs: list[dict], keys: OrderBy, ctx: Context) -> list[dict]:
     def rank(v: Any) -> tuple:
         if v is None:
             return (3, 0)
@@ -109,9 +71,15 @@ def _sort_docs(docs: list[dict], keys: list[tuple[list[str], bool]], ctx: Contex
     return out
 
 
-def _run_query(broker: Broker, req: Req, spec: QuerySpec, ro: RenderOptions) -> Result:
+def _run_query(
+    broker: Broker,
+    req: Req,
+    spec: QuerySpec,
+    ro: RenderOptions,
+    opts: RetrieveOptions,
+    keys: OrderBy | None,
+) -> Result:
     broker.store.check_tenant(req.tenant) if req.tenant else None
-    keys = _order_keys(req)
     if keys:
         limit, offset, count = spec.limit, spec.offset, spec.count
         spec.limit, spec.offset, spec.count = 10**12, 0, False
@@ -120,58 +88,55 @@ def _run_query(broker: Broker, req: Req, spec: QuerySpec, ro: RenderOptions) -> 
         docs = _sort_docs(docs, keys, req.ctx)
         total = len(docs) if count else None
         docs = docs[offset : offset + limit]
-    elif spec.predicate is None and fragment_cacheable(req, ro):
+    elif spec.predicate is None and fragment_cacheable(req, ro, opts):
         texts, total = broker.store.query_text(req.tenant, spec)
-        res = Result(200, render_texts(broker, req, texts, ro), "fragments")
+        res = Result(200, render_texts(broker, req, texts, ro), Kind.FRAGMENTS)
         if total is not None:
             res.headers.append((b"ngsild-results-count", str(total).encode()))
         return res
     else:
         docs, total = broker.store.query(req.tenant, spec)
-    res = render_many(broker, req, docs, ro)
+    res = render_many(broker, req, docs, ro, opts)
     if total is not None:
         res.headers.append((b"ngsild-results-count", str(total).encode()))
     return res
 
 
-def query_entities_post(broker: Broker, req: Req) -> Result:
+def query_entities_post(broker: Broker, req: Req, params: QueryPostParams) -> Result:
     body = body_object(req)
     if body.get("type") != "Query":
         raise BadRequestData("the payload must be a Query (type: Query)")
-    limit, offset, count = paging(broker, req)
-    qp: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     ents = body.get("entities")
     if ents is not None:
         if not isinstance(ents, list) or not all(isinstance(e, dict) for e in ents):
             raise BadRequestData("entities must be an array of EntitySelector objects")
-        qp["entities"] = ents
-    for k in ("q", "scopeQ"):
+        fields["entities"] = tuple(ents)
+    for k, name in (("q", "q"), ("scopeQ", "scope_q")):
         if k in body:
             if not isinstance(body[k], str):
                 raise BadRequestData(f"{k} must be a string")
-            qp[k] = body[k]
+            fields[name] = body[k]
+    attrs = None
     if "attrs" in body:
         a = body["attrs"]
         if not isinstance(a, list) or not all(isinstance(x, str) for x in a):
             raise BadRequestData("attrs must be an array of strings")
-        req.params["attrs"] = ",".join(a)
-        qp["attrs"] = ",".join(a)
+        attrs = tuple(x.strip() for x in ",".join(a).split(",") if x.strip())
+        if not attrs:
+            raise BadRequestData("empty attrs parameter")
+        fields["attrs"] = attrs
     if "geoQ" in body:
         g = body["geoQ"]
         if not isinstance(g, dict):
             raise BadRequestData("geoQ must be an object")
-        qp["geoQ"] = g
-    if "lang" in body and isinstance(body["lang"], str):
-        req.params.setdefault("lang", body["lang"])
-    for k in ("join", "joinLevel"):
-        if k in body:
-            req.params.setdefault(k, str(body[k]))
-    if "datasetId" in body:
-        d = body["datasetId"]
-        qp["datasetId"] = ",".join(d) if isinstance(d, list) else d
-    if not any(k in qp for k in ("entities", "attrs", "q", "geoQ", "scopeQ")):
+        fields["geo"] = GeoQuery.from_body(g)
+    if not any(k in fields for k in ("entities", "attrs", "q", "geo", "scope_q")):
         raise BadRequestData("a Query needs entities, attrs, q, geoQ or scopeQ")
-    ro = render_options(req)
-    spec = queries.build_spec(broker.store, req, qp)
-    spec.limit, spec.offset, spec.count = limit, offset, count
-    return _run_query(broker, req, spec, ro)
+    opts = params.render.with_body(body, attrs)
+    assert req.ctx is not None
+    ro = render_options(opts, req.ctx)
+    spec = queries.build_spec(broker.store, req, EntityQuery(**fields))
+    pg = params.paging
+    spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
+    return _run_query(broker, req, spec, ro, opts, params.order_by)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from .broker import Broker, Req, Result
-from .errors import (
-    ResourceNotFound,
-)
+from .broker import Broker, Kind, Req, Result, visible
+from .errors import ResourceNotFound
+from .params import Details
 from .storage import Store
 
 
@@ -19,25 +18,30 @@ def _store(broker: Broker, req: Req) -> Store:
 
 
 def _scan(broker: Broker, req: Req, types: list[str] | None = None):
-    return _store(broker, req).all_docs(req.tenant, types)
+    """The entities of the tenant (of these types) that the principal may read."""
+    docs = _store(broker, req).all_docs(req.tenant, types)
+    if req.principal.entity_types is None:
+        return docs
+    return (d for d in docs if visible(req, d))
+
+
+def _restricted(req: Req) -> bool:
+    return req.principal.entity_types is not None
 
 
 def _attr_types(insts: list) -> set[str]:
     return {i.get("type", "Property") for i in insts}
 
 
-def list_types(broker: Broker, req: Req) -> Result:
+def list_types(broker: Broker, req: Req, params: Details) -> Result:
     ctx = req.ctx
     assert ctx is not None
-    details = req.params.get("details") == "true"
-    if not details:
-        return Result(
-            200,
-            _list_body(
-                "EntityTypeList", "typeList", ctx, _store(broker, req).entity_types(req.tenant)
-            ),
-            "entity",
-        )
+    if not params.details:
+        if _restricted(req):
+            types = sorted({t for d in _scan(broker, req) for t in d.get("type") or []})
+        else:
+            types = _store(broker, req).entity_types(req.tenant)
+        return Result(200, _list_body("EntityTypeList", "typeList", ctx, types), Kind.ENTITY)
     info: dict[str, set[str]] = {}
     for d in _scan(broker, req):
         for t in d.get("type") or []:
@@ -52,7 +56,7 @@ def list_types(broker: Broker, req: Req) -> Result:
         }
         for t, attrs in sorted(info.items())
     ]
-    return Result(200, out, "entities")
+    return Result(200, out, Kind.ENTITIES)
 
 
 def _list_body(kind: str, member: str, ctx, iris: list[str]) -> dict:
@@ -64,7 +68,7 @@ def _list_body(kind: str, member: str, ctx, iris: list[str]) -> dict:
     }
 
 
-def retrieve_type(broker: Broker, req: Req, type_name: str) -> Result:
+def retrieve_type(broker: Broker, req: Req, params: None, type_name: str) -> Result:
     ctx = req.ctx
     assert ctx is not None
     iri = ctx.expand(type_name)
@@ -91,16 +95,18 @@ def retrieve_type(broker: Broker, req: Req, type_name: str) -> Result:
             for a, ts in sorted(attrs.items())
         ],
     }
-    return Result(200, body, "entity")
+    return Result(200, body, Kind.ENTITY)
 
 
-def list_attributes(broker: Broker, req: Req) -> Result:
+def list_attributes(broker: Broker, req: Req, params: Details) -> Result:
     ctx = req.ctx
     assert ctx is not None
-    details = req.params.get("details") == "true"
-    if not details:
-        names = _store(broker, req).attribute_names(req.tenant)
-        return Result(200, _list_body("AttributeList", "attributeList", ctx, names), "entity")
+    if not params.details:
+        if _restricted(req):
+            names = sorted({a for d in _scan(broker, req) for a in d.get("attrs") or {}})
+        else:
+            names = _store(broker, req).attribute_names(req.tenant)
+        return Result(200, _list_body("AttributeList", "attributeList", ctx, names), Kind.ENTITY)
     info: dict[str, tuple[set[str], set[str], list[int]]] = {}
     for d in _scan(broker, req):
         for a, insts in (d.get("attrs") or {}).items():
@@ -117,10 +123,10 @@ def list_attributes(broker: Broker, req: Req) -> Result:
         }
         for a, (ts, types, n) in sorted(info.items())
     ]
-    return Result(200, out, "entities")
+    return Result(200, out, Kind.ENTITIES)
 
 
-def retrieve_attribute(broker: Broker, req: Req, attr: str) -> Result:
+def retrieve_attribute(broker: Broker, req: Req, params: None, attr: str) -> Result:
     ctx = req.ctx
     assert ctx is not None
     iri = ctx.expand(attr)
@@ -143,4 +149,4 @@ def retrieve_attribute(broker: Broker, req: Req, attr: str) -> Result:
         "attributeTypes": sorted(ts),
         "typeNames": sorted(ctx.compact(t) for t in types),
     }
-    return Result(200, body, "entity")
+    return Result(200, body, Kind.ENTITY)

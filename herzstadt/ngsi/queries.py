@@ -3,6 +3,7 @@
 Type lists, ids, idPattern and attrs are handled here (they map onto the store's indexes);
 ``q``, ``scopeQ``, ``geoQ`` and complex type expressions are compiled by the query package.
 """
+# ruff: noqa: S608 - SQL text from fixed table names and placeholders; all data is bound
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from . import query
 from .errors import BadRequestData
 from .jsonld import Context
 from .model import check_name, is_uri
+from .params import EntityQuery
 from .storage import QuerySpec, Store
 
 _TYPE_CACHE: dict[str, Any] = {}
@@ -46,17 +48,17 @@ def _and_predicates(preds: list) -> Any:
     return lambda d: all(p(d) for p in preds)
 
 
-def build_spec(store: Store, req: Any, qp: dict[str, Any]) -> QuerySpec:
-    """QuerySpec from query parameters (URL or POST /entityOperations/query ``Query``)."""
+def build_spec(store: Store, req: Any, eq: EntityQuery) -> QuerySpec:
+    """QuerySpec of an entity query (URL parameters or a ``Query`` body), limited to the entity
+    types the request's principal may read."""
     ctx: Context = req.ctx
     spec = QuerySpec()
     preds: list = []
     filt: list[tuple[str, Any]] = []  # parts compiled by the query package
-    ents = qp.get("entities")
-    if ents is not None:
-        _entity_selectors(ents, ctx, spec, preds)
-    if "type" in qp:
-        t = qp["type"]
+    if eq.entities is not None:
+        _entity_selectors(list(eq.entities), ctx, spec, preds)
+    if eq.type is not None:
+        t = eq.type
         if not t:
             raise BadRequestData("empty type parameter")
         node = _type_expr(t)
@@ -65,42 +67,34 @@ def build_spec(store: Store, req: Any, qp: dict[str, Any]) -> QuerySpec:
             spec.types = [ctx.expand(x) for x in flat]
         else:
             filt.append(("type", node))
-    if "id" in qp:
-        ids = qp["id"]
-        for i in ids:
+    if eq.ids is not None:
+        for i in eq.ids:
             if not is_uri(i):
                 raise BadRequestData(f"invalid entity id {i!r}")
-        spec.ids = ids
-    if "idPattern" in qp:
-        pat = qp["idPattern"]
+        spec.ids = list(eq.ids)
+    if eq.id_pattern is not None:
+        pat = eq.id_pattern
         try:
             re.compile(pat)
         except re.error:
             raise BadRequestData(f"invalid idPattern {pat!r}") from None
         spec.id_pattern = pat
-    if qp.get("attrs"):
-        names = [a.strip() for a in qp["attrs"].split(",") if a.strip()]
+    if eq.attrs:
+        names = eq.attrs
         if any(a in ("id", "type", "@id", "@type") for a in names):
             raise BadRequestData("attrs cannot name id or type")
         spec.attrs_any = [ctx.expand(check_name(a)) for a in names]
     try:
-        if "q" in qp:
-            filt.append(("q", query.parse_q(qp["q"])))
-        if "scopeQ" in qp:
-            filt.append(("scope_q", query.parse_scope_q(qp["scopeQ"])))
-        if qp.get("geoQ"):
-            g = qp["geoQ"]
-            coords = g.get("coordinates")
+        if eq.q is not None:
+            filt.append(("q", query.parse_q(eq.q)))
+        if eq.scope_q is not None:
+            filt.append(("scope_q", query.parse_scope_q(eq.scope_q)))
+        g = eq.geo
+        if g is not None:
+            coords = g.coordinates
             if isinstance(coords, (list, dict)):
                 coords = orjson.dumps(coords).decode()
-            filt.append(
-                (
-                    "geo",
-                    query.parse_geo_query(
-                        g.get("georel"), g.get("geometry"), coords, g.get("geoproperty")
-                    ),
-                )
-            )
+            filt.append(("geo", query.parse_geo_query(g.georel, g.geometry, coords, g.geoproperty)))
     except query.QuerySyntaxError as e:
         raise BadRequestData(str(e)) from None
     if filt:
@@ -113,9 +107,30 @@ def build_spec(store: Store, req: Any, qp: dict[str, Any]) -> QuerySpec:
             spec.bbox = f.bbox
         if f.post_filter is not None:
             preds.append(f.post_filter)
+    restrict_types(store, req, spec)
     # datasetId only selects attribute instances in the rendering (ETSI 019_12_07)
     spec.predicate = _and_predicates(preds)
     return spec
+
+
+def restrict_types(store: Store, req: Any, spec: QuerySpec) -> None:
+    """Only entities all of whose types the principal may read (anonymous: the tenant's public
+    types; a client limited to entity types: those)."""
+    allowed = req.principal.entity_types
+    if allowed is None:
+        return
+    if not allowed:
+        spec.where.append(("1=0", []))
+        return
+    p = store.placeholder
+    marks = ",".join([p] * len(allowed))
+    spec.where.append(
+        (
+            "NOT EXISTS (SELECT 1 FROM ngsi_entity_type rt WHERE rt.entity_pk = e.pk"
+            f" AND rt.type NOT IN ({marks}))",
+            sorted(allowed),
+        )
+    )
 
 
 def _entity_selectors(ents: list[dict], ctx: Context, spec: QuerySpec, preds: list) -> None:

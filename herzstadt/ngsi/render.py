@@ -6,12 +6,10 @@ from __future__ import annotations
 import orjson
 
 from . import model
-from .broker import Broker, Req, Result, apply_projection
-from .errors import (
-    BadRequestData,
-)
+from .broker import Broker, Kind, Req, Result, apply_projection, visible
 from .jsonld import Context
 from .model import RenderOptions
+from .params import RetrieveOptions
 
 
 def _linked_options(ro: RenderOptions, name: str, ctx: Context) -> RenderOptions:
@@ -25,23 +23,6 @@ def _linked_options(ro: RenderOptions, name: str, ctx: Context) -> RenderOptions
         sub.omit_tree = ro.omit_tree[name]
     apply_projection(sub, ctx)
     return sub
-
-
-def _join_params(req: Req) -> tuple[str | None, int]:
-    join = req.params.get("join")
-    if join is None:
-        return None, 0
-    if join not in ("inline", "flat", "@none"):
-        raise BadRequestData(f"invalid join {join!r}")
-    if join == "@none":
-        return None, 0
-    try:
-        level = int(req.params.get("joinLevel", "1"))
-    except ValueError:
-        raise BadRequestData("joinLevel must be an integer") from None
-    if level < 1:
-        raise BadRequestData("joinLevel must be at least 1")
-    return join, min(level, 10)
 
 
 def _relationship_targets(doc: dict, rendered: dict, ctx: Context) -> list[tuple[str, list[str]]]:
@@ -81,8 +62,9 @@ def _inline(
             if t in seen:
                 continue
             td = broker.store.get(req.tenant, t)
-            if td is None:
+            if not visible(req, td):
                 continue
+            assert td is not None
             r = model.render_entity(td, ctx, sub_ro)
             if level > 1:
                 _inline(broker, req, td, r, sub_ro, level - 1, seen | {t})
@@ -117,8 +99,9 @@ def _flat(
                         continue
                     seen.add(t)
                     td = broker.store.get(req.tenant, t)
-                    if td is None:
+                    if not visible(req, td):
                         continue
+                    assert td is not None
                     tr = model.render_entity(td, ctx, sub_ro)
                     out.append(tr)
                     nxt.append((td, tr, sub_ro))
@@ -126,59 +109,62 @@ def _flat(
     return out
 
 
-def _geometry_property(req: Req) -> str:
-    gp = req.params.get("geometryProperty")
+def _geometry_property(req: Req, opts: RetrieveOptions) -> str:
+    gp = opts.geometry_property
     assert req.ctx is not None
     return req.ctx.expand(gp) if gp else model.LOCATION
 
 
-def _wants_geojson(req: Req) -> bool:
-    return req.geo or req.params.get("format") == "geojson"
+def _wants_geojson(req: Req, opts: RetrieveOptions) -> bool:
+    return req.geo or opts.geojson
 
 
-def render_one(broker: Broker, req: Req, doc: dict, ro: RenderOptions) -> Result:
+def render_one(
+    broker: Broker, req: Req, doc: dict, ro: RenderOptions, opts: RetrieveOptions
+) -> Result:
     assert req.ctx is not None
-    if _wants_geojson(req):
-        return Result(
-            200, model.render_feature(doc, req.ctx, ro, _geometry_property(req)), "feature"
-        )
+    if _wants_geojson(req, opts):
+        feature = model.render_feature(doc, req.ctx, ro, _geometry_property(req, opts))
+        return Result(200, feature, Kind.FEATURE)
     rendered = model.render_entity(doc, req.ctx, ro)
-    join, level = _join_params(req)
+    join, level = opts.join_mode()
     if join == "inline":
         _inline(broker, req, doc, rendered, ro, level, frozenset((doc["id"],)))
     elif join == "flat":
         flat = _flat(broker, req, [doc], [rendered], ro, level)
         if len(flat) > 1:
-            return Result(200, flat, "entities")
-    return Result(200, rendered, "entity")
+            return Result(200, flat, Kind.ENTITIES)
+    return Result(200, rendered, Kind.ENTITY)
 
 
-def render_many(broker: Broker, req: Req, docs: list[dict], ro: RenderOptions) -> Result:
+def render_many(
+    broker: Broker, req: Req, docs: list[dict], ro: RenderOptions, opts: RetrieveOptions
+) -> Result:
     ctx = req.ctx
     assert ctx is not None
-    if _wants_geojson(req):
-        gp = _geometry_property(req)
+    if _wants_geojson(req, opts):
+        gp = _geometry_property(req, opts)
         feats = [model.render_feature(d, ctx, ro, gp) for d in docs]
-        return Result(200, {"type": "FeatureCollection", "features": feats}, "features")
+        return Result(200, {"type": "FeatureCollection", "features": feats}, Kind.FEATURES)
     rendered = [model.render_entity(d, ctx, ro) for d in docs]
     if ro.pick_tree is not None or ro.omit_tree is not None:
         keep = [(d, r) for d, r in zip(docs, rendered, strict=True) if r]
         docs, rendered = [d for d, _ in keep], [r for _, r in keep]
-    join, level = _join_params(req)
+    join, level = opts.join_mode()
     if join == "inline":
         for d, r in zip(docs, rendered, strict=True):
             _inline(broker, req, d, r, ro, level, frozenset((d["id"],)))
     elif join == "flat":
         rendered = _flat(broker, req, docs, rendered, ro, level)
-    return Result(200, rendered, "entities")
+    return Result(200, rendered, Kind.ENTITIES)
 
 
-def fragment_cacheable(req: Req, ro: RenderOptions) -> bool:
+def fragment_cacheable(req: Req, ro: RenderOptions, opts: RetrieveOptions) -> bool:
     return (
         ro.pick_tree is None
         and ro.omit_tree is None
-        and not _wants_geojson(req)
-        and "join" not in req.params
+        and not _wants_geojson(req, opts)
+        and opts.join is None
     )
 
 

@@ -1,7 +1,10 @@
 """NGSI-LD use cases, one function per endpoint (framework-free) — the facade.
 
-Every function takes the ``Broker`` and a ``Req`` (tenant, active @context, query parameters, body)
-and returns a ``Result``; errors are raised as ``NgsiError``. The ASGI layer does HTTP.
+Every function is called as ``use_case(broker, req, params, *path_arguments)``: the ``Broker``, a
+``Req`` (principal, tenant, active @context, body), the query parameters parsed into a typed object
+of ``params`` (None for use cases without any) and the path's identifiers; it returns a ``Result``
+whose ``kind`` (``Kind``) says how to render it; errors are raised as ``NgsiError``. The route
+table (``routes``) says which use case serves which path and method; the ASGI layer does HTTP.
 
 The functions live in small modules: ``ops_entities``, ``ops_attributes``, ``ops_query``,
 ``ops_batch``, ``ops_types`` (plus ``contexts_api`` and ``subscriptions``); shared pieces in
@@ -10,7 +13,7 @@ The functions live in small modules: ``ops_entities``, ``ops_attributes``, ``ops
 
 from __future__ import annotations
 
-from .broker import NO_CONTENT, Broker, FragmentCache, Req, Result, options, render_options
+from .broker import NO_CONTENT, Broker, FragmentCache, Kind, Req, Result, render_options
 from .ops_attributes import (
     append_attrs,
     delete_attr,
@@ -41,6 +44,7 @@ __all__ = [
     "NO_CONTENT",
     "Broker",
     "FragmentCache",
+    "Kind",
     "Req",
     "Result",
     "append_attrs",
@@ -56,7 +60,6 @@ __all__ = [
     "list_types",
     "load_entities",
     "merge_entity",
-    "options",
     "partial_attr_update",
     "purge_entities",
     "query_entities",

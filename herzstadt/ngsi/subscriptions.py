@@ -8,8 +8,9 @@ import uuid
 from typing import Any
 
 from . import model
-from .broker import NO_CONTENT, Broker, Req, Result, paging
+from .broker import NO_CONTENT, Broker, Kind, Req, Result
 from .errors import AlreadyExists, BadRequestData, NotImplementedYet, ResourceNotFound
+from .params import Paging, SubscriptionOptions
 
 _READ_ONLY = ("status", "jsonldContext", "createdAt", "modifiedAt", "notification.status")
 
@@ -59,7 +60,7 @@ def _context_url(broker: Broker, req: Req) -> str:
     return sc.url
 
 
-def create_subscription(broker: Broker, req: Req) -> Result:
+def create_subscription(broker: Broker, req: Req, params: None = None) -> Result:
     body = req.body
     if not isinstance(body, dict):
         raise BadRequestData("the payload must be a Subscription object")
@@ -72,26 +73,28 @@ def create_subscription(broker: Broker, req: Req) -> Result:
     doc["isActive"] = body.get("isActive", True)
     doc["status"] = "active" if doc["isActive"] else "paused"
     doc["createdAt"] = doc["modifiedAt"] = now
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, "createSubscription") as tx:
         if not tx.sub_insert(sid, doc):
             raise AlreadyExists(f"subscription {sid} already exists")
     return Result(
         201,
         None,
-        "none",
+        Kind.NONE,
         [(b"location", (broker.config.base_path + "/subscriptions/" + sid).encode())],
     )
 
 
-def _render(doc: dict, req: Req) -> dict:
+def _render(doc: dict, sys_attrs: bool) -> dict:
     out = dict(doc)
-    if "sysAttrs" not in (req.params.get("options") or ""):
+    if not sys_attrs:
         out.pop("createdAt", None)
         out.pop("modifiedAt", None)
     return out
 
 
-def retrieve_subscription(broker: Broker, req: Req, sid: str) -> Result:
+def retrieve_subscription(
+    broker: Broker, req: Req, params: SubscriptionOptions, sid: str
+) -> Result:
     if not model.is_uri(sid):
         raise BadRequestData(f"subscription id is not a URI: {sid!r}")
     if req.tenant:
@@ -99,21 +102,21 @@ def retrieve_subscription(broker: Broker, req: Req, sid: str) -> Result:
     doc = broker.store.sub_get(req.tenant, sid)
     if doc is None:
         raise ResourceNotFound(f"subscription {sid} not found")
-    return Result(200, _render(doc, req), "entity")
+    return Result(200, _render(doc, params.sys_attrs), Kind.ENTITY)
 
 
-def query_subscriptions(broker: Broker, req: Req) -> Result:
-    limit, offset, count = paging(broker, req)
+def query_subscriptions(broker: Broker, req: Req, params: Paging) -> Result:
+    limit, offset = params.limit, params.offset
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     docs = broker.store.sub_list(req.tenant)
-    res = Result(200, [_render(d, req) for d in docs[offset : offset + limit]], "entities")
-    if count:
+    res = Result(200, [_render(d, False) for d in docs[offset : offset + limit]], Kind.ENTITIES)
+    if params.count:
         res.headers.append((b"ngsild-results-count", str(len(docs)).encode()))
     return res
 
 
-def update_subscription(broker: Broker, req: Req, sid: str) -> Result:
+def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Result:
     if not model.is_uri(sid):
         raise BadRequestData(f"subscription id is not a URI: {sid!r}")
     body = req.body
@@ -125,7 +128,7 @@ def update_subscription(broker: Broker, req: Req, sid: str) -> Result:
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     now = model.now_iso()
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, "updateSubscription") as tx:
         doc = broker.store.sub_get(req.tenant, sid)
         if doc is None:
             raise ResourceNotFound(f"subscription {sid} not found")
@@ -143,12 +146,12 @@ def update_subscription(broker: Broker, req: Req, sid: str) -> Result:
     return NO_CONTENT
 
 
-def delete_subscription(broker: Broker, req: Req, sid: str) -> Result:
+def delete_subscription(broker: Broker, req: Req, params: None, sid: str) -> Result:
     if not model.is_uri(sid):
         raise BadRequestData(f"subscription id is not a URI: {sid!r}")
     if req.tenant:
         broker.store.check_tenant(req.tenant)
-    with broker.store.write(req.tenant) as tx:
+    with broker.write(req, "deleteSubscription") as tx:
         if not tx.sub_delete(sid):
             raise ResourceNotFound(f"subscription {sid} not found")
     return NO_CONTENT

@@ -2,7 +2,8 @@
 
 The broker core (:mod:`herzstadt.ngsi`) knows nothing of Django; this module builds its configuration
 from herzstadt's settings and hands out a broker for in-process use (demo loading, district pages) and
-the ASGI application mounted at ``/ngsi-ld/``.
+the ASGI application mounted at ``/ngsi-ld/``, whose access control asks the verifier named by
+``settings.NGSI_VERIFIER``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
-from herzstadt.ngsi import Broker, NgsiConfig
+from herzstadt.ngsi import Broker, NgsiConfig, Verifier
 
 #: Smart Data Models @contexts shipped with herzstadt, so the district's data works offline.
 SMART_DATA_MODELS_PRELOAD = Path(__file__).resolve().parent / "demo" / "contexts" / "preload.json"
@@ -24,7 +26,15 @@ def ngsi_config() -> NgsiConfig:
     config = NgsiConfig.from_env()
     config.database = settings.HERZSTADT_NGSI_DATABASE
     config.preload_files = [*config.preload_files, str(SMART_DATA_MODELS_PRELOAD)]
+    config.allowed_hosts = list(settings.ALLOWED_HOSTS)
+    if settings.HERZSTADT_PUBLIC_URL:
+        config.public_url = settings.HERZSTADT_PUBLIC_URL
     return config
+
+
+def get_verifier() -> Verifier:
+    """The verifier of ``settings.NGSI_VERIFIER`` (a dotted path of a callable)."""
+    return import_string(settings.NGSI_VERIFIER)()
 
 
 def get_broker() -> Broker:
@@ -40,4 +50,5 @@ def ngsi_application():
     """The NGSI-LD API as an ASGI application, for herzstadt.asgi to mount at /ngsi-ld/."""
     from herzstadt.ngsi import make_app
 
-    return make_app(ngsi_config())
+    config = ngsi_config()
+    return make_app(config, verifier=None if config.open_access else get_verifier())

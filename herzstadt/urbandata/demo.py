@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from herzstadt.core.models import City
+from herzstadt.ngsi.auth import system_principal
+from herzstadt.ngsi.params import WriteOptions
 from herzstadt.ngsi.service import Req, batch_upsert
 from herzstadt.urbandata.broker import get_broker
 
@@ -21,8 +23,14 @@ def load_city(city: City, path: Path) -> int:
     entities = json.loads(path.read_text(encoding="utf-8"))
     broker = get_broker()
     # Each entity carries its @context, as an application/ld+json batch would.
-    request = Req(tenant=city.ngsi_tenant, ctx=broker.resolver.get(None), body=entities, ld=True)
-    result = batch_upsert(broker, request)
+    request = Req(
+        principal=system_principal(city.ngsi_tenant, "demo-loader"),
+        tenant=city.ngsi_tenant,
+        ctx=broker.resolver.get(None),
+        body=entities,
+        ld=True,
+    )
+    result = batch_upsert(broker, request, WriteOptions())
     if result.status not in (201, 204):
         errors = result.body.get("errors", []) if isinstance(result.body, dict) else result.body
         raise DemoLoadError(f"NGSI-LD demo entities were rejected: {errors}")

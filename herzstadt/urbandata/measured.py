@@ -10,7 +10,9 @@ import orjson
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core.models import District
+from herzstadt.ngsi.auth import system_principal
 from herzstadt.ngsi.errors import NgsiError
+from herzstadt.ngsi.params import EntityQuery, GeoQuery, Paging, QueryParams, RetrieveOptions
 from herzstadt.ngsi.service import Req, query_entities
 from herzstadt.urbandata.broker import get_broker
 
@@ -52,13 +54,19 @@ def measured_in(district: District) -> list[MeasuredType]:
         "coordinates": orjson.dumps(district.boundary["coordinates"]).decode(),
     }
     broker = get_broker()
+    tenant = district.city.ngsi_tenant
     request = Req(
-        tenant=district.city.ngsi_tenant,
+        principal=system_principal(tenant, "district-page"),
+        tenant=tenant,
         ctx=broker.resolver.get(None),
-        params={**geo, "limit": str(MAX_ENTITIES), "attrs": "location"},
+    )
+    params = QueryParams(
+        query=EntityQuery(attrs=("location",), geo=GeoQuery(**geo)),
+        paging=Paging(limit=MAX_ENTITIES),
+        render=RetrieveOptions(attrs=("location",)),
     )
     try:
-        result = query_entities(broker, request)
+        result = query_entities(broker, request, params)
     except NgsiError:  # e.g. the city's tenant has no data yet
         return []
     counts: Counter[str] = Counter()

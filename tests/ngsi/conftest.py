@@ -73,18 +73,23 @@ class Client:
         self.loop.close()
 
 
-def make_config(backend: str, tmp_path: Path) -> NgsiConfig:
+def make_config(backend: str, tmp_path: Path, **overrides) -> NgsiConfig:
     if backend == "sqlite":
         db = str(tmp_path / "ngsi.sqlite3")
     else:
         # own schema in the shared database; per-test tenants isolate the tests from each other
         db = PG_URL + ("&" if "?" in PG_URL else "?") + "schema=ngsi_test"
-    return NgsiConfig(
-        database=db,
-        allow_remote_contexts=False,
-        max_limit=1000,
-        preload_files=[str(CONTEXTS / "preload.json")],
-    )
+    # the NGSI-LD semantics tests run with open access; tests/ngsi/test_auth*.py test access
+    settings = {
+        "database": db,
+        "allow_remote_contexts": False,
+        "max_limit": 1000,
+        "preload_files": [str(CONTEXTS / "preload.json")],
+        "open_access": True,
+        "public_url": "http://testserver",
+    }
+    settings.update(overrides)
+    return NgsiConfig(**settings)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -96,7 +101,7 @@ def backend(request):
 def app(backend, tmp_path):
     a = make_app(make_config(backend, tmp_path))
     yield a
-    a.broker.close()
+    a.close()
 
 
 @pytest.fixture

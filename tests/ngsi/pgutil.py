@@ -8,7 +8,15 @@ def drop_tenant(store, tenant: str) -> None:
         return
     with store.write(tenant) as tx:
         cur = tx.cur
-        for table in ("ngsi_entity_type", "ngsi_scope", "ngsi_geo", "ngsi_event", "ngsi_entity"):
+        for table in (
+            "ngsi_entity_type",
+            "ngsi_scope",
+            "ngsi_geo",
+            "ngsi_event",
+            "ngsi_subscription",
+            "ngsi_audit",
+            "ngsi_entity",
+        ):
             cur.execute(f"DELETE FROM {table} WHERE tenant = %s", (tenant,))
         cur.execute("DELETE FROM ngsi_tenant WHERE name = %s", (tenant,))
     store._tenants.discard(tenant)

@@ -1,6 +1,6 @@
 """Public API for the herzstadt web layer: config, load_entities."""
 
-from herzstadt.ngsi import Broker, NgsiConfig, load_entities, make_app
+from herzstadt.ngsi import Broker, NgsiConfig, load_entities, make_app, system_principal
 
 
 def test_load_entities_and_from_env(tmp_path, monkeypatch):
@@ -19,10 +19,11 @@ def test_load_entities_and_from_env(tmp_path, monkeypatch):
                 {"id": "urn:ngsi-ld:Building:2", "type": "Building", "height": {"value": 3}},
                 {"id": "bad", "type": "Building"},
             ],
+            principal=system_principal(""),
         )
         assert res["success"] == ["urn:ngsi-ld:Building:1", "urn:ngsi-ld:Building:2"]
         assert res["errors"][0]["entityId"] == "bad"
         assert app.broker.store.get("", "urn:ngsi-ld:Building:1") is not None
         assert isinstance(app.broker, Broker)
     finally:
-        app.broker.close()
+        app.close()

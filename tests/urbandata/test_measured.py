@@ -35,16 +35,66 @@ def test_district_page_shows_the_data_sources(client, demo):
     assert "What is measured here" in english and "Air quality" in english
 
 
+class OpenParkingVerifier:
+    """A verifier that publishes car parks as the city's open data (and knows no clients)."""
+
+    def authenticate(self, scheme, credential):
+        return None
+
+    def tenant_policy(self, tenant):
+        from herzstadt.ngsi.auth import TenantPolicy
+
+        return TenantPolicy(frozenset({SDM + "dataModel.Parking/OffStreetParking"}))
+
+
+LINK = '<https://raw.githubusercontent.com/smart-data-models/dataModel.Parking/master/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_ngsi_ld_api_is_served_by_the_site(demo, anyio_backend):
+async def test_ngsi_ld_api_of_the_site_is_closed_by_default(demo, anyio_backend):
     from herzstadt.asgi import Dispatcher, django_app
     from herzstadt.urbandata.broker import ngsi_application
 
-    app = Dispatcher(django_app, {"/ngsi-ld/": ngsi_application()})
+    ngsi = ngsi_application()
+    app = Dispatcher(django_app, {"/ngsi-ld/": ngsi})
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            url = "/ngsi-ld/v1/entities"
+            response = await client.get(
+                url, params={"type": "OffStreetParking"}, headers={"Link": LINK}
+            )
+            assert response.status_code == 200 and response.json() == []  # nothing is public
+            entity = {"id": "urn:ngsi-ld:X:1", "type": "X"}
+            response = await client.post(url, json=entity)
+            assert response.status_code == 401 and "www-authenticate" in response.headers
+            response = await client.delete(
+                url, params={"type": "OffStreetParking"}, headers={"Link": LINK}
+            )
+            assert response.status_code == 401
+            response = await client.get(
+                url, params={"type": "X"}, headers={"NGSILD-Tenant": "nope"}
+            )
+            assert response.status_code == 404
+            bad_host = await client.get(url, params={"type": "X"}, headers={"Host": "evil.example"})
+            assert bad_host.status_code == 400
+    finally:
+        ngsi.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_ngsi_ld_api_is_served_by_the_site(demo, anyio_backend, settings):
+    from herzstadt.asgi import Dispatcher, django_app
+    from herzstadt.urbandata.broker import ngsi_application
+
+    settings.NGSI_VERIFIER = "tests.urbandata.test_measured.OpenParkingVerifier"
+    ngsi = ngsi_application()
+    app = Dispatcher(django_app, {"/ngsi-ld/": ngsi})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        link = '<https://raw.githubusercontent.com/smart-data-models/dataModel.Parking/master/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+        link = LINK
         response = await client.get(
             "/ngsi-ld/v1/entities", params={"type": "OffStreetParking"}, headers={"Link": link}
         )
@@ -52,6 +102,11 @@ async def test_ngsi_ld_api_is_served_by_the_site(demo, anyio_backend):
         ids = {e["id"] for e in response.json()}
         assert "urn:ngsi-ld:OffStreetParking:kaiserslautern:pfaff-areal:quartiersgarage" in ids
         assert all(e["type"] == "OffStreetParking" for e in response.json())
+        assert response.headers["x-content-type-options"] == "nosniff"
+        # only the public type: the air quality stations of the demo are not listed
+        response = await client.get("/ngsi-ld/v1/entities", params={"local": "true"})
+        assert {e["type"] for e in response.json()} == {SDM + "dataModel.Parking/OffStreetParking"}
         bad = await client.get("/ngsi-ld/v1/entities", params={"q": "a=="})
         assert bad.status_code == 400
         assert bad.json()["type"].startswith("https://uri.etsi.org/ngsi-ld/errors/")
+    ngsi.close()
