@@ -391,7 +391,13 @@ class NgsiApp:
         out_type: str,
         state: _State,
     ) -> tuple[Result, Req]:
+        if "origin" in headers and self.verifier is not None:
+            # CORS headers on errors too (so a dashboard can read why it was refused)
+            self._cors(
+                self.verifier.tenant_policy(self._tenant_header(headers) or ""), headers, state
+            )
         principal, tenant, policy = self._principal(op, headers)
+        state.allow_origin = None
         self._cors(policy, headers, state)
         if policy is not None:
             ensure_tenant(self.broker, tenant)
