@@ -17,9 +17,14 @@ What it does (docs/performance.md has the figures and how to read them):
 3. Drives the server over loopback from ``--clients`` separate processes (asyncio, raw HTTP/1.1
    keep-alive, ``--concurrency`` connections in all): batch upsert of all entities (500 per
    request, new, then replacing), then ``--seconds`` each of GET entity by id, PATCH one attribute,
-   query ``type`` + ``q`` (``limit=100``), and two baselines: Django's ``/healthz`` (a bare JSON
+   query ``type`` + ``q`` (``limit=100``), GET entity by id with an API key, and two baselines: Django's ``/healthz`` (a bare JSON
    view through the whole Django middleware stack) and ``/ngsi-ld/v1/jsonldContexts?kind=Hosted``
    (routing and JSON of the NGSI-LD ASGI app, no database).
+
+Access: the server gets an API keys file (``HERZSTADT_NGSI_API_KEYS_FILE``) with one key (read and
+write scopes) and the three entity types as the default tenant's open data. Writes, the query and
+"GET entity (API key)" send the key; "GET entity" reads the open data without credentials, so the
+two GET figures of one run show what checking a credential costs.
 
 The load generator runs on the same machine as the server and takes CPU from it. The server and
 the temporary data are removed on exit, also on Ctrl-C.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import multiprocessing as mp
 import os
 import platform
@@ -57,10 +63,17 @@ ENVIRONMENT_CTX = SDM.format("Environment")
 BASE = "/ngsi-ld/v1"
 BATCH = 500  # ~600 kB of JSON: 1,000 of these entities exceed the default 1 MiB body limit
 SCRATCH_DB = "herzstadt_bench"
+#: the expanded types of the data set (the SDM contexts map the short names to these)
+TYPE_IRIS = (
+    "https://smartdatamodels.org/dataModel.Parking/OffStreetParking",
+    "https://smartdatamodels.org/dataModel.Parking/ParkingSpot",
+    "https://smartdatamodels.org/dataModel.Environment/AirQualityObserved",
+)
 QUERY = "type=OffStreetParking&q=" + quote('availableSpotNumber>100;status=="open"', safe="=;")
 TARGETS = {
     "upsert_new": ("entities/s", 30_000),
     "get": ("req/s", 5_000),
+    "get_key": ("req/s", 5_000),
     "patch": ("req/s", 2_500),
     "query": ("req/s", 1_000),
 }
@@ -365,18 +378,21 @@ def _send_all(host: str, port: int, conns: int, requests: list[tuple[int, bytes]
 
 
 # ---------------------------------------------------------------------------- client processes
-def client_main(conn, index: int, nclients: int, host: str, port: int, n: int, conns: int):
+def client_main(
+    conn, index: int, nclients: int, host: str, port: int, n: int, conns: int, api_key: str
+):
     """A load-generating process: builds its share of the requests, then runs the phases it is
     sent over ``conn`` (``(phase, warmup, seconds)``; ``None`` ends it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
     hostport = f"{host}:{port}"
+    key = {"X-API-Key": api_key}
     batches: list[tuple[int, bytes]] = []
     for b, start in enumerate(range(0, n, BATCH)):
         if b % nclients != index:
             continue
         items = [entity(i) for i in range(start, min(n, start + BATCH))]
         body = orjson.dumps(items)
-        hdrs = {"Content-Type": "application/ld+json"}
+        hdrs = {"Content-Type": "application/ld+json", **key}
         raw = request("POST", BASE + "/entityOperations/upsert", hostport, body, hdrs)
         batches.append((len(items), raw))
     links = {k: {"Link": link(context_of(k))} for k in PATCH_ATTR}
@@ -386,16 +402,25 @@ def client_main(conn, index: int, nclients: int, host: str, port: int, n: int, c
         i = rnd.randrange(n)
         return request("GET", f"{BASE}/entities/{entity_id(i)}", hostport, b"", links[kind_of(i)])
 
+    def get_key(rnd: random.Random) -> bytes:
+        i = rnd.randrange(n)
+        path = f"{BASE}/entities/{entity_id(i)}"
+        return request("GET", path, hostport, b"", {**links[kind_of(i)], **key})
+
     def patch(rnd: random.Random) -> bytes:
         i = rnd.randrange(n)
         kind = kind_of(i)
         body = orjson.dumps(patch_body(kind, rnd))
         path = f"{BASE}/entities/{entity_id(i)}/attrs/{PATCH_ATTR[kind]}"
-        return request("PATCH", path, hostport, body, {**links[kind], "Content-Type": jh})
+        return request("PATCH", path, hostport, body, {**links[kind], "Content-Type": jh, **key})
 
     fixed = {
         "query": request(
-            "GET", f"{BASE}/entities?{QUERY}&limit=100", hostport, b"", {"Link": link(PARKING_CTX)}
+            "GET",
+            f"{BASE}/entities?{QUERY}&limit=100",
+            hostport,
+            b"",
+            {"Link": link(PARKING_CTX), **key},
         ),
         "healthz": request("GET", "/healthz", hostport),
         "ngsi_bare": request("GET", f"{BASE}/jsonldContexts?kind=Hosted", hostport),
@@ -413,13 +438,13 @@ def client_main(conn, index: int, nclients: int, host: str, port: int, n: int, c
                 host, port, conns, warmup, seconds, lambda rnd, raw=fixed[phase]: raw, index
             )
         else:
-            make = {"get": get, "patch": patch}[phase]
+            make = {"get": get, "get_key": get_key, "patch": patch}[phase]
             res = _timed_loop(host, port, conns, warmup, seconds, make, index)
         conn.send(res)
 
 
 class Clients:
-    def __init__(self, n: int, host: str, port: int, entities: int, concurrency: int):
+    def __init__(self, n: int, host: str, port: int, entities: int, concurrency: int, api_key: str):
         ctx = mp.get_context("spawn")
         self.pipes = []
         self.procs = []
@@ -428,7 +453,7 @@ class Clients:
             a, b = ctx.Pipe()
             p = ctx.Process(
                 target=client_main,
-                args=(b, k, n, host, port, entities, max(1, conns)),
+                args=(b, k, n, host, port, entities, max(1, conns), api_key),
                 daemon=True,
             )
             p.start()
@@ -466,7 +491,25 @@ def herzstadt_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "herzstadt.cli"]
 
 
-def server_env(data_dir: Path, database_url: str | None, host: str) -> dict[str, str]:
+def api_keys_file(directory: Path, api_key: str) -> Path:
+    """A keys file (``HERZSTADT_NGSI_API_KEYS_FILE``): the key may read and write the default
+    tenant, whose open data are the data set's three types."""
+    path = directory / "api-keys.json"
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "tenants": {"": {"public_types": list(TYPE_IRIS)}},
+                "keys": [{"sha256": digest, "client_id": "bench", "scopes": ["read", "write"]}],
+            }
+        )
+    )
+    return path
+
+
+def server_env(
+    data_dir: Path, database_url: str | None, host: str, keys_file: Path
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERZSTADT_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
     env |= {
@@ -475,6 +518,7 @@ def server_env(data_dir: Path, database_url: str | None, host: str) -> dict[str,
         "HERZSTADT_ALLOWED_HOSTS": f"{host},localhost",
         "HERZSTADT_DATA_DIR": str(data_dir),
         "HERZSTADT_LOG_LEVEL": "WARNING",
+        "HERZSTADT_NGSI_API_KEYS_FILE": str(keys_file),
     }
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -668,7 +712,8 @@ def upsert(clients: Clients) -> dict:
 LABELS = {
     "upsert_new": "batch upsert, new (500/request)",
     "upsert_replace": "batch upsert, replacing (500/req)",
-    "get": "GET /entities/{id}",
+    "get": "GET /entities/{id} (open data)",
+    "get_key": "GET /entities/{id} (API key)",
     "patch": "PATCH /entities/{id}/attrs/{attr}",
     "query": "GET /entities?type=…&q=…&limit=100",
     "ngsi_bare": "NGSI-LD app: GET /jsonldContexts",
@@ -780,7 +825,8 @@ def main(argv: list[str] | None = None) -> int:
             pg_exec(admin_url, f'CREATE DATABASE "{SCRATCH_DB}"')
             info["postgresql"] = pg_version(db_url)
         port = a.port or free_port(a.host)
-        env = server_env(tmp / "data", db_url, a.host)
+        api_key = secrets.token_urlsafe(32)
+        env = server_env(tmp / "data", db_url, a.host, api_keys_file(tmp, api_key))
         print(
             f"starting herzstadt serve --workers {a.workers} on {a.host}:{port}"
             f" ({'PostgreSQL' if db_url else 'SQLite'}) …",
@@ -789,18 +835,21 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(env, a.host, port, a.workers, tmp / "server.log")
         info["server"] = server.how
         print(f"starting {a.clients} client processes, {a.concurrency} connections …", flush=True)
-        clients = Clients(a.clients, a.host, port, a.entities, a.concurrency)
+        clients = Clients(a.clients, a.host, port, a.entities, a.concurrency, api_key)
         print("batch upsert (new entities) …", flush=True)
         results["upsert_new"] = upsert(clients)
         print("batch upsert (replacing) …", flush=True)
         results["upsert_replace"] = upsert(clients)
         status, body = http_get(
-            a.host, port, f"{BASE}/entities?{QUERY}&limit=100", {"Link": link(PARKING_CTX)}
+            a.host,
+            port,
+            f"{BASE}/entities?{QUERY}&limit=100",
+            {"Link": link(PARKING_CTX), "X-API-Key": api_key},
         )
         if status != 200:
             raise RuntimeError(f"the benchmark query failed: {status} {body[:300]!r}")
         matches = len(orjson.loads(body))
-        for phase in ("get", "patch", "query", "ngsi_bare", "healthz"):
+        for phase in ("get", "get_key", "patch", "query", "ngsi_bare", "healthz"):
             print(f"{LABELS[phase]} for {a.seconds:g} s …", flush=True)
             results[phase] = timed(clients, phase, a.seconds)
         results["query"]["entities_per_response"] = matches

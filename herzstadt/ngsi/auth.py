@@ -166,6 +166,28 @@ class KeyFileVerifier:
         return self.policies.get(tenant)
 
 
+class ChainedVerifier:
+    """Asks several verifiers in order: the first principal / the first policy found wins
+    (e.g. a keys file in front of the site's own verifier)."""
+
+    def __init__(self, *verifiers: Verifier):
+        self.verifiers = verifiers
+
+    def authenticate(self, scheme: str, credential: str) -> Principal | None:
+        for v in self.verifiers:
+            p = v.authenticate(scheme, credential)
+            if p is not None:
+                return p
+        return None
+
+    def tenant_policy(self, tenant: str) -> TenantPolicy | None:
+        for v in self.verifiers:
+            policy = v.tenant_policy(tenant)
+            if policy is not None:
+                return policy
+        return None
+
+
 _MISS = object()
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from herzstadt.ngsi import Broker, NgsiConfig, Verifier
+from herzstadt.ngsi.auth import ChainedVerifier, KeyFileVerifier
 
 #: Smart Data Models @contexts shipped with herzstadt, so the district's data works offline.
 SMART_DATA_MODELS_PRELOAD = Path(__file__).resolve().parent / "demo" / "contexts" / "preload.json"
@@ -32,9 +33,13 @@ def ngsi_config() -> NgsiConfig:
     return config
 
 
-def get_verifier() -> Verifier:
-    """The verifier of ``settings.NGSI_VERIFIER`` (a dotted path of a callable)."""
-    return import_string(settings.NGSI_VERIFIER)()
+def get_verifier(config: NgsiConfig | None = None) -> Verifier:
+    """The verifier of ``settings.NGSI_VERIFIER`` (a dotted path of a callable); with
+    ``HERZSTADT_NGSI_API_KEYS_FILE`` the keys and tenants of that file come first."""
+    verifier = import_string(settings.NGSI_VERIFIER)()
+    if config is not None and config.api_keys_file:
+        return ChainedVerifier(KeyFileVerifier(config.api_keys_file), verifier)
+    return verifier
 
 
 def get_broker() -> Broker:
@@ -51,4 +56,4 @@ def ngsi_application():
     from herzstadt.ngsi import make_app
 
     config = ngsi_config()
-    return make_app(config, verifier=None if config.open_access else get_verifier())
+    return make_app(config, verifier=None if config.open_access else get_verifier(config))

@@ -27,6 +27,7 @@ class CityTenantVerifier:
             hosted = City.objects.filter(role=CityRole.HOSTED, ngsi_tenant=tenant).exists()
         finally:
             # called from the broker's threads, outside Django's request cycle: do not keep
-            # the connection of this thread open
-            connection.close()
+            # the connection of this thread open (unless a caller's transaction uses it)
+            if not connection.in_atomic_block:
+                connection.close()
         return TenantPolicy(public_types=frozenset()) if hosted else None

@@ -16,6 +16,7 @@ PHASES = (
     "upsert_new",
     "upsert_replace",
     "get",
+    "get_key",
     "patch",
     "query",
     "ngsi_bare",
@@ -38,7 +39,8 @@ def test_http_benchmark_runs_and_reports_every_metric(tmp_path):
     for label in (
         "batch upsert, new",
         "batch upsert, replacing",
-        "GET /entities/{id}",
+        "GET /entities/{id} (open data)",
+        "GET /entities/{id} (API key)",
         "PATCH /entities/{id}/attrs/{attr}",
         "GET /entities?type=…&q=…&limit=100",
         "NGSI-LD app: GET /jsonldContexts",
