@@ -7,10 +7,12 @@ the full path. Standalone: ``granian --interface asgi --factory herzstadt.ngsi.a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
 import re
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -159,6 +161,75 @@ def _credentials(headers: dict[str, str]) -> tuple[str, str] | None:
     return "", ""
 
 
+class Workers:
+    """The threads that run use cases off the event loop (a lean executor: one queue, results
+    handed back with ``call_soon_threadsafe``; threads start when needed, up to ``size``)."""
+
+    def __init__(self, size: int, name: str = "ngsi"):
+        self.size = max(1, size)
+        self.name = name
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.idle = 0
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """Run ``fn(*args)`` in a worker thread; await the returned future for its result."""
+        if self.closed:
+            raise RuntimeError("the workers are shut down")
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        if self.idle <= 0 and len(self.threads) < self.size:
+            self._spawn()
+        self.queue.put((loop, fut, fn, args))
+        return fut
+
+    def _spawn(self) -> None:
+        with self.lock:
+            if len(self.threads) >= self.size:
+                return
+            t = threading.Thread(
+                target=self._work, name=f"{self.name}-{len(self.threads)}", daemon=True
+            )
+            self.threads.append(t)
+            self.idle += 1
+        t.start()
+
+    def _work(self) -> None:
+        get = self.queue.get
+        while True:
+            item = get()
+            if item is None:
+                return
+            with self.lock:
+                self.idle -= 1
+            loop, fut, fn, args = item
+            try:
+                result, exc = fn(*args), None
+            except BaseException as e:  # handed to the awaiting coroutine
+                result, exc = None, e
+            with self.lock:
+                self.idle += 1
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, fut, result, exc)
+            del item, fut, result, exc
+
+    def shutdown(self) -> None:
+        self.closed = True
+        for _ in self.threads:
+            self.queue.put(None)
+
+
+def _resolve(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if fut.cancelled():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
 class _State:
     """What the HTTP layer learns while a request runs (for the response headers)."""
 
@@ -190,9 +261,7 @@ class NgsiApp:
         self.router = router
         self.public_url = (c.public_url or "http://localhost").rstrip("/")
         self.host_ok = _host_matcher(c.allowed_hosts)
-        self.executor = ThreadPoolExecutor(
-            max_workers=max(1, c.handler_threads), thread_name_prefix="ngsi"
-        )
+        self.workers = Workers(c.handler_threads)
         self.verifier: CachingVerifier | None = None
         if not c.open_access:
             if verifier is None:
@@ -225,7 +294,7 @@ class NgsiApp:
                     return
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False)
+        self.workers.shutdown()
         self.broker.close()
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -239,9 +308,7 @@ class NgsiApp:
                 raise BadRequestData("invalid Host header")
             route, args = self._route(scope)
             if method == "OPTIONS" and "access-control-request-method" in headers:
-                hdrs = await asyncio.get_running_loop().run_in_executor(
-                    self.executor, self._preflight, route, headers
-                )
+                hdrs = await self.workers.run(self._preflight, route, headers)
                 await self._send(send, 204, hdrs, b"")
                 return
             op = route.methods.get(method)
@@ -261,8 +328,8 @@ class NgsiApp:
             if out_type == GEO and not op.geo:
                 raise NotAcceptable("application/geo+json is only available for entities")
             body = await self._read_body(receive, headers) if op.body else None
-            res, req = await asyncio.get_running_loop().run_in_executor(
-                self.executor, self._execute, scope, route, op, args, headers, body, out_type, state
+            res, req = await self.workers.run(
+                self._execute, scope, route, op, args, headers, body, out_type, state
             )
         except NgsiError as e:
             await self._problem(send, e, state)

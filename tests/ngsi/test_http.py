@@ -231,3 +231,34 @@ def test_unknown_parameters_and_routes_stay_as_etsi_expects(client):
     assert client.get("jsonldContexts/" + CORE).status_code == 200
     r = client.request("OPTIONS", "entities")  # no CORS preflight: as any other method
     assert r.status_code == 405
+
+
+def test_workers_run_off_the_loop_bounded_and_pass_errors():
+    from herzstadt.ngsi.asgi import Workers
+
+    w = Workers(2)
+    gate = threading.Event()
+    names: set[str] = set()
+
+    def job(k):
+        gate.wait(5)
+        names.add(threading.current_thread().name)
+        if k == 3:
+            raise ValueError("boom")
+        return k * 2
+
+    async def main():
+        futs = [w.run(job, k) for k in range(6)]
+        await asyncio.sleep(0.05)
+        assert len(w.threads) == 2 and not any(f.done() for f in futs)
+        gate.set()
+        return await asyncio.gather(*futs, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[:3] == [0, 2, 4] and isinstance(results[3], ValueError)
+    assert results[4:] == [8, 10]
+    assert names <= {"ngsi-0", "ngsi-1"} and threading.current_thread().name not in names
+    w.shutdown()
+    for t in w.threads:
+        t.join(5)
+        assert not t.is_alive()
