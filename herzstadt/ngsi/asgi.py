@@ -163,14 +163,15 @@ def _credentials(headers: dict[str, str]) -> tuple[str, str] | None:
 
 class Workers:
     """The threads that run use cases off the event loop (a lean executor: one queue, results
-    handed back with ``call_soon_threadsafe``; threads start when needed, up to ``size``)."""
+    handed back with ``call_soon_threadsafe``; a thread starts whenever more tasks are
+    outstanding than threads exist, up to ``size``)."""
 
     def __init__(self, size: int, name: str = "ngsi"):
         self.size = max(1, size)
         self.name = name
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.threads: list[threading.Thread] = []
-        self.idle = 0
+        self.outstanding = 0  # queued or running
         self.lock = threading.Lock()
         self.closed = False
 
@@ -180,21 +181,18 @@ class Workers:
             raise RuntimeError("the workers are shut down")
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        if self.idle <= 0 and len(self.threads) < self.size:
-            self._spawn()
+        with self.lock:
+            self.outstanding += 1
+            spawn = self.outstanding > len(self.threads) and len(self.threads) < self.size
+            if spawn:
+                t = threading.Thread(
+                    target=self._work, name=f"{self.name}-{len(self.threads)}", daemon=True
+                )
+                self.threads.append(t)
+        if spawn:
+            t.start()
         self.queue.put((loop, fut, fn, args))
         return fut
-
-    def _spawn(self) -> None:
-        with self.lock:
-            if len(self.threads) >= self.size:
-                return
-            t = threading.Thread(
-                target=self._work, name=f"{self.name}-{len(self.threads)}", daemon=True
-            )
-            self.threads.append(t)
-            self.idle += 1
-        t.start()
 
     def _work(self) -> None:
         get = self.queue.get
@@ -202,15 +200,13 @@ class Workers:
             item = get()
             if item is None:
                 return
-            with self.lock:
-                self.idle -= 1
             loop, fut, fn, args = item
             try:
                 result, exc = fn(*args), None
             except BaseException as e:  # handed to the awaiting coroutine
                 result, exc = None, e
             with self.lock:
-                self.idle += 1
+                self.outstanding -= 1
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                 loop.call_soon_threadsafe(_resolve, fut, result, exc)
             del item, fut, result, exc
