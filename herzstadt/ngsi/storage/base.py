@@ -263,10 +263,11 @@ class SqlStore:
     def tenant_exists(self, tenant: str) -> bool:
         if tenant in self._tenants:
             return True
-        cur = self.conn.cursor()
-        cur.execute(f"SELECT 1 FROM ngsi_tenant WHERE name={self.placeholder}", (tenant,))
-        ok = cur.fetchone() is not None
-        self._end_read()
+        with self.lock:  # the connection is shared by the broker's threads
+            cur = self.conn.cursor()
+            cur.execute(f"SELECT 1 FROM ngsi_tenant WHERE name={self.placeholder}", (tenant,))
+            ok = cur.fetchone() is not None
+            self._end_read()
         if ok:
             self._tenants.add(tenant)
         return ok
@@ -276,10 +277,11 @@ class SqlStore:
             raise NonexistentTenant(f"tenant {tenant!r} does not exist")
 
     def tenants(self) -> list[str]:
-        cur = self.conn.cursor()
-        cur.execute("SELECT name FROM ngsi_tenant ORDER BY name")
-        out = [r[0] for r in cur.fetchall()]
-        self._end_read()
+        with self.lock:
+            cur = self.conn.cursor()
+            cur.execute("SELECT name FROM ngsi_tenant ORDER BY name")
+            out = [r[0] for r in cur.fetchall()]
+            self._end_read()
         return out
 
     def _end_read(self) -> None:
@@ -303,18 +305,19 @@ class SqlStore:
 
     def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]:
         p = self.placeholder
-        cur = self.conn.cursor()
-        if types:
-            cur.execute(
-                f"SELECT e.doc FROM ngsi_entity e WHERE e.tenant={p} AND e.pk IN (SELECT entity_pk"
-                f" FROM ngsi_entity_type WHERE tenant={p} AND type IN ({','.join([p] * len(types))}))"
-                " ORDER BY e.pk",
-                (tenant, tenant, *types),
-            )
-        else:
-            cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} ORDER BY pk", (tenant,))
-        rows = cur.fetchall()
-        self._end_read()
+        with self.lock:
+            cur = self.conn.cursor()
+            if types:
+                cur.execute(
+                    f"SELECT e.doc FROM ngsi_entity e WHERE e.tenant={p} AND e.pk IN (SELECT"
+                    f" entity_pk FROM ngsi_entity_type WHERE tenant={p} AND type IN"
+                    f" ({','.join([p] * len(types))})) ORDER BY e.pk",
+                    (tenant, tenant, *types),
+                )
+            else:
+                cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} ORDER BY pk", (tenant,))
+            rows = cur.fetchall()
+            self._end_read()
         for (d,) in rows:
             yield self._decode(d)
 
@@ -455,18 +458,24 @@ class SqlStore:
     # --- subscriptions (documents keyed by (tenant, id))
     def sub_get(self, tenant: str, sid: str) -> dict | None:
         p = self.placeholder
-        cur = self.conn.cursor()
-        cur.execute(f"SELECT doc FROM ngsi_subscription WHERE tenant={p} AND id={p}", (tenant, sid))
-        r = cur.fetchone()
-        self._end_read()
+        with self.lock:
+            cur = self.conn.cursor()
+            cur.execute(
+                f"SELECT doc FROM ngsi_subscription WHERE tenant={p} AND id={p}", (tenant, sid)
+            )
+            r = cur.fetchone()
+            self._end_read()
         return self._decode(r[0]) if r else None
 
     def sub_list(self, tenant: str) -> list[dict]:
         p = self.placeholder
-        cur = self.conn.cursor()
-        cur.execute(f"SELECT doc FROM ngsi_subscription WHERE tenant={p} ORDER BY id", (tenant,))
-        rows = cur.fetchall()
-        self._end_read()
+        with self.lock:
+            cur = self.conn.cursor()
+            cur.execute(
+                f"SELECT doc FROM ngsi_subscription WHERE tenant={p} ORDER BY id", (tenant,)
+            )
+            rows = cur.fetchall()
+            self._end_read()
         return [self._decode(r[0]) for r in rows]
 
     # --- writes
