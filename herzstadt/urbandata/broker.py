@@ -8,6 +8,7 @@ the ASGI application mounted at ``/ngsi-ld/``, whose access control asks the ver
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -28,9 +29,20 @@ def ngsi_config() -> NgsiConfig:
     config.database = settings.HERZSTADT_NGSI_DATABASE
     config.preload_files = [*config.preload_files, str(SMART_DATA_MODELS_PRELOAD)]
     config.allowed_hosts = list(settings.ALLOWED_HOSTS)
-    if settings.HERZSTADT_PUBLIC_URL:
-        config.public_url = settings.HERZSTADT_PUBLIC_URL
+    config.public_url = public_url()
     return config
+
+
+def public_url() -> str:
+    """``HERZSTADT_PUBLIC_URL``, else the first named host of ``ALLOWED_HOSTS`` (https in
+    production, else http with ``HERZSTADT_PORT``): never the ``Host`` of a request."""
+    if settings.HERZSTADT_PUBLIC_URL:
+        return settings.HERZSTADT_PUBLIC_URL
+    hosts = [h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")]
+    host = hosts[0] if hosts else "localhost"
+    if settings.CONFIG.production:
+        return f"https://{host}"
+    return f"http://{host}:{os.environ.get('HERZSTADT_PORT', '8000')}"
 
 
 def get_verifier(config: NgsiConfig | None = None) -> Verifier:

@@ -35,3 +35,14 @@ def test_a_keys_file_comes_before_the_site_verifier(demo, tmp_path, monkeypatch)
     assert v.tenant_policy("lab") is not None
     assert v.tenant_policy(demo.ngsi_tenant) is not None  # the cities still exist
     assert v.tenant_policy("nope") is None
+
+
+def test_public_url_of_the_site(settings):
+    from herzstadt.urbandata.broker import public_url
+
+    settings.HERZSTADT_PUBLIC_URL = "https://daten.example.org"
+    assert public_url() == ngsi_config().public_url == "https://daten.example.org"
+    settings.HERZSTADT_PUBLIC_URL = ""
+    settings.ALLOWED_HOSTS = [".example.org", "herzstadt.example.org"]
+    assert public_url() in ("https://herzstadt.example.org", "http://herzstadt.example.org:8000")
+    assert ngsi_config().allowed_hosts == [".example.org", "herzstadt.example.org"]
