@@ -99,3 +99,21 @@ def test_trusted_proxy_hops(tmp_path):
     )
     with pytest.raises(ConfigError, match="PROXY_HOPS"):
         load({"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_TRUSTED_PROXY_HOPS": "many"})
+
+
+def test_production_refuses_ngsi_open_access(tmp_path):
+    env = {
+        "HERZSTADT_ENV": "production",
+        "HERZSTADT_SECRET_KEY": "k" * 50,
+        "HERZSTADT_ALLOWED_HOSTS": "herzstadt.example.org",
+        "HERZSTADT_DATA_DIR": str(tmp_path),
+        "HERZSTADT_PUBLIC_URL": "https://herzstadt.example.org/",
+    }
+    assert load(env).public_url == "https://herzstadt.example.org"
+    for on in ("1", "true", "yes", "on"):
+        with pytest.raises(ConfigError, match="HERZSTADT_NGSI_OPEN_ACCESS"):
+            load({**env, "HERZSTADT_NGSI_OPEN_ACCESS": on})
+    assert load({**env, "HERZSTADT_NGSI_OPEN_ACCESS": "0"}).production
+    # development may open the API for experiments
+    dev = {"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_NGSI_OPEN_ACCESS": "1"}
+    assert not load(dev).production

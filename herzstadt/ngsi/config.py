@@ -6,6 +6,20 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """An environment flag: 1/true/yes/on or 0/false/no/off (any case); anything else is an
+    error (a typo must not silently open or close something)."""
+    v = raw.strip().lower()
+    if v in TRUE:
+        return True
+    if v in FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off")
+
 
 @dataclass
 class NgsiConfig:
@@ -93,9 +107,9 @@ class NgsiConfig:
             if v:
                 setattr(cfg, name, conv(v))
         for name in ("open_access", "durable_commits"):
-            v = env.get("HERZSTADT_NGSI_" + name.upper())
-            if v:
-                setattr(cfg, name, v not in ("0", "false", "no"))
+            var = "HERZSTADT_NGSI_" + name.upper()
+            if var in env:
+                setattr(cfg, name, parse_bool(var, env[var]))
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_ALLOWED_HOSTS"):

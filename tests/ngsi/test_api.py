@@ -27,3 +27,14 @@ def test_load_entities_and_from_env(tmp_path, monkeypatch):
         assert isinstance(app.broker, Broker)
     finally:
         app.close()
+
+
+def test_open_access_flag_is_parsed_strictly(monkeypatch):
+    import pytest
+
+    for raw, want in (("1", True), ("on", True), ("TRUE", True), ("off", False), ("no", False)):
+        monkeypatch.setenv("HERZSTADT_NGSI_OPEN_ACCESS", raw)
+        assert NgsiConfig.from_env().open_access is want, raw
+    monkeypatch.setenv("HERZSTADT_NGSI_OPEN_ACCESS", "maybe")
+    with pytest.raises(ValueError, match="HERZSTADT_NGSI_OPEN_ACCESS"):
+        NgsiConfig.from_env()
