@@ -12,6 +12,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -211,10 +212,16 @@ class Workers:
                 loop.call_soon_threadsafe(_resolve, fut, result, exc)
             del item, fut, result, exc
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop taking tasks and let the running ones finish (waits up to ``timeout`` s): a
+        use case must not be cut off while the interpreter exits."""
         self.closed = True
         for _ in self.threads:
             self.queue.put(None)
+        deadline = time.monotonic() + timeout
+        for t in self.threads:
+            if t is not threading.current_thread():
+                t.join(max(0.0, deadline - time.monotonic()))
 
 
 def _resolve(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
