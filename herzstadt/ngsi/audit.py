@@ -15,18 +15,22 @@ and ``store.dialect`` are used, so the module works with every SQL store.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
+#: SQLite: one b-tree keyed (tenant, seq), ``seq`` numbered per tenant inside the write (SQLite
+#: serialises writers, so max + 1 cannot collide): a write adds one b-tree entry, not two.
+#: PostgreSQL: concurrent writers, so a sequence and an index on (tenant, seq).
 DDL = {
     "sqlite": (
-        "CREATE TABLE IF NOT EXISTS ngsi_audit (seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL,"
+        "CREATE TABLE IF NOT EXISTS ngsi_audit (tenant TEXT NOT NULL, seq INTEGER NOT NULL,"
         " at TEXT NOT NULL, client_id TEXT NOT NULL, operation TEXT NOT NULL,"
-        " entity_ids TEXT NOT NULL, count INTEGER NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS ngsi_audit_tenant ON ngsi_audit (tenant, seq)",
+        " entity_ids TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (tenant, seq))"
+        " WITHOUT ROWID",
     ),
     "postgresql": (
         "SELECT pg_advisory_xact_lock(427312)",
@@ -42,6 +46,11 @@ AGE_PRUNE_CHUNK = 10_000
 
 def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def _now() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 
 class AuditTrail:
@@ -61,7 +70,16 @@ class AuditTrail:
         self.max_days = max_days
         self.prune_every = max(1, prune_every)
         self.max_ids = max_ids
-        self.p = store.placeholder
+        self.p = p = store.placeholder
+        if store.dialect == "sqlite":
+            seq, seq_arg = f"(SELECT coalesce(max(seq), 0) + 1 FROM ngsi_audit WHERE tenant={p})", 1
+        else:
+            seq, seq_arg = "DEFAULT", 0
+        self._insert = (
+            "INSERT INTO ngsi_audit(tenant, seq, at, client_id, operation, entity_ids, count)"
+            f" VALUES ({p},{seq},{p},{p},{p},{p},{p})"
+        )
+        self._seq_arg = seq_arg
         self._writes: dict[str, int] = {}
         self._lock = threading.Lock()
         with store.write("") as tx:
@@ -73,19 +91,15 @@ class AuditTrail:
     ) -> None:
         """Add one row inside the caller's transaction (``cur``); prune now and then."""
         ids = list(dict.fromkeys(ids))
-        p = self.p
-        cur.execute(
-            "INSERT INTO ngsi_audit(tenant, at, client_id, operation, entity_ids, count)"
-            f" VALUES ({p},{p},{p},{p},{p},{p})",
-            (
-                tenant,
-                _iso(datetime.now(UTC)),
-                client_id,
-                operation,
-                orjson.dumps(ids[: self.max_ids]).decode(),
-                len(ids),
-            ),
+        args = (
+            tenant,
+            _now(),
+            client_id,
+            operation,
+            orjson.dumps(ids[: self.max_ids]).decode(),
+            len(ids),
         )
+        cur.execute(self._insert, (tenant, *args) if self._seq_arg else args)
         with self._lock:
             n = self._writes.get(tenant, 0) + 1
             self._writes[tenant] = n
@@ -104,9 +118,9 @@ class AuditTrail:
             cur.execute(f"DELETE FROM ngsi_audit WHERE tenant={p} AND seq <= {p}", (tenant, row[0]))
         cutoff = _iso(datetime.now(UTC) - timedelta(days=self.max_days))
         cur.execute(
-            f"DELETE FROM ngsi_audit WHERE seq IN (SELECT seq FROM (SELECT seq, at FROM ngsi_audit"
-            f" WHERE tenant={p} ORDER BY seq LIMIT {p}) oldest WHERE at < {p})",
-            (tenant, AGE_PRUNE_CHUNK, cutoff),
+            f"DELETE FROM ngsi_audit WHERE tenant={p} AND seq IN (SELECT seq FROM (SELECT seq, at"
+            f" FROM ngsi_audit WHERE tenant={p} ORDER BY seq LIMIT {p}) oldest WHERE at < {p})",
+            (tenant, tenant, AGE_PRUNE_CHUNK, cutoff),
         )
 
     def log(
