@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.participation import survey_views, views
@@ -23,10 +23,6 @@ urlpatterns = [
     ),
     path(_("participation/<slug:slug>/ideas/<int:pk>/report/"), views.report, name="report"),
     *survey_views.urlpatterns,
-]
-
-backoffice_urlpatterns = [
-    path(_("backoffice/"), include("herzstadt.participation.backoffice.urls")),
 ]
 
 api_urlpatterns = [

@@ -1,0 +1,91 @@
+"""The accounts part of the shell registers like a pillar: the person's own pages, the account menu
+(notifications, profile, back office, sign in and out)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from herzstadt.accounts import urls
+from herzstadt.core import registry
+
+
+def _signed_in(request) -> bool:
+    return bool(getattr(getattr(request, "user", None), "is_authenticated", False))
+
+
+def _anonymous(request) -> bool:
+    return not _signed_in(request)
+
+
+def unread_notifications(request) -> int:
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return user.notifications.filter(read_at__isnull=True).count()
+
+
+NAV = (
+    registry.NavEntry(
+        key="notifications",
+        label=_("Notifications"),
+        url_name="accounts:notifications",
+        menu="account",
+        order=10,
+        visible=_signed_in,
+        badge=unread_notifications,
+        badge_label=_("unread"),
+    ),
+    registry.NavEntry(
+        key="profile",
+        label=_("My account"),
+        url_name="accounts:profile",
+        menu="account",
+        order=20,
+        visible=_signed_in,
+    ),
+    registry.NavEntry(
+        key="backoffice",
+        label=_("Back office"),
+        url_name="backoffice:home",
+        menu="account",
+        order=30,
+        current=("backoffice:*",),
+        permission="accounts.use_backoffice",
+    ),
+    registry.NavEntry(
+        key="sign-out",
+        label=_("Sign out"),
+        url_name="account_logout",
+        menu="account",
+        order=90,
+        visible=_signed_in,
+        post=True,
+    ),
+    registry.NavEntry(
+        key="sign-in",
+        label=_("Sign in"),
+        url_name="account_login",
+        menu="account",
+        order=80,
+        visible=_anonymous,
+        with_next=True,
+        current=("account_login",),
+    ),
+    registry.NavEntry(
+        key="register",
+        label=_("Register"),
+        url_name="account_signup",
+        menu="account",
+        order=85,
+        visible=_anonymous,
+        current=("account_signup",),
+    ),
+)
+
+PILLAR = registry.Pillar(
+    name="accounts",
+    label=_("Accounts and roles"),
+    urls=urls.urlpatterns,
+    url_order=10,
+    nav=NAV,
+)
