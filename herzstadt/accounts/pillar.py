@@ -9,6 +9,12 @@ from herzstadt.accounts import urls
 from herzstadt.core import registry
 
 
+def _account_data(user):
+    from herzstadt.accounts.gdpr import account_data
+
+    return account_data(user)
+
+
 def _signed_in(request) -> bool:
     return bool(getattr(getattr(request, "user", None), "is_authenticated", False))
 
@@ -88,4 +94,5 @@ PILLAR = registry.Pillar(
     urls=urls.urlpatterns,
     url_order=10,
     nav=NAV,
+    personal_data=registry.PersonalData(export=_account_data),
 )

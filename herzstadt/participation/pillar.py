@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
-from herzstadt.participation import panels, urls
+from herzstadt.participation import notifications, panels, personal_data, urls
 from herzstadt.participation.backoffice import urls as backoffice_urls
 
 
@@ -38,4 +38,6 @@ PILLAR = registry.Pillar(
         registry.Panel(page="measure", render=panels.measure_panel, order=20),
     ),
     demo=registry.DemoLoader(load=_load_demo, order=30),
+    notification_kinds=notifications.KINDS,
+    personal_data=registry.PersonalData(export=personal_data.export, erase=personal_data.erase),
 )

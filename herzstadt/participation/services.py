@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herzstadt.accounts import roles
-from herzstadt.accounts.models import Membership, Notification, NotificationKind
+from herzstadt.accounts.models import Membership
+from herzstadt.accounts.notifications import notify
 from herzstadt.core.models import Measure
 from herzstadt.participation.models import (
     Category,
@@ -25,6 +26,7 @@ from herzstadt.participation.models import (
     Report,
     Support,
 )
+from herzstadt.participation.notifications import NotificationKind
 from herzstadt.participation.phases import Feature
 
 
@@ -50,25 +52,7 @@ def require_staff(user, city) -> None:
         raise PermissionDenied(_("Only staff of this city may do this."))
 
 
-# --- notifications --------------------------------------------------------------------------------
-def notify(
-    users, city, kind: NotificationKind, subject: str, url: str, *, exclude: User | None = None
-) -> int:
-    """Create one in-app notification per person (each at most once); the text is rendered in the
-    reader's language when shown."""
-    seen = {exclude.pk} if exclude is not None else set()
-    rows = []
-    for user_id in users:
-        if user_id is None or user_id in seen:
-            continue
-        seen.add(user_id)
-        rows.append(
-            Notification(city=city, user_id=user_id, kind=kind, subject=subject[:300], url=url)
-        )
-    Notification.objects.bulk_create(rows)
-    return len(rows)
-
-
+# --- notifications ---------------------------------------------------------------------------------
 def followers_of(*, process: Process | None = None, idea: Idea | None = None) -> list[int]:
     qs = Follow.objects.all()
     qs = qs.filter(process=process) if process is not None else qs.filter(idea=idea)

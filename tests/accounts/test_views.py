@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from herzstadt.accounts.models import Notification, NotificationKind, Profile
+from herzstadt.accounts.models import Notification, Profile
+from herzstadt.participation.notifications import NotificationKind
 from tests.conftest import login
 from tests.core.test_views import check_accessible
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from herzstadt.accounts import roles
 from herzstadt.accounts.models import Membership, Role
-from herzstadt.accounts.templatetags.people import display_name
+from herzstadt.accounts.people import display_name
 from herzstadt.core.models import City
 from herzstadt.participation import services
 from herzstadt.participation.backoffice import charts, commands
