@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
-from herzstadt.participation import notifications, panels, personal_data, urls
+from herzstadt.participation import notifications, panels, personal_data, phases, urls
 from herzstadt.participation.backoffice import urls as backoffice_urls
 
 
@@ -39,5 +39,8 @@ PILLAR = registry.Pillar(
     ),
     demo=registry.DemoLoader(load=_load_demo, order=30),
     notification_kinds=notifications.KINDS,
+    features=phases.FEATURES,
+    phase_kinds=phases.PHASE_KINDS,
+    process_kinds=phases.PROCESS_KINDS,
     personal_data=registry.PersonalData(export=personal_data.export, erase=personal_data.erase),
 )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from herzstadt.accounts import roles
 from herzstadt.accounts.models import ROLE_RANK, Membership, Role
 from herzstadt.core.models import City
+from herzstadt.participation import phases
 from herzstadt.participation.models import Category, Phase, Process, Question, QuestionKind, Survey
 from herzstadt.participation.services import require_staff
 
@@ -37,6 +38,8 @@ def save_process(user: User, city: City, process: Process) -> Process:
         related = getattr(process, name) if getattr(process, f"{name}_id") else None
         if related is not None and related.city_id != city.pk:
             raise ValidationError({name: _("This belongs to another city.")})
+    if phases.process_kind(process.kind) is None:
+        raise ValidationError({"kind": _("Unknown kind of process.")})
     if Process.objects.filter(city=city, slug=process.slug).exclude(pk=process.pk).exists():
         raise ValidationError(
             {"slug": _("Another process of this city already has this short name.")}
@@ -56,6 +59,9 @@ def overlapping_phase(phase: Phase) -> Phase | None:
 
 
 def check_phase(phase: Phase) -> None:
+    allowed = {key for key, _label in phases.phase_kind_choices(phase.process.kind)}
+    if phase.kind not in allowed:
+        raise ValidationError({"kind": _("This kind of phase is not available for this process.")})
     if phase.start and phase.end and phase.end <= phase.start:
         raise ValidationError({"end": _("The end must lie after the start.")})
     other = overlapping_phase(phase)

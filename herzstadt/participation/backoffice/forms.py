@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from herzstadt.accounts.models import Role
 from herzstadt.core.models import City, District, Measure
+from herzstadt.participation import phases
 from herzstadt.participation.backoffice import commands
 from herzstadt.participation.models import (
     Category,
@@ -22,7 +23,6 @@ from herzstadt.participation.models import (
     QuestionKind,
     Survey,
 )
-from herzstadt.participation.phases import PhaseKind
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -46,7 +46,16 @@ def _datetime_field(label) -> forms.DateTimeField:
 class ProcessForm(forms.ModelForm):
     class Meta:
         model = Process
-        fields = ["title", "slug", "summary", "description", "district", "measure", "is_published"]
+        fields = [
+            "title",
+            "slug",
+            "kind",
+            "summary",
+            "description",
+            "district",
+            "measure",
+            "is_published",
+        ]
         help_texts = {
             "slug": _("Part of the address: lower-case letters, digits and hyphens."),
             "is_published": _("Unpublished processes are only visible to moderators and staff."),
@@ -63,6 +72,17 @@ class ProcessForm(forms.ModelForm):
         self.fields["district"].label_from_instance = lambda obj: obj.tr.name
         self.fields["measure"].label_from_instance = lambda obj: obj.tr.title
         self.fields["summary"].widget = forms.Textarea(attrs={"rows": 3, "maxlength": 600})
+        # The kinds come from the phase registry (any pillar may add one); empty keeps the current.
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("kind of process"),
+            choices=phases.process_kind_choices(),
+            required=False,
+            help_text=Process._meta.get_field("kind").help_text,
+        )
+        self.initial.setdefault("kind", self.instance.kind or phases.DEFAULT_PROCESS_KIND)
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or self.instance.kind or phases.DEFAULT_PROCESS_KIND
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
@@ -84,7 +104,9 @@ class PhaseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.process = process
         self.instance.city_id = process.city_id
-        self.fields["kind"].choices = PhaseKind.choices
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("kind"), choices=phases.phase_kind_choices(process.kind)
+        )
         self.fields["description"].widget.attrs["rows"] = 4
 
     def clean(self):
