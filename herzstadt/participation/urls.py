@@ -1,8 +1,9 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.participation import survey_views, views
+from herzstadt.participation import views
 from herzstadt.participation.backoffice.urls import api_urlpatterns as open_data_api
+from herzstadt.participation.surveys import views as survey_views
 
 app_name = "participation"
 

@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from herzstadt.accounts.models import Membership
-from herzstadt.participation import surveys
 from herzstadt.participation.models import Question, QuestionKind, Survey, SurveyResponse
+from herzstadt.participation.surveys import answering as surveys
 
 pytestmark = pytest.mark.django_db
 

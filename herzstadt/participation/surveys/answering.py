@@ -45,7 +45,7 @@ from herzstadt.accounts import roles
 from herzstadt.core.client_ip import client_ip as _client_ip
 from herzstadt.participation.models import Question, QuestionKind, Survey, SurveyResponse
 from herzstadt.participation.phases import Feature
-from herzstadt.participation.survey_results import survey_results
+from herzstadt.participation.surveys.results import survey_results
 
 #: A form sent back sooner than this after it was issued is refused (a time trap for bots).
 MIN_FORM_SECONDS = 3
