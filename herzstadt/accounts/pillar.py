@@ -4,9 +4,41 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from herzstadt.accounts import urls
+from herzstadt.accounts.backoffice import urls as backoffice_urls
 from herzstadt.core import registry
+
+
+def _blocked_summary(city) -> str:
+    from herzstadt.accounts.models import Membership
+
+    n = Membership.objects.filter(city=city, blocked_at__isnull=False).count()
+    return ngettext("%(n)s blocked person", "%(n)s blocked people", n) % {"n": n}
+
+
+SECTIONS = (
+    registry.BackofficeSection(
+        key="blocked",
+        label=_("Blocked people"),
+        url_name="backoffice:blocked",
+        permission="accounts.use_backoffice",
+        description=_("People who may read but not contribute in this city; unblock them here."),
+        order=30,
+        current=("backoffice:blocked", "backoffice:unblock"),
+        summary=_blocked_summary,
+    ),
+    registry.BackofficeSection(
+        key="roles",
+        label=_("Roles"),
+        url_name="backoffice:roles",
+        permission="accounts.manage_roles",
+        description=_("Appoint moderators, city staff and administrators of this city."),
+        order=90,
+        current=("backoffice:roles", "backoffice:role-remove"),
+    ),
+)
 
 
 def _account_data(user):
@@ -94,5 +126,7 @@ PILLAR = registry.Pillar(
     urls=urls.urlpatterns,
     url_order=10,
     nav=NAV,
+    backoffice_urls=backoffice_urls.urlpatterns,
+    backoffice_sections=SECTIONS,
     personal_data=registry.PersonalData(export=_account_data),
 )

@@ -110,6 +110,8 @@ class BackofficeSection:
     description: Any = ""
     order: int = 100
     current: tuple[str, ...] = ()
+    #: A short status line for the back-office home, e.g. "3 open reports" (``summary(city)``).
+    summary: Callable[[City], str] | None = None
 
     def nav_entry(self) -> NavEntry:
         return NavEntry(

@@ -11,6 +11,7 @@ class ParticipationConfig(AppConfig):
 
     def ready(self) -> None:
         from herzstadt.core import registry
+        from herzstadt.participation import permissions  # noqa: F401 - defines the rules
         from herzstadt.participation.pillar import PILLAR
 
         registry.register(PILLAR)

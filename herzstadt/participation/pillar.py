@@ -4,10 +4,64 @@ pages and in the back office, and its demo process."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from herzstadt.core import registry
 from herzstadt.participation import notifications, panels, personal_data, phases, urls
+from herzstadt.participation.backoffice import panels as backoffice_panels
 from herzstadt.participation.backoffice import urls as backoffice_urls
+
+
+def _reports_summary(city) -> str:
+    n = backoffice_panels.open_reports(city)
+    return ngettext("%(n)s open report", "%(n)s open reports", n) % {"n": n}
+
+
+SECTIONS = (
+    registry.BackofficeSection(
+        key="reports",
+        label=_("Reports"),
+        url_name="backoffice:moderation",
+        permission="participation.moderate",
+        description=_(
+            "Reported ideas and comments: hide them, dismiss the report or block the author."
+        ),
+        order=10,
+        current=(
+            "backoffice:moderation",
+            "backoffice:report-dismiss",
+            "backoffice:idea-block",
+            "backoffice:comment-block",
+        ),
+        summary=_reports_summary,
+    ),
+    registry.BackofficeSection(
+        key="hidden",
+        label=_("Hidden content"),
+        url_name="backoffice:hidden",
+        permission="participation.moderate",
+        description=_("Ideas and comments the moderators have hidden, with the reasons."),
+        order=20,
+        current=(
+            "backoffice:hidden",
+            "backoffice:idea-hide",
+            "backoffice:comment-hide",
+            "backoffice:idea-restore",
+            "backoffice:comment-restore",
+        ),
+    ),
+    registry.BackofficeSection(
+        key="process-create",
+        label=_("New process"),
+        url_name="backoffice:process-create",
+        permission="participation.manage",
+        description=_(
+            "Start a participation process; answer ideas, run surveys, see statistics and export "
+            "from each process's page."
+        ),
+        order=50,
+    ),
+)
 
 
 def _load_demo(context: registry.DemoContext) -> str:
@@ -36,7 +90,9 @@ PILLAR = registry.Pillar(
         registry.Panel(page="home", render=panels.home_panel, order=10),
         registry.Panel(page="district", render=panels.district_panel, order=20),
         registry.Panel(page="measure", render=panels.measure_panel, order=20),
+        registry.Panel(page="backoffice", render=backoffice_panels.home_panel, order=10),
     ),
+    backoffice_sections=SECTIONS,
     demo=registry.DemoLoader(load=_load_demo, order=30),
     notification_kinds=notifications.KINDS,
     features=phases.FEATURES,
