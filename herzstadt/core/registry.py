@@ -5,9 +5,9 @@ Each pillar (participation, urban data, and every coming one) describes what it 
 
     from herzstadt.core import registry
 
-    class ParticipationConfig(AppConfig):
+    class KnowledgeConfig(AppConfig):
         def ready(self):
-            from herzstadt.participation.pillar import PILLAR
+            from herzstadt.knowledge.pillar import PILLAR
             registry.register(PILLAR)
 
 The platform's shell (``herzstadt/urls.py``, ``herzstadt/asgi.py``, ``herzstadt/demo.py``, the
@@ -52,7 +52,7 @@ class NavEntry:
     """A link in one of the shell's menus.
 
     ``current`` says on which pages the link is marked ``aria-current="page"``: view names such as
-    ``"core:measure"`` or whole namespaces such as ``"participation:*"`` (default: the link's own
+    ``"core:measure"`` or whole namespaces such as ``"knowledge:*"`` (default: the link's own
     view). ``visible(request)`` hides the link (e.g. only for signed-in people); ``permission`` names
     a rule (see :mod:`herzstadt.core.permissions`) asked with the current city; ``badge(request)``
     returns a number shown next to the label (``0``/``None``: no badge).
