@@ -242,18 +242,6 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Export:
-    """A download a pillar offers in the back office (CSV, JSON, GeoJSON …): ``url_name`` names a view
-    in the ``backoffice`` namespace; ``formats`` the values of its ``fmt`` argument."""
-
-    key: str
-    label: Any
-    url_name: str
-    formats: tuple[str, ...]
-    permission: str
-
-
-@dataclass(frozen=True)
 class Pillar:
     """Everything one pillar brings. Only ``name`` is required.
 
@@ -262,8 +250,7 @@ class Pillar:
       ``api``, shared: names must be unique); ``backoffice_urls``: patterns under the back office
       (``/verwaltung/``, namespace ``backoffice``, shared)
     - ``nav``, ``panels``, ``backoffice_sections``, ``asgi_mounts``, ``demo``, ``personal_data``,
-      ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``, ``exports``: see the
-      classes above
+      ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``: see the classes above
     - ``datasets(city)``: the open-data datasets the pillar publishes for ``city``
     - ``url_order``: where the citizen patterns go among the other pillars' (lower first)
     """
@@ -286,7 +273,6 @@ class Pillar:
     features: Sequence[Feature] = ()
     phase_kinds: Sequence[PhaseKind] = ()
     process_kinds: Sequence[ProcessKind] = ()
-    exports: Sequence[Export] = ()
 
     @property
     def url_namespace(self) -> str:
@@ -368,7 +354,6 @@ class _Index:
         _unique(((m.prefix, p.name) for p in ps for m in p.asgi_mounts), "the ASGI prefix")
         _unique(((f"{n.menu}:{n.key}", p.name) for p in ps for n in p.nav), "the navigation entry")
         _unique(((s.key, p.name) for p in ps for s in p.backoffice_sections), "the section")
-        _unique(((e.key, p.name) for p in ps for e in p.exports), "the export")
         for page in {panel.page for p in ps for panel in p.panels} - set(PANEL_PAGES):
             raise RegistryError(f"there is no page {page!r} for panels (pages: {PANEL_PAGES})")
         for menu in {n.menu for p in ps for n in p.nav} - set(MENUS):
@@ -431,7 +416,6 @@ class _Index:
             (name, loader) for _o, name, loader in sorted(demo, key=lambda x: x[:2])
         ]
         self.personal_data = [(p.name, p.personal_data) for p in ps if p.personal_data]
-        self.exports = [e for p in ps for e in p.exports]
 
 
 #: The platform's registry. Use the module-level functions below.
@@ -495,10 +479,6 @@ def phase_kinds() -> dict[str, PhaseKind]:
 
 def process_kinds() -> dict[str, ProcessKind]:
     return REGISTRY.index.process_kinds
-
-
-def exports() -> list[Export]:
-    return REGISTRY.index.exports
 
 
 def datasets(city: City) -> list[Dataset]:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from herzstadt.core import registry
-from herzstadt.participation import notifications, panels, personal_data, phases, urls
+from herzstadt.participation import datasets, notifications, panels, personal_data, phases, urls
 from herzstadt.participation.backoffice import panels as backoffice_panels
 from herzstadt.participation.backoffice import urls as backoffice_urls
 
@@ -93,6 +93,7 @@ PILLAR = registry.Pillar(
         registry.Panel(page="backoffice", render=backoffice_panels.home_panel, order=10),
     ),
     backoffice_sections=SECTIONS,
+    datasets=datasets.datasets,
     demo=registry.DemoLoader(load=_load_demo, order=30),
     notification_kinds=notifications.KINDS,
     features=phases.FEATURES,
