@@ -31,3 +31,11 @@ def notify(
         )
     Notification.objects.bulk_create(rows)
     return len(rows)
+
+
+def unread_notifications(request) -> int:
+    """How many notifications the signed-in visitor has not read (0 for anonymous visitors)."""
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return user.notifications.filter(read_at__isnull=True).count()

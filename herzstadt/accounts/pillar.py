@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from herzstadt.accounts import urls
 from herzstadt.accounts.backoffice import urls as backoffice_urls
+from herzstadt.accounts.notifications import unread_notifications
 from herzstadt.core import registry
 
 
@@ -53,13 +54,6 @@ def _signed_in(request) -> bool:
 
 def _anonymous(request) -> bool:
     return not _signed_in(request)
-
-
-def unread_notifications(request) -> int:
-    user = getattr(request, "user", None)
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return user.notifications.filter(read_at__isnull=True).count()
 
 
 NAV = (
