@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from herzstadt.core import registry
 
 
 class Feature(models.TextChoices):
     POST_IDEA = "idea.create", _("post ideas")
-    COMMENT = "comment", _("comment")
+    # "comment" is also the noun (a comment); German needs the verb here: kommentieren
+    COMMENT = "comment", pgettext_lazy("phase feature", "comment")
     SUPPORT = "support", _("support ideas")
     ANSWER_SURVEY = "survey.answer", _("answer the survey")
 
