@@ -82,6 +82,7 @@ NAV = (
         menu="account",
         order=30,
         current=("backoffice:*",),
+        visible=_signed_in,  # spares anonymous visitors the question
         permission="accounts.use_backoffice",
     ),
     registry.NavEntry(
