@@ -1,19 +1,59 @@
-"""The ASGI entry point: herzstadt's Django site, with room for framework-free sub-applications.
+"""The ASGI entry point: herzstadt's Django site, with the framework-free applications pillars mount.
 
-``application`` dispatches by path prefix: mounted sub-applications (e.g. the NGSI-LD broker under
-``/ngsi-ld/``, which must be fast and does not need Django) get the request directly; everything else goes
-to Django. Lifespan events go to every mounted application.
+``application`` dispatches by path prefix: every ``AsgiMount`` a pillar registered (e.g. the NGSI-LD
+broker under ``/ngsi-ld/``, which must be fast and does not need Django) gets its requests directly;
+everything else goes to Django. Lifespan events are forwarded to every mounted application, so each
+can open and close its resources (Django itself takes no lifespan events).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 
 from herzstadt.db.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herzstadt.settings")
 
-django_app = get_asgi_application()
+django_app = get_asgi_application()  # sets Django up, so the registry is filled
+
+log = logging.getLogger(__name__)
+
+#: How long shutdown waits for a mounted application's lifespan to end after it confirmed.
+SHUTDOWN_GRACE_SECONDS = 5
+
+
+class _AppLifespan:
+    """One mounted application's lifespan, run as a task fed through a queue."""
+
+    def __init__(self, prefix: str, app) -> None:
+        self.prefix, self.app = prefix, app
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.outbox: asyncio.Queue = asyncio.Queue()
+        self.task: asyncio.Task | None = None
+        self.supported = True
+
+    def start(self, scope: dict) -> None:
+        async def run():
+            try:
+                await self.app(scope, self.inbox.get, self.outbox.put)
+            except Exception:
+                # An application that raises on lifespan does not support it (ASGI spec).
+                log.debug(
+                    "ASGI app at %s does not take lifespan events", self.prefix, exc_info=True
+                )
+            self.supported = False
+            await self.outbox.put(None)
+
+        self.task = asyncio.ensure_future(run())
+
+    async def step(self, message: dict) -> dict | None:
+        """Send ``message``; the application's answer (``None`` if it does not do lifespan)."""
+        if not self.supported:
+            return None
+        await self.inbox.put(message)
+        return await self.outbox.get()
 
 
 class Dispatcher:
@@ -29,26 +69,43 @@ class Dispatcher:
                     await app(scope, receive, send)
                     return
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await self._lifespan(scope, receive, send)
             return
         await self.default(scope, receive, send)
 
-    async def _lifespan(self, receive, send) -> None:
-        # Sub-applications open their resources lazily; acknowledge start-up and shutdown.
+    async def _lifespan(self, scope, receive, send) -> None:
+        apps = [_AppLifespan(prefix, app) for prefix, app in self.mounts]
+        for app in apps:
+            app.start(scope)
         while True:
             message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
+            phase = message["type"].removeprefix("lifespan.")  # startup | shutdown
+            failures = []
+            for app in apps:
+                answer = await app.step(message)
+                if answer is not None and answer["type"].endswith(".failed"):
+                    failures.append(f"{app.prefix}: {answer.get('message', '')}")
+            if failures:
+                await send({"type": f"lifespan.{phase}.failed", "message": "; ".join(failures)})
+            else:
+                await send({"type": f"lifespan.{phase}.complete"})
+            if failures:  # the server stops; nothing more will come
+                for app in apps:
+                    if app.task is not None:
+                        app.task.cancel()
+                return
+            if phase == "shutdown":
+                tasks = [a.task for a in apps if a.task is not None]
+                if tasks:
+                    await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
                 return
 
 
 def _mounts() -> dict[str, object]:
-    """Framework-free sub-applications by path prefix."""
-    from herzstadt.urbandata.broker import ngsi_application
+    """Every registered framework-free application by path prefix, built once per worker."""
+    from herzstadt.core import registry
 
-    return {"/ngsi-ld/": ngsi_application()}
+    return {prefix: factory() for prefix, factory in registry.asgi_mounts().items()}
 
 
 application = Dispatcher(django_app, _mounts())

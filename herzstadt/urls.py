@@ -1,30 +1,77 @@
+"""The site's URLs, built from the pillar registry (``herzstadt.core.registry``).
+
+- ``/admin/``, ``/healthz``: the shell
+- ``/api/v1/``: every pillar's ``api_urls`` in the shared namespace ``api`` (language-independent)
+- under ``i18n_patterns`` (German unprefixed, English under ``/en/``): allauth, the privacy page, every
+  pillar's ``urls`` in its own namespace, and the back office (``/verwaltung/``) with every pillar's
+  ``backoffice_urls`` in the shared namespace ``backoffice``
+
+Names in a shared namespace must be unique: :func:`build` refuses duplicates.
+"""
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.core.urls import api_urlpatterns
-from herzstadt.participation.urls import api_urlpatterns as participation_api
-from herzstadt.participation.urls import backoffice_urlpatterns
+from herzstadt.core import registry
 from herzstadt.web import views as web_views
 
 admin.site.site_header = "herzstadt"
 admin.site.site_title = "herzstadt"
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("api/v1/", include((api_urlpatterns + participation_api, "api"))),
-    path("healthz", web_views.healthz, name="healthz"),
-]
-urlpatterns += i18n_patterns(
-    path("accounts/", include("allauth.urls")),
-    path(_("privacy/"), web_views.privacy, name="privacy"),
-    path("", include("herzstadt.accounts.urls")),
-    path("", include("herzstadt.participation.urls")),
-    *backoffice_urlpatterns,
-    path("", include("herzstadt.core.urls")),
-    prefix_default_language=False,
-)
+
+def _names(patterns) -> list[str]:
+    names = []
+    for p in patterns:
+        if isinstance(p, URLPattern) and p.name:
+            names.append(p.name)
+        elif isinstance(p, URLResolver) and not p.namespace:
+            names.extend(_names(p.url_patterns))
+    return names
+
+
+def _shared(namespace: str, attribute: str) -> list:
+    """Every pillar's patterns for a shared namespace, checked for clashing names."""
+    patterns, owners = [], {}
+    for pillar in registry.pillars():
+        mine = list(getattr(pillar, attribute))
+        for name in set(_names(mine)):
+            if name in owners:
+                raise ImproperlyConfigured(
+                    f"the URL name {namespace}:{name} is used by both {owners[name]!r} and "
+                    f"{pillar.name!r}"
+                )
+            owners[name] = pillar.name
+        patterns += mine
+    return patterns
+
+
+def build() -> list:
+    """The URL patterns of every registered pillar (``urlpatterns`` is built once, at import)."""
+    citizen = [
+        path("", include((list(p.urls), p.url_namespace), namespace=p.url_namespace))
+        for p in registry.pillars()
+        if p.urls
+    ]
+    return [
+        path("admin/", admin.site.urls),
+        path("api/v1/", include((_shared("api", "api_urls"), "api"))),
+        path("healthz", web_views.healthz, name="healthz"),
+        *i18n_patterns(
+            path("accounts/", include("allauth.urls")),
+            path(_("privacy/"), web_views.privacy, name="privacy"),
+            path(
+                _("backoffice/"), include((_shared("backoffice", "backoffice_urls"), "backoffice"))
+            ),
+            *citizen,
+            prefix_default_language=False,
+        ),
+    ]
+
+
+urlpatterns = build()
 
 handler404 = "herzstadt.web.views.page_not_found"
 handler500 = "herzstadt.web.views.server_error"

@@ -115,3 +115,12 @@ def login(client, user):
     if user is not None:
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+def bo_url(name: str, lang: str = "de", **kwargs) -> str:
+    """A back-office address (``backoffice:<name>``, whichever part registered it) in ``lang``."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override(lang):
+        return reverse(f"backoffice:{name}", kwargs=kwargs or None)

@@ -47,3 +47,60 @@ def test_lifespan_is_acknowledged():
 
     asyncio.run(Dispatcher(_app("django", []))({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def _lifespan_app(events, fail_startup=False):
+    async def app(scope, receive, send):
+        assert scope["type"] == "lifespan"
+        while True:
+            message = await receive()
+            events.append(message["type"])
+            if message["type"] == "lifespan.startup":
+                kind = "failed" if fail_startup else "complete"
+                await send({"type": f"lifespan.startup.{kind}", "message": "no database"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return app
+
+
+def _no_lifespan_app(scope, receive, send):
+    async def app(scope, receive, send):
+        raise ValueError("only http")
+
+    return app
+
+
+def _lifespan(dispatcher):
+    sent = []
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(dispatcher({"type": "lifespan"}, receive, send))
+    return sent
+
+
+def test_lifespan_is_forwarded_to_every_mounted_application():
+    events = []
+    mounts = {"/a/": _lifespan_app(events), "/b/": _no_lifespan_app(None, None, None)}
+    sent = _lifespan(Dispatcher(_app("django", []), mounts))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert events == ["lifespan.startup", "lifespan.shutdown"]
+
+
+def test_a_failed_startup_of_a_mounted_application_fails_the_startup():
+    sent = _lifespan(Dispatcher(_app("django", []), {"/a/": _lifespan_app([], fail_startup=True)}))
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+    assert "/a/: no database" in sent[0]["message"]
+
+
+def test_the_site_mounts_what_the_registry_holds():
+    from herzstadt import asgi
+
+    assert [prefix for prefix, _app in asgi.application.mounts] == ["/ngsi-ld/"]

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from herzstadt.accounts.models import Notification
 from herzstadt.core.models import District, Measure
-from herzstadt.participation import surveys
 from herzstadt.participation.models import Idea, Process, Report, SurveyResponse
+from herzstadt.participation.surveys import answering as surveys
 
 pytestmark = pytest.mark.django_db
 

@@ -10,4 +10,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and roles")
 
     def ready(self) -> None:
-        from herzstadt.accounts import signals  # noqa: F401
+        from herzstadt.accounts import permissions, signals  # noqa: F401 - they register themselves
+        from herzstadt.accounts.pillar import PILLAR
+        from herzstadt.core import registry
+
+        registry.register(PILLAR)

@@ -1,10 +1,15 @@
 """GDPR self-service: everything the platform stores about a person (Art. 15/20), and deleting the
 account (Art. 17).
 
-Deletion keeps contributions others build on: ideas, comments, reports and survey answers stay, with the
-author set to ``NULL`` by their foreign keys (``SET_NULL``), so pages show "deleted account". Everything
-else personal goes with the user row (``CASCADE``): profile, e-mail addresses, memberships, supports,
-follows and notifications. Support counters are recomputed in the same transaction.
+Each pillar contributes through its ``PersonalData`` registration (``herzstadt.core.registry``): an
+exporter that returns its sections of the export, and an eraser that runs inside the deletion
+transaction before the account row goes. This module knows only the account itself (account, profile,
+e-mail addresses, memberships, notifications).
+
+Deletion keeps contributions others build on, with the author set to ``NULL`` by their foreign keys
+(``SET_NULL``), so pages show "deleted account". Everything else personal goes with the user row
+(``CASCADE``) or is removed by the pillars' erasers, which also repair what depends on it (e.g. the
+support counters of ideas).
 """
 
 from __future__ import annotations
@@ -14,41 +19,22 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from herzstadt.accounts.models import Membership, Notification, Profile
-from herzstadt.participation.models import (
-    Comment,
-    Follow,
-    Idea,
-    Report,
-    Support,
-    SurveyResponse,
-)
+from herzstadt.core import registry
 
 FORMAT_VERSION = 1
-
-
-def _url(obj) -> str:
-    try:
-        return obj.get_absolute_url()
-    except Exception:  # a page that does not exist (yet) must not break the export
-        return ""
 
 
 def _city(obj) -> str | None:
     return obj.city.slug if getattr(obj, "city_id", None) else None
 
 
-def collect_personal_data(user: User) -> dict[str, Any]:
-    """Everything about ``user``, as JSON-ready data (datetimes are serialised by the caller)."""
+def account_data(user: User) -> dict[str, Any]:
+    """The account's own sections: account, profile, e-mail addresses, memberships, notifications."""
     profile = Profile.objects.filter(user=user).select_related("city").first()
-    data: dict[str, Any] = {
-        "format": "herzstadt personal data export",
-        "format_version": FORMAT_VERSION,
-        "generated_at": timezone.now(),
+    return {
         "account": {
             "id": user.pk,
             "username": user.get_username(),
@@ -78,99 +64,6 @@ def collect_personal_data(user: User) -> dict[str, Any]:
             }
             for m in Membership.objects.filter(user=user).select_related("city").order_by("id")
         ],
-        "ideas": [
-            {
-                "id": i.pk,
-                "url": _url(i),
-                "city": _city(i),
-                "process": i.process.slug,
-                "title": i.title,
-                "body": i.body,
-                "category": i.category.name if i.category_id else None,
-                "lon": i.lon,
-                "lat": i.lat,
-                "location_text": i.location_text,
-                "image": i.image.url if i.image else None,
-                "image_alt": i.image_alt,
-                "status": i.status,
-                "status_reason": i.status_reason,
-                "hidden_at": i.hidden_at,
-                "hidden_reason": i.hidden_reason,
-                "support_count": i.support_count,
-                "comment_count": i.comment_count,
-                "created_at": i.created_at,
-            }
-            for i in Idea.objects.filter(author=user)
-            .select_related("city", "process", "category")
-            .order_by("id")
-        ],
-        "comments": [
-            {
-                "id": c.pk,
-                "url": _url(c),
-                "city": _city(c),
-                "idea": c.idea_id,
-                "reply_to": c.parent_id,
-                "body": c.body,
-                "hidden_at": c.hidden_at,
-                "hidden_reason": c.hidden_reason,
-                "created_at": c.created_at,
-            }
-            for c in Comment.objects.filter(author=user)
-            .select_related("city", "idea__process")
-            .order_by("id")
-        ],
-        "supports": [
-            {
-                "idea": s.idea_id,
-                "idea_title": s.idea.title,
-                "url": _url(s.idea),
-                "city": _city(s),
-                "created_at": s.created_at,
-            }
-            for s in Support.objects.filter(user=user)
-            .select_related("city", "idea__process")
-            .order_by("id")
-        ],
-        "reports": [
-            {
-                "id": r.pk,
-                "city": _city(r),
-                "idea": r.idea_id,
-                "comment": r.comment_id,
-                "reason": r.reason,
-                "created_at": r.created_at,
-                "resolved_at": r.resolved_at,
-                "resolution": r.resolution,
-            }
-            for r in Report.objects.filter(reporter=user).select_related("city").order_by("id")
-        ],
-        "follows": [
-            {
-                "process": f.process.slug if f.process_id else None,
-                "idea": f.idea_id,
-                "url": _url(f.process if f.process_id else f.idea),
-                "city": _city(f),
-                "created_at": f.created_at,
-            }
-            for f in Follow.objects.filter(user=user)
-            .select_related("city", "process", "idea__process")
-            .order_by("id")
-        ],
-        "survey_responses": [
-            {
-                "id": r.pk,
-                "survey": r.survey_id,
-                "survey_title": r.survey.title,
-                "url": _url(r.survey),
-                "city": _city(r),
-                "answers": r.answers,
-                "created_at": r.created_at,
-            }
-            for r in SurveyResponse.objects.filter(user=user)
-            .select_related("city", "survey__process")
-            .order_by("id")
-        ],
         "notifications": [
             {
                 "id": n.pk,
@@ -185,6 +78,30 @@ def collect_personal_data(user: User) -> dict[str, Any]:
             for n in Notification.objects.filter(user=user).select_related("city").order_by("id")
         ],
     }
+
+
+HEADER = ("format", "format_version", "generated_at")
+
+
+def collect_personal_data(user: User) -> dict[str, Any]:
+    """Everything about ``user``, as JSON-ready data (datetimes are serialised by the caller): the
+    account's sections and those of every registered pillar. Section names are unique."""
+    data: dict[str, Any] = {
+        "format": "herzstadt personal data export",
+        "format_version": FORMAT_VERSION,
+        "generated_at": timezone.now(),
+    }
+    owners = dict.fromkeys(HEADER, "the export")
+    for name, part in registry.personal_data():
+        if part.export is None:
+            continue
+        for section, value in part.export(user).items():
+            if section in owners:
+                raise registry.RegistryError(
+                    f"the export section {section!r} comes from both {owners[section]!r} and {name!r}"
+                )
+            owners[section] = name
+            data[section] = value
     return data
 
 
@@ -193,24 +110,12 @@ class CannotDelete(Exception):
 
 
 def delete_account(user: User) -> None:
-    """Delete ``user``: contributions stay anonymised, everything else personal goes (see module
-    docstring). The support counters of the ideas they supported drop in the same transaction."""
+    """Delete ``user``: every pillar's eraser runs first, then the account row goes (and with it what
+    cascades); all in one transaction, so a failure leaves everything as it was."""
     if user.is_superuser:
         raise CannotDelete("superuser")
     with transaction.atomic():
-        idea_ids = list(Support.objects.filter(user=user).values_list("idea_id", flat=True))
-        if idea_ids:
-            # Lock the counter rows like services.support() does, so concurrent supports stay exact.
-            list(Idea.objects.select_for_update().filter(pk__in=idea_ids).values_list("pk"))
+        for _name, part in registry.personal_data():
+            if part.erase is not None:
+                part.erase(user)
         user.delete()
-        if idea_ids:
-            counts = (
-                Support.objects.filter(idea=OuterRef("pk"))
-                .order_by()
-                .values("idea")
-                .annotate(n=Count("pk"))
-                .values("n")
-            )
-            Idea.objects.filter(pk__in=idea_ids).update(
-                support_count=Coalesce(Subquery(counts), Value(0))
-            )

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from herzstadt.core import registry
 from herzstadt.core.models import City, CityOwned
 
 
@@ -86,28 +87,14 @@ class Membership(CityOwned):
         return f"{self.user} @ {self.city}: {self.role}"
 
 
-class NotificationKind(models.TextChoices):
-    NEW_IDEA = "new_idea", _("new idea in a process")
-    NEW_COMMENT = "new_comment", _("new comment on an idea")
-    REPLY = "reply", _("reply to a comment")
-    ANSWERED = "answered", _("the city answered an idea")
-
-
-NOTIFICATION_TEXTS = {
-    NotificationKind.NEW_IDEA: _("New idea: %(subject)s"),
-    NotificationKind.NEW_COMMENT: _("New comment on: %(subject)s"),
-    NotificationKind.REPLY: _("Reply to your comment on: %(subject)s"),
-    NotificationKind.ANSWERED: _("The city answered the idea: %(subject)s"),
-}
-
-
 class Notification(CityOwned):
     """Something a person should know about: in-app, and in the daily digest if they want e-mail."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind)
+    #: A kind a pillar registered (``Pillar.notification_kinds``), which also gives the text.
+    kind = models.CharField(_("kind"), max_length=20)
     subject = models.CharField(_("about"), max_length=300)
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -125,5 +112,7 @@ class Notification(CityOwned):
 
     @property
     def message(self) -> str:
-        """The sentence in the active language, e.g. "Neuer Kommentar zu: Mehr Bäume"."""
-        return str(NOTIFICATION_TEXTS[self.kind]) % {"subject": self.subject}
+        """The sentence in the active language, e.g. "Neuer Kommentar zu: Mehr Bäume" (just the
+        subject if no pillar registers the kind any more)."""
+        kind = registry.notification_kind(self.kind)
+        return str(kind.text) % {"subject": self.subject} if kind else self.subject

@@ -28,6 +28,7 @@ from herzstadt.accounts import gdpr
 from herzstadt.accounts.forms import DeleteAccountForm, ProfileForm
 from herzstadt.accounts.links import in_language
 from herzstadt.accounts.models import Membership, Notification, Profile
+from herzstadt.accounts.notifications import unread_notifications
 
 NOTIFICATIONS_PER_PAGE = 20
 
@@ -67,6 +68,7 @@ def profile(request):
             "memberships": Membership.objects.filter(user=request.user)
             .select_related("city")
             .order_by("city__name"),
+            "unread_notifications": unread_notifications(request),
         },
     )
 

@@ -12,7 +12,6 @@ from herzstadt.core import geojson, panels
 from herzstadt.core.forms import MeasureFilterForm
 from herzstadt.core.geo import rings, svg_path
 from herzstadt.core.models import City, District, Measure, MeasureStatus
-from herzstadt.urbandata.measured import measured_in
 
 PAGE_SIZE = 20
 
@@ -73,7 +72,6 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rings": rings(geom),
         "area_ha": geojson.area_hectares(geom),
         "map_data": geojson.city_map([district], measures),
-        "measured": measured_in(district),
         "panels": panels.render(request, "district", district),
     }
     return render(request, "core/district_detail.html", context)

@@ -8,17 +8,10 @@ class ParticipationConfig(AppConfig):
     name = "herzstadt.participation"
     label = "participation"
     verbose_name = _("Participation")
-    demo_order = 30
-
-    def load_demo(self) -> str:
-        from herzstadt.participation.demo import load_demo
-
-        return load_demo()
 
     def ready(self) -> None:
-        from herzstadt.core import panels
-        from herzstadt.participation import panels as ours
+        from herzstadt.core import registry
+        from herzstadt.participation import permissions  # noqa: F401 - defines the rules
+        from herzstadt.participation.pillar import PILLAR
 
-        panels.register("home", ours.home_panel, order=10)
-        panels.register("district", ours.district_panel, order=20)
-        panels.register("measure", ours.measure_panel, order=20)
+        registry.register(PILLAR)

@@ -36,7 +36,8 @@ from herzstadt.participation.models import (
     SurveyResponse,
 )
 
-DEMO_FILE = Path(__file__).resolve().parent / "demo" / "kaiserslautern.json"
+#: One data file per city, named by the city's slug (e.g. ``demo/kaiserslautern.json``).
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_PASSWORD = "herzstadt-demo"  # noqa: S105 - demo accounts only, never created in production
 DEMO_STAFF = [
     ("stadt@demo.herzstadt.invalid", "Stadtverwaltung (Demo)", Role.STAFF),
@@ -92,10 +93,19 @@ def _answer(rng: random.Random, question: dict):
     return rng.choice(texts) if rng.random() < 0.4 else ""
 
 
+def demo_loader(context) -> str:
+    """The pillar's ``DemoLoader``: a process for every demo city that has a data file."""
+    summaries = [
+        load_city(city, path)
+        for city in context.cities.values()
+        if (path := DEMO_DIR / f"{city.slug}.json").is_file()
+    ]
+    return "; ".join(summaries)
+
+
 @transaction.atomic
-def load_demo() -> str:
-    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
-    city = City.objects.get(slug="kaiserslautern")
+def load_city(city: City, path: Path) -> str:
+    data = json.loads(path.read_text(encoding="utf-8"))
     spec = data["process"]
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     process, _created = Process.objects.update_or_create(

@@ -38,18 +38,6 @@ def clean_image(upload) -> ContentFile:
     return images.process_upload(upload)
 
 
-def apply_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
-    """Show a use case's ``ValidationError`` next to the form's fields (``rename`` maps the model's
-    field names to the form's), or above the form when no field matches."""
-    rename = rename or {}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            name = rename.get(field, field)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 class IdeaForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=140, min_length=5)
     body = forms.CharField(

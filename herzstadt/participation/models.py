@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core.models import CityOwned, District, Measure, Translatable
-from herzstadt.participation.phases import REGISTRY, Feature, PhaseKind
+from herzstadt.participation import phases
+from herzstadt.participation.phases import Feature
 
 USER = settings.AUTH_USER_MODEL
 
@@ -43,6 +44,13 @@ class Process(CityOwned, Translatable):
         blank=True,
         related_name="processes",
     )
+    #: A process kind from the phase registry (``participation.phases``).
+    kind = models.CharField(
+        _("kind of process"),
+        max_length=30,
+        default=phases.DEFAULT_PROCESS_KIND,
+        help_text=_("Decides which kinds of phases the process can have."),
+    )
     is_published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -70,7 +78,12 @@ class Process(CityOwned, Translatable):
                 return phase
         return None
 
-    def allows(self, feature: Feature, now=None) -> bool:
+    @property
+    def kind_label(self) -> str:
+        found = phases.process_kind(self.kind)
+        return str(found.label) if found else self.kind
+
+    def allows(self, feature: Feature | str, now=None) -> bool:
         phase = self.active_phase(now)
         return bool(self.is_published and phase and feature in phase.spec.features)
 
@@ -79,7 +92,8 @@ class Phase(CityOwned, Translatable):
     process = models.ForeignKey(
         Process, verbose_name=_("process"), on_delete=models.CASCADE, related_name="phases"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=PhaseKind)
+    #: A phase kind from the phase registry (``participation.phases``).
+    kind = models.CharField(_("kind"), max_length=30)
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     start = models.DateTimeField(_("start"))
@@ -100,7 +114,11 @@ class Phase(CityOwned, Translatable):
 
     @property
     def spec(self):
-        return REGISTRY[self.kind]
+        return phases.spec(self.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.spec.label)
 
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()

@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from herzstadt.accounts import roles
-from herzstadt.accounts.models import Membership, Notification, NotificationKind
+from herzstadt.accounts.notifications import notify
+from herzstadt.core import permissions
 from herzstadt.core.models import Measure
 from herzstadt.participation.models import (
     Category,
@@ -25,50 +25,26 @@ from herzstadt.participation.models import (
     Report,
     Support,
 )
+from herzstadt.participation.notifications import NotificationKind
+from herzstadt.participation.permissions import FEATURE_PERMISSIONS
 from herzstadt.participation.phases import Feature
 
 
-# --- permission helpers ---------------------------------------------------------------------------
+# --- permissions ---------------------------------------------------------------------------------
 def require_contributor(user, process: Process, feature: Feature) -> None:
-    if not getattr(user, "is_authenticated", False):
-        raise PermissionDenied(_("Please sign in to take part."))
-    if roles.is_blocked(user, process.city):
-        raise PermissionDenied(_("Your account is blocked from contributing in this city."))
-    if not roles.can_contribute(user, process.city):
-        raise PermissionDenied(_("Please confirm your e-mail address first."))
-    if not process.allows(feature):
-        raise PermissionDenied(_("This is not possible in the current phase of the process."))
+    """The person may use ``feature`` in ``process`` now (``participation.permissions``)."""
+    permissions.require(user, FEATURE_PERMISSIONS[feature], process)
 
 
 def require_moderator(user, city) -> None:
-    if not roles.can_moderate(user, city):
-        raise PermissionDenied(_("Only moderators of this city may do this."))
+    permissions.require(user, "participation.moderate", city)
 
 
 def require_staff(user, city) -> None:
-    if not roles.is_city_staff(user, city):
-        raise PermissionDenied(_("Only staff of this city may do this."))
+    permissions.require(user, "participation.manage", city)
 
 
-# --- notifications --------------------------------------------------------------------------------
-def notify(
-    users, city, kind: NotificationKind, subject: str, url: str, *, exclude: User | None = None
-) -> int:
-    """Create one in-app notification per person (each at most once); the text is rendered in the
-    reader's language when shown."""
-    seen = {exclude.pk} if exclude is not None else set()
-    rows = []
-    for user_id in users:
-        if user_id is None or user_id in seen:
-            continue
-        seen.add(user_id)
-        rows.append(
-            Notification(city=city, user_id=user_id, kind=kind, subject=subject[:300], url=url)
-        )
-    Notification.objects.bulk_create(rows)
-    return len(rows)
-
-
+# --- notifications ---------------------------------------------------------------------------------
 def followers_of(*, process: Process | None = None, idea: Idea | None = None) -> list[int]:
     qs = Follow.objects.all()
     qs = qs.filter(process=process) if process is not None else qs.filter(idea=idea)
@@ -281,30 +257,3 @@ def _resolve_reports(user: User, target: Idea | Comment, resolution: str) -> int
 def dismiss_report(user: User, rep: Report, resolution: str = "") -> None:
     require_moderator(user, rep.city)
     _resolve_reports(user, rep.target, resolution or _("no breach of the rules"))
-
-
-def block_user(user: User, city, person: User, reason: str) -> Membership:
-    require_moderator(user, city)
-    if person.pk == user.pk:
-        raise ValidationError({"user": _("You cannot block yourself.")})
-    if roles.can_moderate(person, city):
-        raise PermissionDenied(
-            _("Moderators and staff cannot be blocked; change their role first.")
-        )
-    if not reason.strip():
-        raise ValidationError({"reason": _("Please give a reason.")})
-    m, _c = Membership.objects.get_or_create(city=city, user=person)
-    m.blocked_at = timezone.now()
-    m.blocked_reason = reason.strip()[:500]
-    m.blocked_by = user
-    m.save()
-    roles.forget(person)
-    return m
-
-
-def unblock_user(user: User, city, person: User) -> None:
-    require_moderator(user, city)
-    Membership.objects.filter(city=city, user=person).update(
-        blocked_at=None, blocked_reason="", blocked_by=None
-    )
-    roles.forget(person)

@@ -1,8 +1,9 @@
-from django.urls import include, path
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.participation import survey_views, views
+from herzstadt.participation import views
 from herzstadt.participation.backoffice.urls import api_urlpatterns as open_data_api
+from herzstadt.participation.surveys import views as survey_views
 
 app_name = "participation"
 
@@ -23,10 +24,6 @@ urlpatterns = [
     ),
     path(_("participation/<slug:slug>/ideas/<int:pk>/report/"), views.report, name="report"),
     *survey_views.urlpatterns,
-]
-
-backoffice_urlpatterns = [
-    path(_("backoffice/"), include("herzstadt.participation.backoffice.urls")),
 ]
 
 api_urlpatterns = [

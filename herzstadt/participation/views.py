@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from herzstadt.accounts import roles
+from herzstadt.core import permissions
 from herzstadt.core.geojson import district_feature
 from herzstadt.participation import services
 from herzstadt.participation.forms import (
@@ -25,7 +25,6 @@ from herzstadt.participation.forms import (
     IdeaFilterForm,
     IdeaForm,
     ReportForm,
-    apply_errors,
 )
 from herzstadt.participation.models import (
     Comment,
@@ -36,7 +35,9 @@ from herzstadt.participation.models import (
     Process,
     Support,
 )
+from herzstadt.participation.permissions import FEATURE_PERMISSIONS
 from herzstadt.participation.phases import Feature
+from herzstadt.web.forms import apply_errors
 
 PAGE_SIZE = 20
 
@@ -54,7 +55,9 @@ def _process(request: HttpRequest, slug: str) -> Process:
     process = qs.prefetch_related(
         Prefetch("phases", queryset=Phase.objects.order_by("start"))
     ).first()
-    if process is None or not (process.is_published or roles.can_moderate(request.user, city)):
+    if process is None or not (
+        process.is_published or permissions.allowed(request.user, "participation.moderate", city)
+    ):
         raise Http404(_("There is no such participation process."))
     return process
 
@@ -73,11 +76,7 @@ def _login_url(request: HttpRequest) -> str:
 
 def _why_not(request: HttpRequest, process: Process, feature: Feature) -> str | None:
     """Why the person cannot do ``feature`` now (``None`` if they can), in plain language."""
-    try:
-        services.require_contributor(request.user, process, feature)
-    except PermissionDenied as exc:
-        return str(exc)
-    return None
+    return permissions.explain(request.user, FEATURE_PERMISSIONS[feature], process)
 
 
 def _feature_map(process: Process, ideas, with_district: bool = True) -> dict:
@@ -252,7 +251,6 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
         "following": user.is_authenticated and Follow.objects.filter(idea=idea, user=user).exists(),
         "comment_blocked": _why_not(request, process, Feature.COMMENT),
         "support_blocked": _why_not(request, process, Feature.SUPPORT),
-        "can_moderate": roles.can_moderate(user, process.city),
         "map_data": _feature_map(process, [idea]) if idea.has_point else None,
         **forms,
     }

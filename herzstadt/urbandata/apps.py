@@ -8,9 +8,9 @@ class UrbanDataConfig(AppConfig):
     name = "herzstadt.urbandata"
     label = "urbandata"
     verbose_name = _("Urban data")
-    demo_order = 20
 
-    def load_demo(self) -> str:
-        from herzstadt.urbandata.demo import load_demo
+    def ready(self) -> None:
+        from herzstadt.core import registry
+        from herzstadt.urbandata.pillar import PILLAR
 
-        return load_demo()
+        registry.register(PILLAR)

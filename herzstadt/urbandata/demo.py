@@ -11,7 +11,9 @@ from herzstadt.ngsi.params import WriteOptions
 from herzstadt.ngsi.service import Req, batch_upsert
 from herzstadt.urbandata.broker import get_broker
 
-DEMO_FILES = {"kaiserslautern": Path(__file__).resolve().parent / "demo" / "pfaff-areal.jsonld"}
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+#: The snapshot shipped for a demo city, by the city's slug.
+DEMO_FILES = {"kaiserslautern": DEMO_DIR / "pfaff-areal.jsonld"}
 
 
 class DemoLoadError(RuntimeError):
@@ -37,10 +39,11 @@ def load_city(city: City, path: Path) -> int:
     return len(entities)
 
 
-def load_demo() -> str:
+def demo_loader(context) -> str:
+    """The pillar's ``DemoLoader``: the snapshot of every demo city that has one."""
     count = 0
-    for slug, path in DEMO_FILES.items():
-        city = City.objects.filter(slug=slug).first()
-        if city is not None:
+    for slug, city in context.cities.items():
+        path = DEMO_FILES.get(slug)
+        if path is not None:
             count += load_city(city, path)
     return f"{count} NGSI-LD entities"

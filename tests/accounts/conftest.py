@@ -14,9 +14,10 @@ def _fresh_rate_limits():
 @pytest.fixture
 def contributions(process, make_user):
     """Anna took part in everything; Bert supported and commented on her idea and answered a survey."""
-    from herzstadt.accounts.models import Notification, NotificationKind
+    from herzstadt.accounts.models import Notification
     from herzstadt.participation import services
     from herzstadt.participation.models import Survey, SurveyResponse
+    from herzstadt.participation.notifications import NotificationKind
 
     anna = make_user(name="Anna")
     bert = make_user(name="Bert")

@@ -12,7 +12,7 @@ from django.test import RequestFactory, override_settings
 
 from herzstadt.accounts import throttle
 from herzstadt.core.client_ip import client_ip
-from herzstadt.participation import surveys
+from herzstadt.participation.surveys import answering as surveys
 
 pytestmark = pytest.mark.django_db
 

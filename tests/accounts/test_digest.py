@@ -9,7 +9,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from herzstadt.accounts.models import Notification, NotificationKind, Profile
+from herzstadt.accounts.models import Notification, Profile
+from herzstadt.participation.notifications import NotificationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -109,3 +109,45 @@ def test_the_idea_page_shows_deleted_account(client, contributions):
     assert response.status_code == 200
     html = response.content.decode()
     assert "gelöschtes Konto" in html and "Anna" not in html
+
+
+def _failing_erase(user):
+    raise RuntimeError("the archive is offline")
+
+
+def test_an_eraser_that_fails_leaves_the_account_and_everything_else(contributions):
+    """Erasers run inside the deletion transaction: one failing rolls back the others' work too."""
+    from herzstadt.core import registry
+
+    anna = contributions["anna"]
+    registry.register(
+        registry.Pillar(
+            name="failing",
+            url_order=999,  # after participation, whose eraser has withdrawn her supports by then
+            personal_data=registry.PersonalData(erase=_failing_erase),
+        )
+    )
+    try:
+        with pytest.raises(RuntimeError):
+            delete_account(anna)
+    finally:
+        registry.unregister("failing")
+    assert User.objects.filter(pk=anna.pk).exists()
+    assert Support.objects.filter(user=anna).count() == 1
+    contributions["other"].refresh_from_db()
+    assert contributions["other"].support_count == 1
+
+
+def test_two_pillars_exporting_the_same_section_is_an_error(contributions):
+    from herzstadt.core import registry
+
+    registry.register(
+        registry.Pillar(
+            name="clash", personal_data=registry.PersonalData(export=lambda user: {"ideas": []})
+        )
+    )
+    try:
+        with pytest.raises(registry.RegistryError, match="'ideas' comes from both"):
+            collect_personal_data(contributions["anna"])
+    finally:
+        registry.unregister("clash")

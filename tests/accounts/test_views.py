@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from herzstadt.accounts.models import Notification, NotificationKind, Profile
+from herzstadt.accounts.models import Notification, Profile
+from herzstadt.participation.notifications import NotificationKind
 from tests.conftest import login
 from tests.core.test_views import check_accessible
 
@@ -279,3 +280,16 @@ def test_superusers_are_refused_with_a_message(client, db, demo):
     response = client.post(reverse("accounts:delete"), {"password": "pw-Secret-123"})
     assert response.status_code == 403
     assert User.objects.filter(pk=admin.pk).exists()
+
+
+def test_unread_notifications_are_counted_in_the_menu_and_on_the_profile(client, actors, demo):
+    citizen = actors["citizen"]
+    notify(citizen, demo, subject="Eins")
+    notify(citizen, demo, subject="Zwei")
+    notify(citizen, demo, subject="Gelesen", read_at=timezone.now())
+    login(client, citizen)
+    html = client.get("/konto/").content.decode()
+    assert '<span class="badge">2<span class="visually-hidden"> ungelesen</span></span>' in html
+    assert "2 ungelesen" in html  # the profile's own line
+    login(client, actors["staff"])
+    assert '<span class="badge">' not in client.get("/konto/").content.decode()

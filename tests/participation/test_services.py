@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from herzstadt.accounts import commands as account_commands
 from herzstadt.accounts.models import Notification, Role
 from herzstadt.core.models import Measure
 from herzstadt.participation import services
@@ -70,10 +71,10 @@ def test_post_idea_needs_sign_in_verification_and_open_phase(process, make_user)
 def test_blocked_person_cannot_contribute(process, make_user, demo):
     moderator = make_user(Role.MODERATOR, demo)
     troll = make_user()
-    services.block_user(moderator, demo, troll, "Beleidigungen")
+    account_commands.block_user(moderator, demo, troll, "Beleidigungen")
     with pytest.raises(PermissionDenied, match="gesperrt"):
         idea_of(troll, process)
-    services.unblock_user(moderator, demo, troll)
+    account_commands.unblock_user(moderator, demo, troll)
     assert idea_of(troll, process).pk
 
 
@@ -160,7 +161,9 @@ def test_only_moderators_hide_and_only_of_their_city(process, make_user, demo, o
 
 def test_moderators_cannot_block_staff(demo, make_user):
     with pytest.raises(PermissionDenied):
-        services.block_user(make_user(Role.MODERATOR, demo), demo, make_user(Role.STAFF, demo), "x")
+        account_commands.block_user(
+            make_user(Role.MODERATOR, demo), demo, make_user(Role.STAFF, demo), "x"
+        )
 
 
 def test_answer_idea_with_measure_notifies(process, make_user, demo, other_city):

@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from herzstadt.participation import surveys
 from herzstadt.participation.models import Phase, Process, Survey, SurveyResponse
+from herzstadt.participation.surveys import answering as surveys
 from tests.conftest import login
 from tests.core.test_views import check_accessible
 from tests.participation.test_surveys import close_phase, make_survey, questions

@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from herzstadt.accounts.models import Membership
-from herzstadt.participation import surveys
 from herzstadt.participation.models import Question, QuestionKind, Survey, SurveyResponse
+from herzstadt.participation.surveys import answering as surveys
 
 pytestmark = pytest.mark.django_db
 
@@ -452,7 +452,9 @@ def test_forged_or_tampered_tokens_are_refused(anon_survey, process, no_time_tra
     surveys.answer_survey(anon_survey, valid_answers(anon_survey), token=token)
 
 
-def test_anonymous_answers_are_rate_limited_per_address(anon_survey, no_time_trap, monkeypatch):
+def test_anonymous_answers_are_rate_limited_per_address(
+    anon_survey, no_time_trap, monkeypatch, make_user
+):
     monkeypatch.setattr(surveys, "RATE_LIMIT", 3)
     for _ in range(3):
         surveys.answer_survey(
@@ -469,7 +471,7 @@ def test_anonymous_answers_are_rate_limited_per_address(anon_survey, no_time_tra
             ip="198.51.100.1",
         )
     assert e.value.reason == "rate_limited" and e.value.status == 429
-    # Another address is not affected; neither is the signed-in path.
+    # Another address is not affected.
     surveys.answer_survey(
         anon_survey,
         valid_answers(anon_survey),
@@ -477,6 +479,12 @@ def test_anonymous_answers_are_rate_limited_per_address(anon_survey, no_time_tra
         ip="198.51.100.2",
     )
     assert stored().count() == 4
+    # A signed-in person answering from the limited address is not limited: the limit is for
+    # anonymous answers only (the person is counted once by the database instead).
+    signed_in = surveys.answer_survey(
+        anon_survey, valid_answers(anon_survey), user=make_user(), ip="198.51.100.1"
+    )
+    assert signed_in.user_id is not None and stored().count() == 5
     # The cache keys hold a keyed hash, not the address.
     from django.db import connection
 

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from herzstadt.core.models import (
     City,
+    CityRole,
     District,
     FieldOfAction,
     Measure,
@@ -193,6 +194,20 @@ def _load_measure(city, item, districts, fields, offices, report: DemoReport) ->
             report,
             "links",
         )
+
+
+def demo_loader(context) -> DemoReport:
+    """The core's ``DemoLoader``: loads the cities and leaves them in the shared ``DemoContext``
+    (``context.city`` is the first hosted city of ``cities.json``, the one the demo shows)."""
+    report = DemoReport()
+    with transaction.atomic():
+        cities = load_cities(report)
+        for city in cities.values():
+            if (DEMO_DIR / city.slug).is_dir():
+                load_city_content(city, report)
+    context.cities = cities
+    context.city = next((c for c in cities.values() if c.role == CityRole.HOSTED), None)
+    return report
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Back-office use cases that have no function in ``participation/services.py``: one function per use
-case, each checks that the acting person is staff (or, for roles, may give that role) *of the object's
-city*, validates the object and writes in one transaction.
+case, each checks that the acting person is staff *of the object's city* (``participation.manage``),
+validates the object and writes in one transaction. City roles and blocks are the shell's
+(``accounts/commands.py``).
 
 Forms validate what a person typed; these functions are the last word and are safe to call from
 anywhere (a view, the shell, a management command). They raise ``PermissionDenied`` or
@@ -14,9 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from herzstadt.accounts import roles
-from herzstadt.accounts.models import ROLE_RANK, Membership, Role
 from herzstadt.core.models import City
+from herzstadt.participation import phases
 from herzstadt.participation.models import Category, Phase, Process, Question, QuestionKind, Survey
 from herzstadt.participation.services import require_staff
 
@@ -37,6 +37,8 @@ def save_process(user: User, city: City, process: Process) -> Process:
         related = getattr(process, name) if getattr(process, f"{name}_id") else None
         if related is not None and related.city_id != city.pk:
             raise ValidationError({name: _("This belongs to another city.")})
+    if phases.process_kind(process.kind) is None:
+        raise ValidationError({"kind": _("Unknown kind of process.")})
     if Process.objects.filter(city=city, slug=process.slug).exclude(pk=process.pk).exists():
         raise ValidationError(
             {"slug": _("Another process of this city already has this short name.")}
@@ -56,6 +58,9 @@ def overlapping_phase(phase: Phase) -> Phase | None:
 
 
 def check_phase(phase: Phase) -> None:
+    allowed = {key for key, _label in phases.phase_kind_choices(phase.process.kind)}
+    if phase.kind not in allowed:
+        raise ValidationError({"kind": _("This kind of phase is not available for this process.")})
     if phase.start and phase.end and phase.end <= phase.start:
         raise ValidationError({"end": _("The end must lie after the start.")})
     other = overlapping_phase(phase)
@@ -154,43 +159,3 @@ def delete_question(user: User, question: Question) -> None:
     require_staff(user, question.city)
     with transaction.atomic():
         question.delete()
-
-
-# --- roles ----------------------------------------------------------------------------------------
-def may_give(actor: User, city: City, role: Role) -> bool:
-    """Staff may appoint (and remove) moderators; only administrators handle staff and administrators."""
-    mine = roles.role_of(actor, city)
-    if mine is None or ROLE_RANK[mine] < ROLE_RANK[Role.STAFF]:
-        return False
-    if ROLE_RANK[Role(role)] >= ROLE_RANK[Role.STAFF]:
-        return mine == Role.ADMIN
-    return True
-
-
-def assignable_roles(actor: User, city: City) -> list[Role]:
-    return [r for r in (Role.MODERATOR, Role.STAFF, Role.ADMIN) if may_give(actor, city, r)]
-
-
-def set_city_role(actor: User, city: City, person: User, role: Role | str) -> Membership:
-    """Give ``person`` a role in ``city`` (``Role.CITIZEN`` removes a role). The actor needs the right
-    for both the person's current role and the new one, and cannot change their own role."""
-    require_staff(actor, city)
-    role = Role(role)
-    if person.pk == actor.pk:
-        raise PermissionDenied(_("You cannot change your own role."))
-    current = roles.role_of(person, city)
-    if person.is_superuser:
-        raise PermissionDenied(_("The platform's administrators keep their rights everywhere."))
-    if not may_give(actor, city, role) or not may_give(actor, city, current):
-        raise PermissionDenied(
-            _("Only administrators may appoint or remove city staff and administrators.")
-        )
-    if role != Role.CITIZEN and roles.is_blocked(person, city):
-        raise ValidationError({"person": _("This person is blocked; unblock them first.")})
-    with transaction.atomic():
-        membership = roles.set_role(city, person, role)
-    return membership
-
-
-def remove_city_role(actor: User, city: City, person: User) -> Membership:
-    return set_city_role(actor, city, person, Role.CITIZEN)

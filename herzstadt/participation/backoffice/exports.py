@@ -32,7 +32,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
 
-from herzstadt.accounts.templatetags.people import display_name
+from herzstadt.accounts.people import display_name
 from herzstadt.participation.models import Comment, Idea, Process, Report
 
 FORMATS = {

@@ -4,14 +4,13 @@ foreign id sent by hand is rejected as an invalid choice."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.accounts.models import Role
 from herzstadt.core.models import City, District, Measure
+from herzstadt.participation import phases
 from herzstadt.participation.backoffice import commands
 from herzstadt.participation.models import (
     Category,
@@ -22,7 +21,6 @@ from herzstadt.participation.models import (
     QuestionKind,
     Survey,
 )
-from herzstadt.participation.phases import PhaseKind
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -46,7 +44,16 @@ def _datetime_field(label) -> forms.DateTimeField:
 class ProcessForm(forms.ModelForm):
     class Meta:
         model = Process
-        fields = ["title", "slug", "summary", "description", "district", "measure", "is_published"]
+        fields = [
+            "title",
+            "slug",
+            "kind",
+            "summary",
+            "description",
+            "district",
+            "measure",
+            "is_published",
+        ]
         help_texts = {
             "slug": _("Part of the address: lower-case letters, digits and hyphens."),
             "is_published": _("Unpublished processes are only visible to moderators and staff."),
@@ -63,6 +70,17 @@ class ProcessForm(forms.ModelForm):
         self.fields["district"].label_from_instance = lambda obj: obj.tr.name
         self.fields["measure"].label_from_instance = lambda obj: obj.tr.title
         self.fields["summary"].widget = forms.Textarea(attrs={"rows": 3, "maxlength": 600})
+        # The kinds come from the phase registry (any pillar may add one); empty keeps the current.
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("kind of process"),
+            choices=phases.process_kind_choices(),
+            required=False,
+            help_text=Process._meta.get_field("kind").help_text,
+        )
+        self.initial.setdefault("kind", self.instance.kind or phases.DEFAULT_PROCESS_KIND)
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or self.instance.kind or phases.DEFAULT_PROCESS_KIND
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
@@ -84,7 +102,9 @@ class PhaseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.process = process
         self.instance.city_id = process.city_id
-        self.fields["kind"].choices = PhaseKind.choices
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("kind"), choices=phases.phase_kind_choices(process.kind)
+        )
         self.fields["description"].widget.attrs["rows"] = 4
 
     def clean(self):
@@ -175,34 +195,32 @@ class QuestionForm(forms.ModelForm):
             self.initial["position"] = (last or 0) + 1
 
     def clean(self):
+        """The question rules live in ``commands.check_question`` (one place); here their messages
+        are put next to the fields they concern."""
         data = super().clean()
         lines = [line.strip() for line in (data.get("choices_text") or "").splitlines()]
-        choices = [line for line in lines if line]
         kind = data.get("kind")
-        if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-            if len(choices) < 2:
-                self.add_error("choices_text", _("Give at least two choices, one per line."))
-            elif len({c.casefold() for c in choices}) != len(choices):
-                self.add_error("choices_text", _("Each choice may appear only once."))
-            self.instance.choices = choices
-        else:
-            if choices:
+        self.instance.choices = [line for line in lines if line]
+        probe = Question(
+            kind=kind,
+            choices=self.instance.choices,
+            scale_max=data.get("scale_max") if data.get("scale_max") is not None else 0,
+        )
+        if kind and kind not in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+            # The command drops the choices of other kinds; a person who typed some is told.
+            if self.instance.choices:
                 self.add_error(
                     "choices_text", _("Only single and multiple choice questions have choices.")
                 )
-            self.instance.choices = []
-        if kind == QuestionKind.RATING and not 2 <= (data.get("scale_max") or 0) <= 10:
-            self.add_error("scale_max", _("The scale runs from 1 to a number between 2 and 10."))
+            self.instance.choices = probe.choices = []
+        if kind:
+            try:
+                commands.check_question(probe)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    name = "choices_text" if field == "choices" else field
+                    self.add_error(name if name in self.fields else None, errors)
         return data
-
-
-class ReasonForm(forms.Form):
-    """The reason for hiding content or blocking a person; required, and shown to the public for hidden
-    content."""
-
-    reason = forms.CharField(
-        label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
-    )
 
 
 class DismissForm(forms.Form):
@@ -263,39 +281,3 @@ class IdeaFilterForm(forms.Form):
         if data.get("q"):
             ideas = ideas.filter(Q(title__icontains=data["q"]) | Q(body__icontains=data["q"]))
         return ideas
-
-
-def find_person(text: str) -> User | None:
-    """The account with this e-mail address (any of its addresses) or display name, if exactly one."""
-    text = text.strip()
-    if not text:
-        return None
-    if "@" in text:
-        users = User.objects.filter(
-            Q(email__iexact=text) | Q(emailaddress__email__iexact=text), is_active=True
-        ).distinct()
-    else:
-        users = User.objects.filter(profile__display_name__iexact=text, is_active=True)
-    found = list(users[:2])
-    return found[0] if len(found) == 1 else None
-
-
-class RoleForm(forms.Form):
-    person = forms.CharField(
-        label=_("E-mail address or display name"),
-        max_length=254,
-        help_text=_("The person needs an account on the platform."),
-    )
-    role = forms.ChoiceField(label=_("Role"))
-
-    def __init__(self, choices: list[Role], *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in choices]
-
-    def clean_person(self):
-        person = find_person(self.cleaned_data["person"])
-        if person is None:
-            raise ValidationError(
-                _("No account with this e-mail address or display name was found.")
-            )
-        return person

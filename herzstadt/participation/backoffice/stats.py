@@ -19,7 +19,7 @@ from herzstadt.participation.models import (
     Support,
     SurveyResponse,
 )
-from herzstadt.participation.survey_results import survey_results  # noqa: F401 - part of this API
+from herzstadt.participation.surveys.results import survey_results  # noqa: F401 - part of this API
 
 
 def _per_day(qs) -> dict[dt.date, int]:

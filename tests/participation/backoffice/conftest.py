@@ -4,9 +4,9 @@ kinds of objects in another city (whose ids must never be reachable from this ci
 import datetime as dt
 
 import pytest
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from herzstadt.accounts import commands as account_commands
 from herzstadt.accounts.models import Membership, Role
 from herzstadt.participation import services
 from herzstadt.participation.models import (
@@ -19,12 +19,7 @@ from herzstadt.participation.models import (
     Report,
     Survey,
 )
-
-
-def bo_url(name: str, lang: str = "de", **kwargs) -> str:
-    """A back-office address (``backoffice:<name>``) in ``lang``."""
-    with translation.override(lang):
-        return reverse(f"backoffice:{name}", kwargs=kwargs or None)
+from tests.conftest import bo_url  # noqa: F401 - the back-office tests import it from here
 
 
 @pytest.fixture
@@ -55,7 +50,7 @@ def world(process, actors, make_user, point_inside):
         position=1,
     )
     troll = make_user(name="Troll")
-    services.block_user(actors["moderator"], process.city, troll, "Spam")
+    account_commands.block_user(actors["moderator"], process.city, troll, "Spam")
     return {
         "process": process,
         "idea": idea,

@@ -2,10 +2,11 @@
 
 import pytest
 
-from herzstadt.accounts.models import Notification, NotificationKind
+from herzstadt.accounts.models import Notification
 from herzstadt.core.models import Measure
 from herzstadt.participation import services
 from herzstadt.participation.models import Idea
+from herzstadt.participation.notifications import NotificationKind
 from tests.conftest import login
 from tests.participation.backoffice.conftest import bo_url
 

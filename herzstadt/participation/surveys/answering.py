@@ -41,11 +41,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from herzstadt.accounts import roles
+from herzstadt.core import permissions
 from herzstadt.core.client_ip import client_ip as _client_ip
 from herzstadt.participation.models import Question, QuestionKind, Survey, SurveyResponse
-from herzstadt.participation.phases import Feature
-from herzstadt.participation.survey_results import survey_results
+from herzstadt.participation.permissions import SURVEY_OPEN, SURVEY_SIGN_IN
+from herzstadt.participation.surveys.results import survey_results
 
 #: A form sent back sooner than this after it was issued is refused (a time trap for bots).
 MIN_FORM_SECONDS = 3
@@ -126,21 +126,15 @@ class Access:
 
 
 def access(survey: Survey, user) -> Access:
-    """May ``user`` (anonymous or not) answer ``survey`` now? Does not look at earlier answers."""
-    process = survey.process
-    if not process.allows(Feature.ANSWER_SURVEY):
-        return Access(
-            False, _("This survey is not open in the current phase of the process."), open=False
-        )
-    if not getattr(user, "is_authenticated", False):
-        if survey.allow_anonymous:
-            return Access(True)
-        return Access(False, _("Please sign in to answer this survey."), needs_sign_in=True)
-    if roles.is_blocked(user, survey.city):
-        return Access(False, _("Your account is blocked from contributing in this city."))
-    if not roles.can_contribute(user, survey.city):
-        return Access(False, _("Please confirm your e-mail address first."))
-    return Access(True)
+    """May ``user`` (anonymous or not) answer ``survey`` now? Does not look at earlier answers. The
+    rule is ``participation.answer_survey`` (``participation/permissions.py``)."""
+    reason = permissions.explain(user, "participation.answer_survey", survey)
+    if reason is None:
+        return Access(True)
+    if not SURVEY_OPEN.predicate.test(user, survey):
+        return Access(False, reason, open=False)
+    needs_sign_in = not SURVEY_SIGN_IN.predicate.test(user, survey)
+    return Access(False, reason, needs_sign_in=needs_sign_in)
 
 
 def has_answered(survey: Survey, user) -> bool:

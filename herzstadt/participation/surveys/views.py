@@ -2,7 +2,7 @@
 
 A survey is reached through its process (``/beteiligung/<process>/umfrage/<id>/``) and only in the
 current city; the process must be published. Who may answer and how anonymous answers are protected
-is decided in :mod:`herzstadt.participation.surveys`.
+is decided in :mod:`herzstadt.participation.surveys.answering`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from herzstadt.participation import surveys
 from herzstadt.participation.models import Survey
-from herzstadt.participation.survey_forms import SurveyForm, display_choices
+from herzstadt.participation.surveys import answering as surveys
+from herzstadt.participation.surveys.forms import SurveyForm, display_choices
 
 
 def _survey(request: HttpRequest, slug: str, pk: int) -> Survey:

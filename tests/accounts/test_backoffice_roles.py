@@ -2,10 +2,9 @@
 
 import pytest
 
-from herzstadt.accounts import roles
+from herzstadt.accounts import commands, roles
 from herzstadt.accounts.models import Role
-from tests.conftest import login
-from tests.participation.backoffice.conftest import bo_url
+from tests.conftest import bo_url, login
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +51,15 @@ def test_admin_appoints_staff(client, demo, actors, make_user):
     assert role(actors["staff"], demo) == Role.CITIZEN
 
 
-def test_unknown_person_and_blocked_person(client, world, demo, actors):
+def test_unknown_person_and_blocked_person(client, demo, actors, make_user):
+    troll = make_user(name="Troll")
+    commands.block_user(actors["moderator"], demo, troll, "Spam")
     login(client, actors["staff"])
     response = client.post(bo_url("roles"), {"person": "niemand@example.org", "role": "moderator"})
     assert response.status_code == 200 and 'id="id_person_error"' in response.content.decode()
     response = client.post(bo_url("roles"), {"person": "Troll", "role": "moderator"})
     assert response.status_code == 200 and 'id="id_person_error"' in response.content.decode()
-    assert role(world["troll"], demo) == Role.CITIZEN
+    assert role(troll, demo) == Role.CITIZEN
 
 
 def test_roles_are_per_city(client, demo, other_city, actors):

@@ -2,7 +2,7 @@
 accessibly: groups of radio buttons or checkboxes in a fieldset with a legend, a textarea for free
 text, hints and errors tied to the controls with ``aria-describedby``, and an error summary.
 
-Validation itself lives in :mod:`herzstadt.participation.surveys` (the use case checks every answer);
+Validation itself lives in :mod:`herzstadt.participation.surveys.answering` (the use case checks every answer);
 this module only turns the posted data into raw answers and the errors back into the page.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from herzstadt.participation import surveys
 from herzstadt.participation.models import Question, QuestionKind, Survey
+from herzstadt.participation.surveys import answering as surveys
 
 
 def display_choices(question: Question) -> list[str]:

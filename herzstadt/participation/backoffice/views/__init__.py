@@ -1,0 +1,1 @@
+"""The participation sections of the back office, one module per concern."""

@@ -1,0 +1,83 @@
+"""The city's urban data as open-data datasets: one per entity type in the city's NGSI-LD tenant,
+distributed through the NGSI-LD API (for the coming DCAT-AP.de catalogue)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.utils.translation import gettext as _
+
+from herzstadt.core.registry import Dataset, Distribution
+from herzstadt.ngsi.errors import NgsiError
+from herzstadt.urbandata.broker import get_broker
+from herzstadt.urbandata.measured import TYPE_LABELS
+
+#: The NGSI-LD API under the site (mounted by this pillar, see pillar.py).
+NGSI_LD_PREFIX = "/ngsi-ld/"
+#: Datenlizenz Deutschland – Namensnennung – 2.0, as a DCAT-AP.de licence URI.
+LICENCE = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+#: Themes of the EU data-theme vocabulary, by Smart Data Model.
+THEMES = {
+    "OffStreetParking": ("TRAN",),
+    "ParkingSpot": ("TRAN",),
+    "TrafficFlowObserved": ("TRAN",),
+    "BikeHireDockingStation": ("TRAN",),
+    "EVChargingStation": ("TRAN", "ENER"),
+    "AirQualityObserved": ("ENVI",),
+    "NoiseLevelObserved": ("ENVI",),
+    "WeatherObserved": ("ENVI",),
+    "PhotovoltaicMeasurement": ("ENER",),
+    "SmartMeteringObservation": ("ENER",),
+    "IssueReporting": ("GOVE",),
+}
+
+
+def _short(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def entity_types(city) -> list[str]:
+    """The (expanded) entity types in the city's tenant; none when the tenant has no data yet."""
+    store = get_broker().store
+    try:
+        if city.ngsi_tenant:
+            store.check_tenant(city.ngsi_tenant)
+        return sorted(store.entity_types(city.ngsi_tenant))
+    except NgsiError:
+        return []
+
+
+def datasets(city) -> list[Dataset]:
+    found = []
+    for iri in entity_types(city):
+        name = _short(iri)
+        label = str(TYPE_LABELS.get(name, name))
+        tenant = (
+            _(" (NGSI-LD tenant “%(tenant)s”: send it in the NGSILD-Tenant header)")
+            % {"tenant": city.ngsi_tenant}
+            if city.ngsi_tenant
+            else ""
+        )
+        found.append(
+            Dataset(
+                identifier=f"urbandata-{name}",
+                title=_("%(label)s in %(city)s") % {"label": label, "city": city.tr.name},
+                description=_(
+                    "Current data of every %(model)s entity of %(city)s, as NGSI-LD (FIWARE Smart "
+                    "Data Models)%(tenant)s."
+                )
+                % {"model": name, "city": city.tr.name, "tenant": tenant},
+                distributions=(
+                    Distribution(
+                        url=f"{NGSI_LD_PREFIX}v1/entities?{urlencode({'type': iri})}",
+                        media_type="application/json",
+                        title=_("NGSI-LD query: %(label)s") % {"label": label},
+                        format="NGSI-LD",
+                    ),
+                ),
+                licence=LICENCE,
+                keywords=(name, label, "NGSI-LD", "Smart Data Models"),
+                themes=THEMES.get(name, ()),
+            )
+        )
+    return found

@@ -1,0 +1,62 @@
+"""The open-data datasets the pillars register for the coming DCAT catalogue: participation one per
+published process, urban data one per entity type of the city's tenant; every distribution's URL
+exists and answers with its media type."""
+
+import httpx
+import pytest
+
+from herzstadt.core import registry
+from herzstadt.urbandata.demo import DEMO_FILES
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_demo_city_publishes_its_processes_and_entity_types(demo):
+    import json
+
+    found = {d.identifier: d for d in registry.datasets(demo)}
+    process = found["participation-zukunft-pfaff-areal"]
+    assert process.licence == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    assert process.spatial["type"] in ("Polygon", "MultiPolygon")
+    assert process.temporal[0] < process.temporal[1] and process.modified is not None
+    assert {d.format for d in process.distributions} == {"CSV", "JSON", "GeoJSON"}
+    types = {e["type"] for e in json.loads(DEMO_FILES["kaiserslautern"].read_text())}
+    assert {f"urbandata-{t}" for t in types} <= set(found)
+    assert found["urbandata-AirQualityObserved"].themes == ("ENVI",)
+
+
+def test_a_city_without_data_publishes_nothing(other_city):
+    other_city.ngsi_tenant = "musterstadt"  # a tenant of its own, which holds no data yet
+    other_city.save()
+    assert registry.datasets(other_city) == []
+
+
+def test_every_site_distribution_answers(client, demo):
+    for dataset in registry.datasets(demo):
+        for dist in dataset.distributions:
+            if dist.url.startswith("/ngsi-ld/"):
+                continue  # served by the broker's ASGI app, see below
+            response = client.get(dist.url)
+            assert response.status_code == 200, dist.url
+            assert response["Content-Type"].startswith(dist.media_type), dist.url
+
+
+def test_every_ngsi_ld_distribution_answers(demo):
+    import asyncio
+
+    from herzstadt.asgi import Dispatcher, _mounts, django_app
+
+    datasets = registry.datasets(demo)
+    urls = [d.url for s in datasets for d in s.distributions if d.url.startswith("/ngsi-ld/")]
+    assert urls
+
+    async def fetch_all():
+        transport = httpx.ASGITransport(app=Dispatcher(django_app, _mounts()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return [(url, await client.get(url)) for url in urls]
+
+    # Only the broker's ASGI app answers these (no Django database access in the event loop).
+    for url, response in asyncio.run(fetch_all()):
+        assert response.status_code == 200, url
+        assert response.headers["content-type"].startswith("application/json"), url
+        assert response.json(), url  # the type has entities
