@@ -11,6 +11,34 @@ from herzstadt.urbandata.demo import DEMO_FILES
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+class OpenDataVerifier:
+    """The hosted cities' tenants, publishing every entity type of the demo (the site's default
+    verifier publishes nothing: the city decides what is open data)."""
+
+    def authenticate(self, scheme, credential):
+        return None
+
+    def tenant_policy(self, tenant):
+        from herzstadt.ngsi.auth import TenantPolicy
+        from herzstadt.urbandata.verifier import CityTenantVerifier
+
+        if CityTenantVerifier().tenant_policy(tenant) is None:
+            return None
+        from herzstadt.urbandata.broker import get_broker
+
+        return TenantPolicy(public_types=frozenset(get_broker().store.entity_types(tenant)))
+
+
+@pytest.fixture(autouse=True)
+def open_data(settings):
+    settings.NGSI_VERIFIER = "tests.test_datasets.OpenDataVerifier"
+
+
+def test_nothing_is_published_unless_the_city_publishes_it(demo, settings):
+    settings.NGSI_VERIFIER = "herzstadt.urbandata.verifier.CityTenantVerifier"
+    assert not [d for d in registry.datasets(demo) if d.identifier.startswith("urbandata-")]
+
+
 def test_the_demo_city_publishes_its_processes_and_entity_types(demo):
     import json
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from herzstadt.core.registry import Dataset, Distribution
 from herzstadt.ngsi.errors import NgsiError
-from herzstadt.urbandata.broker import get_broker
+from herzstadt.urbandata.broker import get_broker, get_verifier
 from herzstadt.urbandata.measured import TYPE_LABELS
 
 #: The NGSI-LD API under the site (mounted by this pillar, see pillar.py).
@@ -37,12 +37,16 @@ def _short(iri: str) -> str:
 
 
 def entity_types(city) -> list[str]:
-    """The (expanded) entity types in the city's tenant; none when the tenant has no data yet."""
+    """The (expanded) entity types in the city's tenant that anyone may read (the city's open data,
+    as the site's verifier says); none when the tenant has no data yet or publishes nothing."""
+    policy = get_verifier().tenant_policy(city.ngsi_tenant)
+    if policy is None or not policy.public_types:
+        return []
     store = get_broker().store
     try:
         if city.ngsi_tenant:
             store.check_tenant(city.ngsi_tenant)
-        return sorted(store.entity_types(city.ngsi_tenant))
+        return sorted(t for t in store.entity_types(city.ngsi_tenant) if t in policy.public_types)
     except NgsiError:
         return []
 
