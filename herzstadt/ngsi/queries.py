@@ -7,7 +7,6 @@ Type lists, ids, idPattern and attrs are handled here (they map onto the store's
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -33,6 +32,14 @@ def _type_expr(expr: str) -> Any:
             _TYPE_CACHE.clear()
         _TYPE_CACHE[expr] = node
     return node
+
+
+def _pattern(pat: Any) -> query.CompiledPattern:
+    """An idPattern checked against the pattern language (400 when outside it)."""
+    try:
+        return query.compile_pattern(pat, "idPattern")
+    except query.QuerySyntaxError as e:
+        raise BadRequestData(str(e)) from None
 
 
 def type_matches(expr: str, ctx: Context, types: list[str]) -> bool:
@@ -73,12 +80,7 @@ def build_spec(store: Store, req: Any, eq: EntityQuery) -> QuerySpec:
                 raise BadRequestData(f"invalid entity id {i!r}")
         spec.ids = list(eq.ids)
     if eq.id_pattern is not None:
-        pat = eq.id_pattern
-        try:
-            re.compile(pat)
-        except re.error:
-            raise BadRequestData(f"invalid idPattern {pat!r}") from None
-        spec.id_pattern = pat
+        spec.id_pattern = _pattern(eq.id_pattern).source
     if eq.attrs:
         names = eq.attrs
         if any(a in ("id", "type", "@id", "@type") for a in names):
@@ -143,13 +145,8 @@ def _entity_selectors(ents: list[dict], ctx: Context, spec: QuerySpec, preds: li
         if i is not None and not is_uri(i):
             raise BadRequestData(f"invalid entity id {i!r}")
         pat = e.get("idPattern")
-        if pat is not None:
-            try:
-                re.compile(pat)
-            except (re.error, TypeError):
-                raise BadRequestData(f"invalid idPattern {pat!r}") from None
         node = _type_expr(t) if t else None
-        sels.append((node, i, re.compile(pat) if pat else None))
+        sels.append((node, i, _pattern(pat) if pat is not None else None))
     if len(sels) == 1 and sels[0][0] is not None and sels[0][1] is None and sels[0][2] is None:
         flat = query.simple_type_terms(sels[0][0])
         if flat is not None:

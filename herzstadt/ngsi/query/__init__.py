@@ -20,7 +20,11 @@ SQL (the row alias ``e`` has ``e.doc``; geo-queries also ``e.pk`` and the bbox t
     compile_where(query, expand, dialect, *, alias="e", tenant=None, geo_table="ngsi_geo",
                   geo_sql=True, id_column=None) -> SqlFilter(sql, params, post_filter, bbox,
                                                              bbox_mode)
-    install_sqlite_functions(conn)                  # REGEXP for SQLite connections
+    install_sqlite_functions(conn)                  # REGEXP (RE2) for SQLite connections
+
+Patterns (``~=``, ``idPattern``, scope wildcards; one language for RE2 and PostgreSQL, regex.py)::
+
+    compile_pattern(text, param) -> CompiledPattern(re2, postgresql, search(value))
 
 Rows must satisfy ``sql`` and, when set, ``post_filter(doc)`` (exact geometry relations).
 
@@ -64,6 +68,7 @@ from .errors import QuerySyntaxError
 from .evaluate import compile_matcher, matches
 from .geo import GeoQuery, geo_index_rows, geodesic_distance, parse_geo_query
 from .parser import parse_q, parse_scope_q
+from .regex import CompiledPattern, compile_pattern
 from .sql import SqlFilter, compile_where, install_sqlite_functions, sqlite_regexp
 from .types import parse_type_expr, simple_type_terms, type_matches, type_terms
 
@@ -71,6 +76,7 @@ __all__ = [
     "And",
     "AttrPath",
     "Comparison",
+    "CompiledPattern",
     "Exists",
     "GeoQuery",
     "NotExists",
@@ -88,6 +94,7 @@ __all__ = [
     "Value",
     "ValueList",
     "compile_matcher",
+    "compile_pattern",
     "compile_where",
     "geo_index_rows",
     "geodesic_distance",
@@ -139,8 +146,6 @@ def parse_query(
     ``attrs`` here is the matching rule (entity has at least one of them); pass it only when the
     request asks for that. Raises ``QuerySyntaxError`` naming the bad parameter.
     """
-    import re
-
     geo = None
     if georel is not None or geometry is not None or coordinates is not None:
         geo = parse_geo_query(georel, geometry, coordinates, geoproperty)
@@ -150,10 +155,7 @@ def parse_query(
             raise QuerySyntaxError(
                 "idPattern", "must be a regular expression of 1 to 1000 characters"
             )
-        try:
-            re.compile(idPattern)
-        except re.error as e:
-            raise QuerySyntaxError("idPattern", f"invalid regular expression: {e}") from None
+        compile_pattern(idPattern, "idPattern")
         id_pattern = idPattern
     return Query(
         type=parse_type_expr(type) if type is not None else None,

@@ -23,13 +23,13 @@ This is the reference the SQL compiler is tested against, and what subscriptions
 * VocabProperty: a string compared with ``==``/``!=`` also matches its expansion ``expand(s)``.
 * ``attr`` (existence): some leaf instance exists (with the metadata member, or with a value at
   the ``[k]`` keys); ``!attr`` is its negation.
-* ``~=`` is a Python ``re.search`` (SQLite uses the same function; PostgreSQL uses ``~``).
+* ``~=`` searches a pattern of the language in ``regex.py`` (RE2 here and in SQLite's ``REGEXP``;
+  PostgreSQL runs the same pattern translated for its ``~``).
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -55,6 +55,7 @@ from .ast import (
     ScopeExpr,
     ScopePattern,
 )
+from .regex import compile_pattern
 from .types import _match as _type_match
 
 Doc = dict[str, Any]
@@ -83,9 +84,9 @@ def scalar_predicates(
     their expansions (VocabProperty)."""
     negative = op in ("!=", "!~=")
     if isinstance(operand, Pattern):
-        rx = re.compile(operand.regex)
+        rx = compile_pattern(operand.regex)
         return (
-            lambda t: isinstance(t, str) and rx.search(t) is not None,
+            lambda t: isinstance(t, str) and rx.search(t),
             lambda t: isinstance(t, str),
             negative,
         )
@@ -235,8 +236,8 @@ def scope_predicate(pat: ScopePattern) -> Callable[[str], bool]:
     if not pat.levels:
         return lambda s: True  # '/#'
     if pat.has_wildcard:
-        rx = re.compile(scope_regex(pat))
-        return lambda s: rx.search(s) is not None
+        rx = compile_pattern(scope_regex(pat), "scopeQ")
+        return rx.search
     exact = pat.text[:-2] if pat.descendants else pat.text
     if pat.descendants:
         prefix = exact + "/"
@@ -261,8 +262,8 @@ def _build(query: Query, ex: dict[str, str | None]) -> Callable[[Doc], bool]:
         ids = frozenset(query.ids)
         checks.append(lambda d: d.get("id") in ids)
     if query.id_pattern is not None:
-        rx = re.compile(query.id_pattern)
-        checks.append(lambda d: isinstance(d.get("id"), str) and rx.search(d["id"]) is not None)
+        idrx = compile_pattern(query.id_pattern, "idPattern")
+        checks.append(lambda d: idrx.search(d.get("id")))
     if query.type is not None:
         texpr = query.type
         checks.append(lambda d: _type_match(texpr, set(d.get("type") or ()), ex.__getitem__))

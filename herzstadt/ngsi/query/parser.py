@@ -36,6 +36,7 @@ from .ast import (
     ValueList,
 )
 from .errors import QuerySyntaxError
+from .regex import compile_pattern
 
 MAX_LENGTH = 8192
 MAX_DEPTH = 16
@@ -458,9 +459,9 @@ class QParser(BaseParser):
         if len(pat) > MAX_REGEX:
             raise self.err(f"regular expression too long (at most {MAX_REGEX} characters)", start)
         try:
-            re.compile(pat)
-        except re.error as e:
-            raise self.err(f"invalid regular expression '{pat}': {e}", start) from None
+            compile_pattern(pat, self.param)
+        except QuerySyntaxError as e:
+            raise self.err(e.detail, start) from None
         return Pattern(pat)
 
 

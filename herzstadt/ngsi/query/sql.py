@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+import re2
+
 from ._common import (
     MEMBER_BY_TYPE,
     Expansions,
@@ -48,6 +50,7 @@ from .ast import (
     Value,
 )
 from .errors import QuerySyntaxError
+from .regex import compile_pattern, re2_compile
 
 DIALECTS = ("sqlite", "postgresql")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
@@ -247,9 +250,9 @@ class _Compiler:
             if self.pg:
                 return (
                     f"(jsonb_typeof({s.at}) = 'string' AND ({s.at} #>> '{{}}') ~ %s::text)",
-                    [operand.regex],
+                    [compile_pattern(operand.regex).postgresql],
                 )
-            return f"({s.ty} = 'text' AND {s.at} REGEXP ?)", [operand.regex]
+            return f"({s.ty} = 'text' AND {s.at} REGEXP ?)", [compile_pattern(operand.regex).re2]
         if isinstance(operand, Range):
             lo, hi = operand.low.value, operand.high.value
             if self.pg:
@@ -539,7 +542,11 @@ class _Compiler:
             cond, params = self.true, []
         elif pat.has_wildcard:
             cond = f"{col} ~ %s" if self.pg else f"{col} REGEXP ?"
-            params = [scope_regex(pat)]
+            params = [
+                compile_pattern(scope_regex(pat), "scopeQ").for_dialect(
+                    "postgresql" if self.pg else "sqlite"
+                )
+            ]
         elif pat.descendants:
             exact = pat.text[:-2]
             if self.pg:
@@ -569,7 +576,10 @@ class _Compiler:
             ids = list(dict.fromkeys(query.ids))
             add((f"{idcol} IN ({', '.join([ph] * len(ids))})", ids) if ids else (self.false, []))
         if query.id_pattern is not None:
-            add((f"{idcol} ~ %s" if self.pg else f"{idcol} REGEXP ?", [query.id_pattern]))
+            rx = compile_pattern(query.id_pattern, "idPattern").for_dialect(
+                "postgresql" if self.pg else "sqlite"
+            )
+            add((f"{idcol} ~ %s" if self.pg else f"{idcol} REGEXP ?", [rx]))
         if query.type is not None:
             add(self.type_expr(query.type))
         if query.attrs is not None:
@@ -697,18 +707,15 @@ def compile_where(
 
 
 # ------------------------------------------------------------------------------------ sqlite
-@lru_cache(maxsize=512)
-def _rx(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
 def sqlite_regexp(pattern: str, value: Any) -> int:
-    """SQLite ``value REGEXP pattern``: 1 when ``re.search`` finds the pattern in a string."""
+    """SQLite ``value REGEXP pattern``: 1 when RE2 finds the pattern in a string. ``pattern`` is
+    the RE2 form of a checked pattern (``regex.compile_pattern(...).re2``): linear time, never
+    catastrophic backtracking."""
     if not isinstance(value, str) or not isinstance(pattern, str):
         return 0
     try:
-        return 1 if _rx(pattern).search(value) is not None else 0
-    except re.error:
+        return 1 if re2_compile(pattern).search(value) is not None else 0
+    except re2.error:
         return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from ..errors import NonexistentTenant
+from ..query.regex import compile_pattern
 
 SCHEMA_VERSION = 1
 
@@ -369,7 +370,7 @@ class SqlStore:
             params += spec.ids
         if spec.id_pattern is not None:
             conds.append(f"e.id {self.regex_op} {p}")
-            params.append(spec.id_pattern)
+            params.append(compile_pattern(spec.id_pattern, "idPattern").for_dialect(self.dialect))
         if spec.attrs_any:
             conds.append(
                 "(" + " OR ".join(self.json_attr_exists.format(p=p) for _ in spec.attrs_any) + ")"

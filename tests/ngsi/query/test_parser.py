@@ -256,8 +256,10 @@ BAD_Q = [
     ),
     ("!", 1, "expected an attribute name, found the end of the text"),
     ("a~=", 3, "expected a regular expression after '~=', found the end of the text"),
-    ("a~=(", 3, "invalid regular expression '(': missing ), unterminated subpattern at position 0"),
-    ('a~="[a-"', 3, "invalid regular expression '[a-': unterminated character set at position 0"),
+    ("a~=(", 3, "invalid pattern '(' at position 0: missing ')'"),
+    ('a~="[a-"', 3, "invalid pattern '[a-' at position 0: missing ']'"),
+    ("a~=(?P<x>a)", 3, "invalid pattern '(?P<x>a)' at position 0: named groups are not supported"),
+    ("a~=a{1000000}", 3, "invalid pattern 'a{1000000}' at position 1: repetition count 1000000 is larger than 255"),
     ("a==1e999", 3, "number out of range: '1e999'"),
 ]
 
@@ -416,7 +418,7 @@ def test_parse_query_bundle():
         (
             {"idPattern": "("},
             "idPattern",
-            "invalid regular expression: missing ), unterminated subpattern at position 0",
+            "invalid pattern '(' at position 0: missing ')'",
         ),
         ({"id": "urn:a,,urn:b"}, "id", "must be a comma-separated list of non-empty names"),
         ({"attrs": ""}, "attrs", "must be a comma-separated list of non-empty names"),
