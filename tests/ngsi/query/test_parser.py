@@ -259,7 +259,11 @@ BAD_Q = [
     ("a~=(", 3, "invalid pattern '(' at position 0: missing ')'"),
     ('a~="[a-"', 3, "invalid pattern '[a-' at position 0: missing ']'"),
     ("a~=(?P<x>a)", 3, "invalid pattern '(?P<x>a)' at position 0: named groups are not supported"),
-    ("a~=a{1000000}", 3, "invalid pattern 'a{1000000}' at position 1: repetition count 1000000 is larger than 255"),
+    (
+        "a~=a{1000000}",
+        3,
+        "invalid pattern 'a{1000000}' at position 1: repetition count 1000000 is larger than 255",
+    ),
     ("a==1e999", 3, "number out of range: '1e999'"),
 ]
 

@@ -96,7 +96,9 @@ def test_rejected_patterns(pattern, why):
         parse_query(idPattern=pattern)
     if '"' not in pattern and "\x00" not in pattern:
         with pytest.raises(QuerySyntaxError):
-            parse_q(f'name~="{pattern}"' if "|" in pattern or ";" in pattern else f"name~={pattern}")
+            parse_q(
+                f'name~="{pattern}"' if "|" in pattern or ";" in pattern else f"name~={pattern}"
+            )
 
 
 def test_sqlite_regexp_is_re2_and_linear():
