@@ -5,19 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-GEOMETRY_TYPES = {
-    "Point",
-    "MultiPoint",
-    "LineString",
-    "MultiLineString",
-    "Polygon",
-    "MultiPolygon",
-    "GeometryCollection",
-}
+from herzstadt.ngsi import geojson
+
+GEOMETRY_TYPES = set(geojson.GEO_TYPES)
 
 
 class GeometryError(ValueError):
@@ -25,26 +17,31 @@ class GeometryError(ValueError):
 
 
 def parse_geometry(value: Any, allowed: set[str] | None = None) -> BaseGeometry:
-    """Validate a GeoJSON geometry object (RFC 7946, WGS 84 lon/lat) and return it as shapely."""
-    if not isinstance(value, dict):
-        raise GeometryError("A GeoJSON geometry must be an object with 'type' and 'coordinates'.")
-    kind = value.get("type")
-    if kind not in GEOMETRY_TYPES:
-        raise GeometryError(f"Unknown GeoJSON geometry type {kind!r}.")
-    if allowed is not None and kind not in allowed:
-        raise GeometryError(f"Expected one of {', '.join(sorted(allowed))}, got {kind}.")
+    """Validate a GeoJSON geometry object (RFC 7946, WGS 84 lon/lat) and return it as shapely.
+
+    The checks are the broker's (``herzstadt.ngsi.geojson``), plus GEOS validity: a district or
+    measure must be a valid geometry."""
+    types = frozenset(allowed) if allowed is not None else geojson.GEO_TYPES
     try:
-        geom = shape(value)
-    except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise GeometryError(f"Malformed {kind} coordinates: {exc}") from exc
-    if geom.is_empty:
-        raise GeometryError(f"The {kind} has no coordinates.")
-    minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise GeometryError("Coordinates must be longitude, latitude in degrees (WGS 84).")
-    if not geom.is_valid:
-        raise GeometryError(f"Invalid {kind}: {shapely.is_valid_reason(geom)}.")
-    return geom
+        return geojson.parse_shape(value, types=types, require_valid=True)
+    except geojson.GeoJSONError as exc:
+        raise GeometryError(_message(exc, value, allowed)) from None
+
+
+def _message(exc: geojson.GeoJSONError, value: Any, allowed: set[str] | None) -> str:
+    kind = value.get("type") if isinstance(value, dict) else None
+    if exc.kind == "type":
+        if not isinstance(value, dict):
+            return "A GeoJSON geometry must be an object with 'type' and 'coordinates'."
+        if allowed is not None and kind in GEOMETRY_TYPES:
+            return f"Expected one of {', '.join(sorted(allowed))}, got {kind}."
+        if exc.path == "type":
+            return f"Unknown GeoJSON geometry type {kind!r}."
+    if exc.kind == "range":
+        return "Coordinates must be longitude, latitude in degrees (WGS 84)."
+    if exc.kind == "invalid":
+        return exc.detail[0].upper() + exc.detail[1:] + "."
+    return f"Malformed {kind} coordinates: {exc}."
 
 
 @dataclass(frozen=True)

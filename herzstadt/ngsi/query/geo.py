@@ -37,10 +37,12 @@ from shapely.geometry import shape
 from shapely.ops import nearest_points
 from shapely.validation import make_valid
 
+from ..geojson import COORDINATE_TYPES, GeoJSONError, check_coordinates, geometry_bbox
 from .errors import QuerySyntaxError
 
 GEORELS = ("near", "within", "contains", "intersects", "equals", "disjoint", "overlaps")
 GEOMETRIES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+assert frozenset(GEOMETRIES) == COORDINATE_TYPES
 _GEOMETRY_BY_LOWER = {g.lower(): g for g in GEOMETRIES}
 
 # WGS84
@@ -371,69 +373,11 @@ def _decode_coordinates(text: str) -> Any:
         raise QuerySyntaxError("coordinates", f"not valid JSON: {e}") from None
 
 
-def _err(path: str, detail: str) -> QuerySyntaxError:
-    return QuerySyntaxError("coordinates", f"{path}: {detail}")
-
-
-def _position(p: Any, path: str) -> None:
-    if not isinstance(p, list) or not 2 <= len(p) <= 3:
-        raise _err(
-            path,
-            f"a position must be [longitude, latitude] (optionally altitude), found {_short(p)}",
-        )
-    for i, v in enumerate(p):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise _err(f"{path}[{i}]", f"expected a number, found {_short(v)}")
-    if not -180 <= p[0] <= 180:
-        raise _err(path, f"longitude {p[0]} is outside [-180, 180]")
-    if not -90 <= p[1] <= 90:
-        raise _err(path, f"latitude {p[1]} is outside [-90, 90]")
-
-
-def _positions(ps: Any, path: str, minimum: int, what: str) -> None:
-    if not isinstance(ps, list) or len(ps) < minimum:
-        raise _err(
-            path, f"{what} needs an array of at least {minimum} position(s), found {_short(ps)}"
-        )
-    for i, p in enumerate(ps):
-        _position(p, f"{path}[{i}]")
-
-
-def _polygon(rings: Any, path: str) -> None:
-    if not isinstance(rings, list) or not rings:
-        raise _err(path, f"a Polygon needs an array of linear rings, found {_short(rings)}")
-    for i, ring in enumerate(rings):
-        rp = f"{path}[{i}]"
-        _positions(ring, rp, 4, "a linear ring")
-        if ring[0][:2] != ring[-1][:2]:
-            raise _err(rp, "the linear ring is not closed (its first and last positions differ)")
-
-
 def _check_geometry(gtype: str, c: Any) -> None:
-    path = "coordinates"
-    if gtype == "Point":
-        _position(c, path)
-    elif gtype == "MultiPoint":
-        _positions(c, path, 1, "a MultiPoint")
-    elif gtype == "LineString":
-        _positions(c, path, 2, "a LineString")
-    elif gtype == "MultiLineString":
-        if not isinstance(c, list) or not c:
-            raise _err(path, f"a MultiLineString needs an array of LineStrings, found {_short(c)}")
-        for i, ls in enumerate(c):
-            _positions(ls, f"{path}[{i}]", 2, "a LineString")
-    elif gtype == "Polygon":
-        _polygon(c, path)
-    else:  # MultiPolygon
-        if not isinstance(c, list) or not c:
-            raise _err(path, f"a MultiPolygon needs an array of Polygons, found {_short(c)}")
-        for i, poly in enumerate(c):
-            _polygon(poly, f"{path}[{i}]")
-
-
-def _short(v: Any) -> str:
-    t = orjson.dumps(v).decode() if not isinstance(v, str) else repr(v)
-    return t if len(t) <= 40 else t[:37] + "..."
+    try:
+        check_coordinates(gtype, c)
+    except GeoJSONError as e:
+        raise QuerySyntaxError("coordinates", str(e)) from None
 
 
 def _prefilter_bbox(rel: str, max_d: float | None, g: Any) -> tuple | None:
@@ -469,41 +413,6 @@ def _meridional_radius(lat_deg: float) -> float:
 
 
 # ------------------------------------------------------------------------------- index rows
-def geometry_bbox(g: Any) -> tuple[float, float, float, float] | None:
-    """(minx, miny, maxx, maxy) of a GeoJSON geometry dict, None if it has no valid positions."""
-    acc_x: list[float] = []
-    acc_y: list[float] = []
-    if not isinstance(g, dict):
-        return None
-    if g.get("type") == "GeometryCollection":
-        for sub in g.get("geometries") or []:
-            b = geometry_bbox(sub)
-            if b:
-                acc_x += (b[0], b[2])
-                acc_y += (b[1], b[3])
-    elif not _walk(g.get("coordinates"), acc_x, acc_y, 0):
-        return None
-    if not acc_x:
-        return None
-    return (min(acc_x), min(acc_y), max(acc_x), max(acc_y))
-
-
-def _walk(c: Any, xs: list[float], ys: list[float], depth: int) -> bool:
-    if not isinstance(c, list) or depth > 6:
-        return False
-    if c and _num(c[0]):
-        if len(c) < 2 or not _num(c[1]):
-            return False
-        xs.append(float(c[0]))
-        ys.append(float(c[1]))
-        return True
-    return all(_walk(x, xs, ys, depth + 1) for x in c)
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def geo_index_rows(doc: dict) -> list[tuple[str, float, float, float, float]]:
     """``(attr_iri, minx, miny, maxx, maxy)`` for every GeoProperty instance (top-level
     attributes, every instance of multi-instance attributes) of a stored entity doc."""
