@@ -173,9 +173,12 @@ class AuditedTx:
         self.ids.extend(r[1] for r in rows)
         self.tx.events(rows)
 
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None:
-        self.ids.extend(d["id"] for d in docs)
-        self.tx.insert_many(docs, events_at=events_at)
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
+        """Returns the documents not inserted (their id exists); only the others are recorded."""
+        taken = self.tx.insert_many(docs, events_at=events_at)
+        skip = {id(d) for d in taken}
+        self.ids.extend(d["id"] for d in docs if id(d) not in skip)
+        return taken
 
     def sub_insert(self, sid: str, doc: dict) -> bool:
         ok = self.tx.sub_insert(sid, doc)

@@ -103,7 +103,12 @@ class Broker:
     ):
         self.config = config or NgsiConfig()
         c = self.config
-        self.store: Store = store or open_store(c.database, durable=c.durable_commits)
+        self.store: Store = store or open_store(
+            c.database,
+            durable=c.durable_commits,
+            pool_size=c.db_pool_size,
+            pool_timeout=c.db_pool_timeout,
+        )
         self.resolver = resolver or ContextResolver(
             fetch_timeout=c.context_fetch_timeout,
             preload_dir=c.preload_dir,

@@ -70,6 +70,11 @@ class NgsiConfig:
     #: moments of acknowledged writes, never consistency (SQLite WAL ``synchronous=NORMAL``,
     #: PostgreSQL ``synchronous_commit=off``); a crash of the broker process loses nothing.
     durable_commits: bool = False
+    #: database connections per worker process: the PostgreSQL pool's size (requests beyond it
+    #: queue), SQLite's reader connections beside its one writer
+    db_pool_size: int = 4
+    #: seconds a request waits for a free database connection before a 503
+    db_pool_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides) -> NgsiConfig:
@@ -102,6 +107,8 @@ class NgsiConfig:
             ("audit_max_rows", int),
             ("audit_max_days", float),
             ("audit_prune_every", int),
+            ("db_pool_size", int),
+            ("db_pool_timeout", float),
         ):
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:

@@ -139,3 +139,20 @@ def merge_attrs(
     _, not_updated = apply_fragment(doc, frag, now, "noOverwrite" if no_overwrite else "append")
     doc["modifiedAt"] = now
     return doc, not_updated
+
+
+def upsert_doc(cur: dict | None, frags: list[dict], now: str, update_mode: bool) -> dict:
+    """The document after upserting parsed fragments (in order) into ``cur`` (None: a new
+    entity): each fragment replaces the entity (keeping createdAt), or with ``update_mode``
+    updates its attributes. The fragments are not consumed (a retried transaction reuses them)."""
+    for frag in frags:
+        if cur is None:
+            cur = finish_new(dict(frag), now)
+        elif update_mode:
+            cur, _ = merge_attrs(cur, frag, now)
+        else:
+            created = cur.get("createdAt", now)
+            cur = finish_new(dict(frag), now)
+            cur["createdAt"] = created
+    assert cur is not None
+    return cur

@@ -84,6 +84,19 @@ class Conflict(NgsiError):
     name, status, title = "Conflict", 409, "Conflict"
 
 
+class ServiceUnavailable(NgsiError):
+    """503: the broker cannot serve the request now (every database connection of this worker is
+    busy, or the database is unreachable); the client should retry. No NGSI-LD type fits, so it
+    carries InternalError."""
+
+    name, status, title = "InternalError", 503, "Service unavailable"
+
+
+class TransientConflict(ServiceUnavailable):
+    """A write lost a race with concurrent writes (deadlock, serialization failure) and was
+    rolled back completely; running it again will succeed."""
+
+
 class UnsupportedMediaType(NgsiError):
     """HTTP 415; ETSI has no dedicated type, Orion-LD and the test suite use InvalidRequest."""
 

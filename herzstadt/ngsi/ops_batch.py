@@ -8,7 +8,7 @@ from typing import Any
 from . import model, queries
 from .auth import Principal
 from .broker import NO_CONTENT, Broker, Kind, Req, Result, clone_json
-from .edits import finish_new, merge_attrs, merge_doc
+from .edits import finish_new, merge_attrs, merge_doc, upsert_doc
 from .errors import (
     AlreadyExists,
     BadRequestData,
@@ -19,7 +19,7 @@ from .errors import (
 from .jsonld import Context
 from .model import ParseOptions
 from .params import PurgeParams, WriteOptions
-from .storage import event_rows
+from .storage import event_rows, retrying
 
 
 def _batch_list(req: Req) -> list:
@@ -143,17 +143,18 @@ def batch_create(broker: Broker, req: Req, params: None = None) -> Result:
         return doc
 
     parsed, errors = _parse_batch(broker, req, items, parse)
-    success: list[str] = []
-    with broker.write(req, "batchCreate") as tx:
-        existing = tx.get_many([d["id"] for d in parsed])
-        new_docs = []
-        for d in parsed:
-            if d["id"] in existing:
-                errors.append(_err(d["id"], AlreadyExists(f"entity {d['id']} already exists")))
-            else:
-                new_docs.append(d)
-                success.append(d["id"])
-        tx.insert_many(new_docs, events_at=now)
+
+    def create() -> set[str]:
+        with broker.write(req, "batchCreate") as tx:
+            # INSERT … ON CONFLICT DO NOTHING: ids that exist (also just created by a concurrent
+            # request) come back and are reported, the others are created
+            return {d["id"] for d in tx.insert_many(parsed, events_at=now)}
+
+    taken = retrying(create)
+    success = [d["id"] for d in parsed if d["id"] not in taken]
+    for d in parsed:
+        if d["id"] in taken:
+            errors.append(_err(d["id"], AlreadyExists(f"entity {d['id']} already exists")))
     return _batch_result(success, errors, success)
 
 
@@ -167,40 +168,44 @@ def batch_upsert(broker: Broker, req: Req, params: WriteOptions) -> Result:
     parsed, errors = _parse_batch(
         broker, req, items, lambda item, ctx: model.parse_entity(item, ctx, now)
     )
-    success: list[str] = []
-    created_ids: list[str] = []
+    created_ids, forbidden = retrying(lambda: _upsert(broker, req, parsed, now, update_mode))
+    errors.extend(_err(eid, _forbidden(eid)) for eid in forbidden)
+    success = [eid for eid in dict.fromkeys(d["id"] for d in parsed) if eid not in forbidden]
+    return _batch_result(success, errors, created_ids)
+
+
+def _upsert(
+    broker: Broker, req: Req, parsed: list[dict], now: str, update_mode: bool
+) -> tuple[list[str], list[str]]:
+    """One transaction of a batch upsert: (ids created, existing ids the client may not write).
+
+    The entities that exist are locked and changed; the others are inserted with
+    ``ON CONFLICT DO NOTHING``. An id that a concurrent request created in between comes back
+    from the insert and is then changed like an existing entity (so concurrent upserts of the
+    same new entities all succeed, the last one's content wins)."""
+    frags: dict[str, list[dict]] = {}
+    for frag in parsed:
+        frags.setdefault(frag["id"], []).append(frag)
     may_touch = req.principal.may_touch
     with broker.write(req, "batchUpsert") as tx:
-        existing = tx.get_many([d["id"] for d in parsed])
-        state: dict[str, tuple[int | None, dict | None, dict]] = {}
-        for frag in parsed:
-            eid = frag["id"]
-            if eid in state:
-                pk, old, cur = state[eid]
-            elif eid in existing:
-                pk, old = existing[eid]
-                cur = old
-            else:
-                pk, old, cur = None, None, None  # type: ignore[assignment]
-            if cur is not None and not may_touch(cur.get("type")):
-                errors.append(_err(eid, _forbidden(eid)))
-                continue
-            if cur is None:
-                doc = finish_new(frag if eid not in state else clone_json(frag), now)
-                created_ids.append(eid)
-            elif update_mode:
-                doc, _ = merge_attrs(cur, frag, now)
-            else:
-                doc = finish_new(frag, now)
-                doc["createdAt"] = cur.get("createdAt", now)
-            state[eid] = (pk, old, doc)
-            if eid not in success:
-                success.append(eid)
-        tx.insert_many([d for pk, _, d in state.values() if pk is None], events_at=now)
-        updates = [(pk, old, d) for pk, old, d in state.values() if pk is not None]
-        tx.update_many(updates)  # type: ignore[arg-type]
+        existing = tx.get_many(list(frags))
+        new = {
+            eid: upsert_doc(None, fs, now, update_mode)
+            for eid, fs in frags.items()
+            if eid not in existing
+        }
+        taken = {d["id"] for d in tx.insert_many(list(new.values()), events_at=now)}
+        if taken:
+            existing.update(tx.get_many(list(taken)))
+        forbidden = [eid for eid, (_pk, old) in existing.items() if not may_touch(old.get("type"))]
+        updates = [
+            (pk, old, upsert_doc(old, frags[eid], now, update_mode))
+            for eid, (pk, old) in existing.items()
+            if eid not in forbidden
+        ]
+        tx.update_many(updates)
         tx.events([r for _pk, old, d in updates for r in event_rows(req.tenant, old, d, now)])
-    return _batch_result(success, errors, created_ids)
+    return [eid for eid in new if eid not in taken], forbidden
 
 
 def batch_update(broker: Broker, req: Req, params: WriteOptions) -> Result:

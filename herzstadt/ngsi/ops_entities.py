@@ -36,9 +36,8 @@ def create_entity(broker: Broker, req: Req, params: None = None) -> Result:
     finish_new(doc, now)
     check_types(req, doc.get("type"), doc["id"])
     with broker.write(req, "createEntity") as tx:
-        if tx.get(doc["id"]) is not None:
+        if tx.insert(doc) is None:  # INSERT … ON CONFLICT DO NOTHING: race-free
             raise AlreadyExists(f"entity {doc['id']} already exists")
-        tx.insert(doc)
         tx.events(event_rows(req.tenant, None, doc, now))
     return Result(201, None, Kind.NONE, location_header(req, broker, "/entities/" + doc["id"]))
 

@@ -265,7 +265,11 @@ def parse_geo_query(
         coord_key = coordinates
     else:
         raise QuerySyntaxError("coordinates", "must be a JSON array")
-    if geoproperty is not None and (not isinstance(geoproperty, str) or not geoproperty.strip()):
+    if geoproperty is not None and (
+        not isinstance(geoproperty, str)
+        or not geoproperty.strip()
+        or any(c < " " or c == "\x7f" for c in geoproperty)
+    ):
         raise QuerySyntaxError("geoproperty", "must be a non-empty attribute name")
     return _parse_geo(
         georel.strip(), geometry.strip(), coord_key, (geoproperty or "location").strip()

@@ -73,6 +73,8 @@ class BaseParser:
     def __init__(self, text: str):
         if not isinstance(text, str):
             raise TypeError(f"{self.param} must be a str, not {type(text).__name__}")
+        if "\x00" in text:  # PostgreSQL text cannot hold it; reject on every database
+            raise QuerySyntaxError(self.param, "NUL characters are not allowed", text.index("\x00"))
         self.s = text
         self.n = len(text)
         self.i = 0
@@ -377,7 +379,9 @@ class QParser(BaseParser):
                 if not math.isfinite(f):
                     raise self.err(f"number out of range: '{tok}'", pos)
                 return Value("number", int(f) if f.is_integer() and abs(f) < 2**53 else f)
-            return Value("number", int(tok))
+            n = int(tok)
+            # beyond 64 bits a database (and orjson) hold the number as a double
+            return Value("number", n if -(2**63) <= n < 2**63 else float(n))
         if _DATETIME.fullmatch(tok):
             try:
                 datetime.fromisoformat(tok)

@@ -10,8 +10,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 import psycopg
 from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .base import SqlStore, SqlWriteTx, _chunks, _has_geo, geo_rows
+from ..errors import BadRequestData, ServiceUnavailable, TransientConflict
+from .base import SqlStore, SqlWriteTx, _chunks
+from .rows import encode_doc, geo_rows, has_geo
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_tenant (name text PRIMARY KEY, created_at timestamptz NOT NULL
@@ -86,7 +89,37 @@ def _split_url(url: str) -> tuple[str, str | None]:
     return url, schema
 
 
+class _Cursor(psycopg.Cursor):
+    """Turns errors caused by a request's data into 400s and lost races into retryable
+    conflicts; anything else stays an internal error."""
+
+    def execute(self, query, params=None, **kw):  # type: ignore[override]
+        try:
+            return super().execute(query, params, **kw)
+        except psycopg.Error as e:
+            raise _translate(e) from None
+
+    def executemany(self, query, params_seq, **kw):  # type: ignore[override]
+        try:
+            return super().executemany(query, params_seq, **kw)
+        except psycopg.Error as e:
+            raise _translate(e) from None
+
+
+def _translate(e: psycopg.Error) -> Exception:
+    if isinstance(e, psycopg.DataError):  # SQLSTATE class 22: NUL bytes, numbers out of range
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return BadRequestData(f"the database cannot take this value: {msg}")
+    if isinstance(e, psycopg.errors.TransactionRollbackError):  # deadlock, serialization
+        return TransientConflict("the write collided with concurrent writes; retry")
+    return e
+
+
 class PostgresStore(SqlStore):
+    """A bounded pool of connections per process (``pool_size``): a request waits for a free
+    connection up to ``pool_timeout`` seconds and is then answered 503; the server never sees
+    more than ``pool_size`` connections from one worker."""
+
     dialect = "postgresql"
     placeholder = "%s"
     ddl = SCHEMA
@@ -100,46 +133,100 @@ class PostgresStore(SqlStore):
     for_update = " FOR UPDATE"
     doc_text = "e.doc::text"
 
-    def __init__(self, url: str, *, durable: bool = False):
+    def __init__(
+        self,
+        url: str,
+        *,
+        durable: bool = False,
+        pool_size: int = 4,
+        pool_timeout: float = 10.0,
+    ):
         super().__init__()
         conninfo, schema = _split_url(url)
         self.schema = schema
-        self.conn = psycopg.connect(conninfo, autocommit=True)
-        if not durable:  # like SQLite's WAL + synchronous=NORMAL: no disk flush per commit
-            self.conn.execute("SET synchronous_commit = off")
-        set_json_loads(orjson.loads, self.conn)
-        set_json_dumps(lambda o: orjson.dumps(o).decode(), self.conn)
-        if schema:
-            self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            self.conn.execute(f'SET search_path TO "{schema}"')
-        self._create_schema()
+        self.durable = durable
+        self.pool_timeout = pool_timeout
+        with psycopg.connect(conninfo, autocommit=True) as c:
+            if schema:
+                c.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._configure(c)
+            self._create_schema(c)
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max(1, pool_size),
+            timeout=pool_timeout,
+            kwargs={"autocommit": True, "cursor_factory": _Cursor},
+            configure=self._configure,
+            max_idle=300.0,
+            name="herzstadt-ngsi",
+            open=True,
+        )
 
-    def _create_schema(self) -> None:
-        with self.conn.transaction():
-            self.conn.execute("SELECT pg_advisory_xact_lock(427311)")
-            self._create_tables()
+    def _configure(self, conn: psycopg.Connection) -> None:
+        if not self.durable:  # like SQLite's WAL + synchronous=NORMAL: no disk flush per commit
+            conn.execute("SET synchronous_commit = off")
+        set_json_loads(orjson.loads, conn)
+        set_json_dumps(lambda o: orjson.dumps(o).decode(), conn)
+        if self.schema:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+
+    def _create_schema(self, conn: psycopg.Connection) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(427311)")
+            self._create_tables(conn)
             # Documents up to ~8 kB stay in the row uncompressed: every ``doc->…`` of a query
             # would otherwise decompress the whole document again (tables of older versions
             # get the setting for the rows written from now on).
-            opts = self.conn.execute(
+            opts = conn.execute(
                 "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
             ).fetchone()[0]
             if ENTITY_STORAGE not in (opts or []):
-                self.conn.execute(f"ALTER TABLE ngsi_entity SET ({ENTITY_STORAGE})")
+                conn.execute(f"ALTER TABLE ngsi_entity SET ({ENTITY_STORAGE})")
+
+    def _getconn(self) -> psycopg.Connection:
+        try:
+            return self.pool.getconn()
+        except PoolTimeout:
+            raise ServiceUnavailable(
+                f"all {self.pool.max_size} database connections of this worker stayed busy for"
+                f" {self.pool_timeout:g} s; retry"
+            ) from None
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (503 when none frees up in time)."""
+        conn = self._getconn()
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)
+
+    @contextmanager
+    def _read_cursor(self) -> Iterator[psycopg.Cursor]:
+        with self.connection() as conn:
+            cur = conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
 
     def _decode(self, v):
         return v if isinstance(v, dict) else orjson.loads(v)
 
     @contextmanager
     def write(self, tenant: str) -> Iterator[PostgresWriteTx]:
-        with self.lock, self.conn.transaction():
-            cur = self.conn.cursor()
+        with self.connection() as conn, conn.transaction(), self._in_tx(conn):
+            cur = conn.cursor()
             if tenant not in self._tenants:
                 cur.execute(
                     "INSERT INTO ngsi_tenant(name) VALUES (%s) ON CONFLICT DO NOTHING", (tenant,)
                 )
             yield PostgresWriteTx(self, cur, tenant)
         self._tenants.add(tenant)
+
+    def close(self) -> None:
+        self.pool.close()
 
     def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
         attr, minx, miny, maxx, maxy = bbox
@@ -152,55 +239,78 @@ class PostgresStore(SqlStore):
 
 
 class PostgresWriteTx(SqlWriteTx):
-    def insert(self, doc: dict) -> int:
-        self.cur.execute(
-            "INSERT INTO ngsi_entity(tenant, id, doc, created_at, modified_at)"
-            " VALUES (%s, %s, %s::jsonb, %s, %s) RETURNING pk",
-            (
-                self.tenant,
-                doc["id"],
-                self.store._encode(doc),
-                doc.get("createdAt", ""),
-                doc.get("modifiedAt", ""),
-            ),
-        )
-        pk = self.cur.fetchone()[0]
-        self._index(pk, doc)
-        return pk
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
+        """Bulk insert with COPY (entities, index rows and 'create' events); returns the
+        documents whose id exists (not inserted).
 
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None:
-        """Bulk insert with COPY (entities, index rows and 'create' events)."""
+        Rows go in id order, so two batches with overlapping new ids queue on the first shared
+        id instead of deadlocking. When the COPY meets an id that a concurrent transaction has
+        just inserted (unique violation), it is undone (savepoint) and the rows are inserted one
+        by one with ``ON CONFLICT DO NOTHING``; the caller gets the conflicting documents back.
+        """
         if not docs:
-            return
-        self.cur.execute(
+            return []
+        cur = self.cur
+        cur.execute(
             "SELECT nextval(pg_get_serial_sequence('ngsi_entity', 'pk'))"
             " FROM generate_series(1, %s)",
             (len(docs),),
         )
-        pks = [r[0] for r in self.cur.fetchall()]
+        pks = [r[0] for r in cur.fetchall()]
         t = self.tenant
-        encoded = [orjson.dumps(d).decode() for d in docs]
+        encoded = [encode_doc(d) for d in docs]
+        order = sorted(range(len(docs)), key=lambda n: docs[n]["id"])
+        rows = [
+            (
+                pks[n],
+                t,
+                docs[n]["id"],
+                encoded[n],
+                docs[n].get("createdAt", ""),
+                docs[n].get("modifiedAt", ""),
+            )
+            for n in order
+        ]
+        try:
+            copy = "COPY ngsi_entity (pk, tenant, id, doc, created_at, modified_at) FROM STDIN"
+            with cur.connection.transaction(), cur.copy(copy) as cp:  # in a savepoint
+                for row in rows:
+                    cp.write_row(row)
+            done = order
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+            cur.executemany(
+                "INSERT INTO ngsi_entity (pk, tenant, id, doc, created_at, modified_at)"
+                " VALUES (%s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT (tenant, id) DO NOTHING"
+                " RETURNING pk",
+                rows,
+                returning=True,
+            )
+            written: set[int] = set()
+            while True:
+                written.update(r[0] for r in cur.fetchall())
+                if not cur.nextset():
+                    break
+            done = [n for n in order if pks[n] in written]
+        except psycopg.Error as e:
+            raise _translate(e) from None
+        self._index_many([(pks[n], docs[n], encoded[n]) for n in sorted(done)], events_at)
+        inserted = set(done)
+        return [d for n, d in enumerate(docs) if n not in inserted]
+
+    def _index_many(self, rows: list[tuple[int, dict, str]], events_at: str | None) -> None:
+        """Index rows and 'create' events of freshly inserted entities, with COPY."""
+        t = self.tenant
         cur = self.cur
-        with cur.copy(
-            "COPY ngsi_entity (pk, tenant, id, doc, created_at, modified_at) FROM STDIN"
-        ) as cp:
-            for pk, d, enc in zip(pks, docs, encoded, strict=True):
-                cp.write_row((pk, t, d["id"], enc, d.get("createdAt", ""), d.get("modifiedAt", "")))
         with cur.copy("COPY ngsi_entity_type (tenant, type, entity_pk) FROM STDIN") as cp:
-            for pk, d in zip(pks, docs, strict=True):
+            for pk, d, _ in rows:
                 for ty in d.get("type") or []:
                     cp.write_row((t, ty, pk))
-        scopes = [(t, s, pk) for pk, d in zip(pks, docs, strict=True) for s in d.get("scope") or []]
+        scopes = [(t, s, pk) for pk, d, _ in rows for s in d.get("scope") or []]
         if scopes:
             with cur.copy("COPY ngsi_scope (tenant, scope, entity_pk) FROM STDIN") as cp:
                 for row in scopes:
                     cp.write_row(row)
-        geo = [
-            (t, pk, *row)
-            for pk, d in zip(pks, docs, strict=True)
-            if _has_geo(d)
-            for row in geo_rows(d)
-        ]
+        geo = [(t, pk, *row) for pk, d, _ in rows if has_geo(d) for row in geo_rows(d)]
         if geo:
             with cur.copy(
                 "COPY ngsi_geo (tenant, entity_pk, attr, minx, miny, maxx, maxy) FROM STDIN"
@@ -212,13 +322,13 @@ class PostgresWriteTx(SqlWriteTx):
                 "COPY ngsi_event (tenant, entity_id, attr, kind, instance, observed_at,"
                 " modified_at) FROM STDIN"
             ) as cp:
-                for d, enc in zip(docs, encoded, strict=True):
+                for _pk, d, enc in rows:
                     cp.write_row((t, d["id"], "", "create", enc, None, events_at))
 
     def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]:
         """One pipelined point look-up per id: the unique index whatever the table statistics
         say (an ``IN`` list over a freshly loaded table is planned as a scan of the tenant)."""
-        ids = list(dict.fromkeys(ids))
+        ids = sorted(set(ids))  # lock order: see SqlWriteTx.get_many
         if len(ids) < 2:
             return super().get_many(ids)
         cur = self.cur

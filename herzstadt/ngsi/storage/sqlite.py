@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import orjson
 
 try:
     import fcntl
@@ -17,7 +17,8 @@ except ImportError:  # pragma: no cover - not on Windows
     fcntl = None  # type: ignore[assignment]
 
 from ..errors import BadRequestData
-from .base import SqlStore, SqlWriteTx, _has_geo, geo_rows
+from .base import SqlStore, SqlWriteTx
+from .rows import encode_doc, geo_rows, has_geo
 
 #: GeoProperty instances per entity in the R*Tree (ids are entity_pk * GEO_PER_ENTITY + n)
 GEO_PER_ENTITY = 64
@@ -64,6 +65,10 @@ CREATE TABLE IF NOT EXISTS ngsi_subscription (
 
 
 class SqliteStore(SqlStore):
+    """One writer connection (writers of all processes queue on a kernel lock, then
+    ``BEGIN IMMEDIATE``) and up to ``readers`` reader connections per process: in WAL mode a
+    read never waits for a write, and reads of several threads run side by side."""
+
     dialect = "sqlite"
     placeholder = "?"
     ddl = SCHEMA
@@ -75,44 +80,90 @@ class SqliteStore(SqlStore):
     regex_op = "REGEXP"
     for_update = ""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10000, durable: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_ms: int = 10000,
+        durable: bool = False,
+        readers: int = 4,
+    ):
         super().__init__()
         self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.durable = durable
+        self.lock = threading.RLock()  # the writer connection, shared by the threads
         self._lockfd: int | None = None
         self._last_checkpoint = 0.0
-        if self.path != ":memory:":
+        memory = self.path == ":memory:"
+        if not memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
-        )
-        c = self.conn
-        c.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        if self.path != ":memory:":
-            c.execute("PRAGMA journal_mode=WAL")
-        c.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         # Not durable: no automatic checkpoint at the end of a write (it fsyncs while the write
         # lock is held); ``write`` runs a passive one after releasing the lock, at most once per
         # CHECKPOINT_INTERVAL.
-        self._checkpoints = not durable and self.path != ":memory:"
+        self._checkpoints = not durable and not memory
+        self.conn = self._connect(writer=True)
+        self._create_schema()
+        # an in-memory database exists once per connection: it reads through the writer
+        self._max_readers = 0 if memory else max(0, readers)
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers: list[sqlite3.Connection] = []
+        self._slots = threading.BoundedSemaphore(self._max_readers or 1)
+
+    def _connect(self, *, writer: bool) -> sqlite3.Connection:
+        c = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+        c.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        if writer and self.path != ":memory:":
+            c.execute("PRAGMA journal_mode=WAL")
+        c.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
         if self._checkpoints:
             c.execute("PRAGMA wal_autocheckpoint=0")
         c.execute("PRAGMA foreign_keys=OFF")
-        c.execute("PRAGMA cache_size=-65536")
+        # page cache per connection: 64 MiB for the writer, 16 MiB per reader (the file is
+        # memory-mapped as well)
+        c.execute(f"PRAGMA cache_size={-65536 if writer else -16384}")
         c.execute("PRAGMA mmap_size=268435456")
+        if not writer:
+            c.execute("PRAGMA query_only=1")
         from ..query import install_sqlite_functions
 
         install_sqlite_functions(c)
-        self._create_schema()
+        return c
 
     def _create_schema(self) -> None:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            self._create_tables()
+            self._create_tables(c)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def _read_cursor(self) -> Iterator[sqlite3.Cursor]:
+        if not self._max_readers:
+            with self.lock:
+                cur = self.conn.cursor()
+                try:
+                    yield cur
+                finally:
+                    cur.close()
+            return
+        with self._slots:  # at most _max_readers connections, each used by one thread at a time
+            try:
+                c = self._idle.get_nowait()
+            except queue.Empty:
+                c = self._connect(writer=False)
+                self._readers.append(c)
+            cur = c.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()  # ends the statement, so the connection holds no read snapshot
+                self._idle.put(c)
 
     def _lock_file(self) -> int | None:
         """A lock file that queues writers of all processes (SQLite's own busy handler polls
@@ -138,6 +189,7 @@ class SqliteStore(SqlStore):
                 raise
             try:
                 cur = c.cursor()
+                self._local.tx = c
                 if tenant not in self._tenants:
                     cur.execute(
                         "INSERT OR IGNORE INTO ngsi_tenant(name, created_at) VALUES (?,"
@@ -150,6 +202,7 @@ class SqliteStore(SqlStore):
                 c.execute("ROLLBACK")
                 raise
             finally:
+                self._local.tx = None
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
             if self._checkpoints:
@@ -161,10 +214,16 @@ class SqliteStore(SqlStore):
         self._tenants.add(tenant)
 
     def close(self) -> None:
-        super().close()
-        if self._lockfd is not None:
-            os.close(self._lockfd)
-            self._lockfd = None
+        with self.lock:
+            for r in self._readers:
+                r.close()
+            self._readers.clear()
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None  # type: ignore[assignment]
+            if self._lockfd is not None:
+                os.close(self._lockfd)
+                self._lockfd = None
 
     def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
         attr, minx, miny, maxx, maxy = bbox
@@ -177,51 +236,47 @@ class SqliteStore(SqlStore):
 
 
 class SqliteWriteTx(SqlWriteTx):
-    def insert(self, doc: dict) -> int:
-        self.cur.execute(
-            "INSERT INTO ngsi_entity(tenant, id, doc, created_at, modified_at) VALUES (?,?,?,?,?)",
-            (
-                self.tenant,
-                doc["id"],
-                self.store._encode(doc),
-                doc.get("createdAt", ""),
-                doc.get("modifiedAt", ""),
-            ),
-        )
-        pk = self.cur.lastrowid
-        self._index(pk, doc)
-        return pk
-
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> None:
+    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
         """Insert new entities; with ``events_at`` also their 'create' events (one row each,
-        sharing the encoded document)."""
+        sharing the encoded document). Returns the documents whose id exists (not inserted)."""
         if not docs:
-            return
+            return []
         row = self.cur.execute("SELECT coalesce(max(pk), 0) FROM ngsi_entity").fetchone()
         base = row[0] + 1
         t = self.tenant
-        dumps = orjson.dumps
-        encoded = [dumps(d).decode() for d in docs]
+        encoded = [encode_doc(d) for d in docs]
         self.cur.executemany(
             "INSERT INTO ngsi_entity(pk, tenant, id, doc, created_at, modified_at)"
-            " VALUES (?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?) ON CONFLICT (tenant, id) DO NOTHING",
             [
                 (base + n, t, d["id"], encoded[n], d.get("createdAt", ""), d.get("modifiedAt", ""))
                 for n, d in enumerate(docs)
             ],
         )
+        conflicts: list[dict] = []
+        rows = list(enumerate(docs))
+        if self.cur.rowcount != len(docs):
+            written = {
+                r[0]
+                for r in self.cur.execute(
+                    "SELECT pk FROM ngsi_entity WHERE pk BETWEEN ? AND ?",
+                    (base, base + len(docs) - 1),
+                )
+            }
+            conflicts = [d for n, d in rows if base + n not in written]
+            rows = [(n, d) for n, d in rows if base + n in written]
         self.cur.executemany(
             "INSERT INTO ngsi_entity_type(tenant, type, entity_pk) VALUES (?,?,?)",
-            [(t, ty, base + n) for n, d in enumerate(docs) for ty in d.get("type") or []],
+            [(t, ty, base + n) for n, d in rows for ty in d.get("type") or []],
         )
-        scopes = [(t, s, base + n) for n, d in enumerate(docs) for s in d.get("scope") or []]
+        scopes = [(t, s, base + n) for n, d in rows for s in d.get("scope") or []]
         if scopes:
             self.cur.executemany(
                 "INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES (?,?,?)", scopes
             )
         geo: list[tuple] = []
-        for n, d in enumerate(docs):
-            if _has_geo(d):
+        for n, d in rows:
+            if has_geo(d):
                 geo.extend(self._geo_tuples(base + n, geo_rows(d)))
         if geo:
             self.cur.executemany(
@@ -233,8 +288,9 @@ class SqliteWriteTx(SqlWriteTx):
             self.cur.executemany(
                 "INSERT INTO ngsi_event(tenant, entity_id, attr, kind, instance, observed_at,"
                 " modified_at) VALUES (?,?,'','create',?,NULL,?)",
-                [(t, d["id"], encoded[n], events_at) for n, d in enumerate(docs)],
+                [(t, d["id"], encoded[n], events_at) for n, d in rows],
             )
+        return conflicts
 
     def _geo_tuples(self, pk: int, rows: list[tuple]) -> list[tuple]:
         if len(rows) > GEO_PER_ENTITY:

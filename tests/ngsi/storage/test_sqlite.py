@@ -108,9 +108,10 @@ def test_postgresql_commit_and_storage_settings():
     url += ("&" if "?" in url else "?") + "schema=ngsi_test"
     for durable, expected in ((False, "off"), (True, "on")):
         s = open_store(url, durable=durable)
-        assert s.conn.execute("SHOW synchronous_commit").fetchone()[0] == expected
-        opts = s.conn.execute(
-            "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
-        ).fetchone()[0]
+        with s.connection() as c:  # every pooled connection is configured alike
+            assert c.execute("SHOW synchronous_commit").fetchone()[0] == expected
+            opts = c.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
+            ).fetchone()[0]
         assert "toast_tuple_target=8160" in opts
         s.close()
