@@ -63,6 +63,12 @@ def test_patterns_in_query_bodies_and_purge(named):
     assert len(named.get("entities", params={"type": "Building"}).json()) == 2
 
 
+def test_scope_wildcards_run_as_patterns_within_the_limits(named):
+    _problem(named.get("entities", params={"type": "Building", "scopeQ": "/+/" + "a" * 1200}))
+    r = named.get("entities", params={"type": "Building", "scopeQ": "/+/" + "a" * 100})
+    assert r.status_code == 200 and r.json() == []
+
+
 def test_id_pattern_matches_on_both(named):
     r = named.get("entities", params={"idPattern": "(?i)BUILDING:p"})
     assert [e["id"] for e in r.json()] == ["urn:ngsi-ld:Building:plain"]

@@ -559,8 +559,17 @@ class ScopeParser(BaseParser):
                 if c in ("#", "+"):
                     raise self.err(f"'{c}' must be a whole scope level (e.g. /a/{c})")
                 break
+        start = self.i
         self.expect_end_of_term("the scope")
-        return ScopePattern(tuple(levels), descendants)
+        pat = ScopePattern(tuple(levels), descendants)
+        if pat.has_wildcard:  # runs as a pattern: it must fit the pattern language's limits
+            from ._common import scope_regex  # (_common imports this module)
+
+            try:
+                compile_pattern(scope_regex(pat), self.param)
+            except QuerySyntaxError as e:
+                raise self.err(e.detail, start) from None
+        return pat
 
 
 @lru_cache(maxsize=1024)

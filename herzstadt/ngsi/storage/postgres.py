@@ -160,6 +160,7 @@ class PostgresStore(SqlStore):
             configure=self._configure,
             max_idle=300.0,
             name="herzstadt-ngsi",
+            num_workers=1,
             open=True,
         )
 
