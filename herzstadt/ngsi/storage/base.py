@@ -74,6 +74,11 @@ class SqlStore:
         with self._read_cursor() as cur:
             yield cur
 
+    def reading(self) -> Any:
+        """``with store.reading() as cur:`` — the public form of ``_reader`` for SQL that lives
+        beside the store (e.g. other tables of the broker): a cursor this thread has to itself."""
+        return self._reader()
+
     @contextmanager
     def _read_cursor(self) -> Iterator[Any]:
         raise NotImplementedError

@@ -98,8 +98,10 @@ def test_concurrent_upserts_of_the_same_new_entities(brokers):
         writer = doc["attrs"]["https://uri.etsi.org/ngsi-ld/default-context/writer"][0]["value"]
         assert writer in range(WORKERS)
     # one entity row and one type index row per id, whatever the interleaving
-    docs, total = store.query(tenant, _spec(["https://uri.etsi.org/ngsi-ld/default-context/Sensor"]))
-    assert total == len(ids)
+    docs, total = store.query(
+        tenant, _spec(["https://uri.etsi.org/ngsi-ld/default-context/Sensor"])
+    )
+    assert total == len(ids) and len({d["id"] for d in docs}) == len(ids)
 
 
 def _spec(types):
@@ -193,4 +195,26 @@ def test_sqlite_reads_do_not_wait_for_a_write(tmp_path):
         assert got[0]["id"] == "urn:x:1"
         assert store.get("", "urn:x:2") is not None  # committed, and visible to readers
     finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reading_inside_a_write_sees_the_write(backend, tmp_path):
+    store = open_store(_database(backend, tmp_path), pool_size=1, pool_timeout=5)
+    tenant = f"r{uuid.uuid4().hex[:10]}"
+    try:
+        with store.write(tenant) as tx:
+            tx.insert({"id": "urn:x:in-tx", "type": ["T"], "attrs": {}})
+            # same thread, same transaction: no second connection (the pool has one), own changes
+            assert store.get(tenant, "urn:x:in-tx") is not None
+            with store.reading() as cur:
+                cur.execute(
+                    f"SELECT count(*) FROM ngsi_entity WHERE tenant = {store.placeholder}",
+                    (tenant,),
+                )
+                assert cur.fetchone()[0] == 1
+        assert store.get(tenant, "urn:x:in-tx") is not None
+    finally:
+        if backend == "postgresql":
+            drop_tenant(store, tenant)
         store.close()
