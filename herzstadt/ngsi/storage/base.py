@@ -58,31 +58,24 @@ class SqlStore:
                 (str(SCHEMA_VERSION),),
             )
 
-    @contextmanager
-    def _reader(self) -> Iterator[Any]:
-        """A cursor for reads (autocommit: every statement sees the latest commits). Inside a
-        ``write`` of the same thread, a cursor of that transaction (it sees its own changes,
-        and a thread never holds two connections at once)."""
-        tx_conn = getattr(self._local, "tx", None)
-        if tx_conn is not None:
-            cur = tx_conn.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
-            return
-        with self._read_cursor() as cur:
-            yield cur
+    def _reader(self) -> _Reading:
+        """``with store._reader() as cur``: a cursor for reads (autocommit: every statement sees
+        the latest commits) on a connection this thread has to itself. Inside a ``write`` of the
+        same thread, a cursor of that transaction (it sees its own changes, and a thread never
+        holds two connections at once)."""
+        return _Reading(self)
 
-    def reading(self) -> Any:
-        """``with store.reading() as cur:`` — the public form of ``_reader`` for SQL that lives
-        beside the store (e.g. other tables of the broker): a cursor this thread has to itself."""
-        return self._reader()
+    def reading(self) -> _Reading:
+        """The public form of ``_reader``, for SQL that lives beside the store (other tables of
+        the broker)."""
+        return _Reading(self)
 
-    @contextmanager
-    def _read_cursor(self) -> Iterator[Any]:
+    def _take_reader(self) -> Any:
+        """A connection for reads (the backend's pool); given back with ``_give_reader``."""
         raise NotImplementedError
-        yield  # pragma: no cover
+
+    def _give_reader(self, conn: Any) -> None:
+        raise NotImplementedError
 
     @contextmanager
     def _in_tx(self, conn: Any) -> Iterator[None]:
@@ -289,6 +282,35 @@ class SqlStore:
 
     def close(self) -> None:
         raise NotImplementedError
+
+
+class _Reading:
+    """The context manager of ``SqlStore._reader`` (a class: it runs on every read)."""
+
+    __slots__ = ("conn", "cur", "own", "store")
+
+    def __init__(self, store: SqlStore):
+        self.store = store
+
+    def __enter__(self) -> Any:
+        store = self.store
+        tx = getattr(store._local, "tx", None)
+        self.own = tx is None
+        self.conn = store._take_reader() if tx is None else tx
+        try:
+            self.cur = self.conn.cursor()
+        except BaseException:
+            if self.own:
+                store._give_reader(self.conn)
+            raise
+        return self.cur
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.cur.close()  # ends the statement: the connection keeps no read snapshot
+        finally:
+            if self.own:
+                self.store._give_reader(self.conn)
 
 
 #: the largest LIMIT/OFFSET both databases take (a 64-bit integer)

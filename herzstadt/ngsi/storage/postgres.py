@@ -203,14 +203,11 @@ class PostgresStore(SqlStore):
         finally:
             self.pool.putconn(conn)
 
-    @contextmanager
-    def _read_cursor(self) -> Iterator[psycopg.Cursor]:
-        with self.connection() as conn:
-            cur = conn.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
+    def _take_reader(self) -> psycopg.Connection:
+        return self._getconn()
+
+    def _give_reader(self, conn: psycopg.Connection) -> None:
+        self.pool.putconn(conn)
 
     def _decode(self, v):
         return v if isinstance(v, dict) else orjson.loads(v)

@@ -108,7 +108,7 @@ class SqliteStore(SqlStore):
         self._max_readers = 0 if memory else max(0, readers)
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._readers: list[sqlite3.Connection] = []
-        self._slots = threading.BoundedSemaphore(self._max_readers or 1)
+        self._grow = threading.Lock()
 
     def _connect(self, *, writer: bool) -> sqlite3.Connection:
         c = sqlite3.connect(
@@ -142,28 +142,26 @@ class SqliteStore(SqlStore):
             c.execute("ROLLBACK")
             raise
 
-    @contextmanager
-    def _read_cursor(self) -> Iterator[sqlite3.Cursor]:
+    def _take_reader(self) -> sqlite3.Connection:
         if not self._max_readers:
-            with self.lock:
-                cur = self.conn.cursor()
-                try:
-                    yield cur
-                finally:
-                    cur.close()
-            return
-        with self._slots:  # at most _max_readers connections, each used by one thread at a time
-            try:
-                c = self._idle.get_nowait()
-            except queue.Empty:
+            self.lock.acquire()
+            return self.conn
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._grow:
+            if len(self._readers) < self._max_readers:
                 c = self._connect(writer=False)
                 self._readers.append(c)
-            cur = c.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()  # ends the statement, so the connection holds no read snapshot
-                self._idle.put(c)
+                return c
+        return self._idle.get()  # all in use: wait for one to come back
+
+    def _give_reader(self, conn: sqlite3.Connection) -> None:
+        if not self._max_readers:
+            self.lock.release()
+        else:
+            self._idle.put(conn)
 
     def _lock_file(self) -> int | None:
         """A lock file that queues writers of all processes (SQLite's own busy handler polls
