@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from herzstadt.ngsi.auth import system_principal
 from herzstadt.ngsi.broker import Broker, Req
 from herzstadt.ngsi.config import NgsiConfig
 from herzstadt.ngsi.errors import AlreadyExists, ServiceUnavailable
+from herzstadt.ngsi.params import WriteOptions
 from herzstadt.ngsi.service import batch_create, batch_upsert, create_entity
 from herzstadt.ngsi.storage import open_store
+from herzstadt.ngsi.tenants import create_tenant
 from tests.ngsi.pgutil import drop_tenant
 
 PG_URL = os.environ.get("HERZSTADT_TEST_DATABASE_URL", "")
@@ -39,11 +42,18 @@ def brokers(request, tmp_path):
         Broker(NgsiConfig(database=db, allow_remote_contexts=False, db_pool_size=2))
         for _ in range(WORKERS)
     ]
+    create_tenant(bs[0], tenant)
     yield bs, tenant
     if request.param == "postgresql":
         drop_tenant(bs[0].store, tenant)
     for b in bs:
         b.close()
+
+
+def _req(b: Broker, tenant: str, body) -> Req:
+    return Req(
+        tenant=tenant, ctx=b.resolver.get(None), body=body, principal=system_principal(tenant)
+    )
 
 
 def _run_all(fns) -> list:
@@ -84,7 +94,7 @@ def test_concurrent_upserts_of_the_same_new_entities(brokers):
         b = bs[w]
         # overlapping batches in different orders
         ents = [_entity(n, w) for n in (ids if w % 2 else reversed(ids))]
-        return batch_upsert(b, Req(tenant=tenant, ctx=b.resolver.get(None), body=ents))
+        return batch_upsert(b, _req(b, tenant, ents), WriteOptions())
 
     results = _run_all([lambda w=w: upsert(w) for w in range(WORKERS)])
     for r in results:
@@ -115,7 +125,7 @@ def test_concurrent_creates_one_201_the_rest_409(brokers):
 
     def create(w: int):
         b = bs[w]
-        return create_entity(b, Req(tenant=tenant, ctx=b.resolver.get(None), body=_entity(1, w)))
+        return create_entity(b, _req(b, tenant, _entity(1, w)))
 
     results = _run_all([lambda w=w: create(w) for w in range(WORKERS)])
     ok = [r for r in results if not isinstance(r, Exception)]
@@ -125,7 +135,7 @@ def test_concurrent_creates_one_201_the_rest_409(brokers):
     def create_batch(w: int):
         b = bs[w]
         ents = [_entity(n, w) for n in range(10, 30)]
-        return batch_create(b, Req(tenant=tenant, ctx=b.resolver.get(None), body=ents))
+        return batch_create(b, _req(b, tenant, ents))
 
     results = _run_all([lambda w=w: create_batch(w) for w in range(WORKERS)])
     won: list[str] = []
