@@ -2,7 +2,7 @@
 
 allauth's German catalogue addresses people informally ("du") and only in parts; a city speaks to its
 residents formally ("Sie"). Listing the msgids here puts them into herzstadt's catalogue
-(scripts/translations_de.py), which Django prefers over allauth's (LOCALE_PATHS come first). The msgids
+(herzstadt/locale/de/LC_MESSAGES/django.po), which Django prefers over allauth's (LOCALE_PATHS come first). The msgids
 must match allauth's exactly, line breaks and double spaces included.
 """
 
