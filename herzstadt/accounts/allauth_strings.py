@@ -2,8 +2,8 @@
 
 allauth's German catalogue addresses people informally ("du") and only in parts; a city speaks to its
 residents formally ("Sie"). Listing the msgids here puts them into herzstadt's catalogue
-(herzstadt/locale/de/LC_MESSAGES/django.po), which Django prefers over allauth's (LOCALE_PATHS come first). The msgids
-must match allauth's exactly, line breaks and double spaces included.
+(herzstadt/locale/de/LC_MESSAGES/django.po), which Django prefers over allauth's (LOCALE_PATHS come
+first). The msgids must match allauth's exactly, line breaks and double spaces included.
 """
 
 from django.utils.translation import gettext_noop
