@@ -87,7 +87,7 @@ def catalogue_problems(package: Path) -> list[str]:
         diff = difflib.unified_diff(
             before.splitlines(), after.splitlines(), "django.po", "after makemessages", lineterm=""
         )
-        shown = [line for line in diff if not line.startswith('-"POT-Creation-Date')][:60]
+        shown = [line for line in diff if not line[1:].startswith('"POT-Creation-Date')][:60]
         problems.append(
             "makemessages would change the catalogue; run it (README, Translations) and translate:\n"
             + "\n".join(shown)
@@ -125,12 +125,15 @@ def catalogue_problems(package: Path) -> list[str]:
     return problems
 
 
-def _messages(mo: Path) -> dict[tuple[str | None, str, str], object]:
-    """The content of a compiled catalogue (independent of msgfmt's version and hash table)."""
-    return {
+def _messages(mo: Path) -> tuple[dict[str, str], dict[tuple[str | None, str, str], object]]:
+    """The content of a compiled catalogue, header (e.g. Plural-Forms) included, independent of
+    msgfmt's version and hash table."""
+    compiled = polib.mofile(str(mo))
+    entries = {
         (e.msgctxt, e.msgid, e.msgid_plural): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-        for e in polib.mofile(str(mo))
+        for e in compiled
     }
+    return dict(compiled.metadata), entries
 
 
 @pytest.fixture
@@ -139,7 +142,8 @@ def package(tmp_path) -> Path:
 
 
 def test_german_catalogue_is_complete_current_and_compiled(package):
-    assert catalogue_problems(package) == []
+    problems = catalogue_problems(package)
+    assert not problems, "\n\n".join(problems)
 
 
 def _replace_in_po(package: Path, old: str, new: str) -> None:
@@ -214,6 +218,23 @@ def test_check_fails_when_a_placeholder_is_mistyped(package):
         'msgstr "Umriss von %(nmae)s"',
     )
     assert any(p.startswith("msgfmt --check-format fails") for p in catalogue_problems(package))
+
+
+def test_check_fails_when_the_plural_rule_is_not_recompiled(package):
+    _replace_in_po(
+        package,
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"',
+        '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"',
+    )
+    assert catalogue_problems(package) == [
+        "django.mo is out of date with django.po: run compilemessages (README, Translations)"
+    ]
+
+
+def test_check_fails_without_gettext(package, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    problems = catalogue_problems(package)
+    assert len(problems) == 1 and problems[0].startswith("GNU gettext is needed")
 
 
 def test_check_leaves_the_real_catalogue_alone(package):
