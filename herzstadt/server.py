@@ -14,8 +14,9 @@ cannot take the site down.
   longer before each further respawn of a worker that keeps dying (0.5 s, 1 s, 2 s, …) while the other
   workers go on serving, and gives up (exit code 1, for systemd to restart the service) only when one
   worker died more than :data:`MAX_CRASHES` times within :data:`CRASH_WINDOW` seconds.
-- **A killed main process**: workers die with it (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread that
-  notices the new parent everywhere), so they never keep the port as orphans; and should orphans exist
+- **A killed main process**: workers die with it (``PR_SET_PDEATHSIG`` with SIGKILL on Linux: the kernel
+  ends them at once, with no Python code that could hang; elsewhere a watchdog thread that notices the new
+  parent), so they never keep the port as orphans; and should orphans exist
   anyway (e.g. stopped processes, or a server of an older version), :func:`describe_port_holders` names
   them and says how to end them.
 """
@@ -125,13 +126,19 @@ def raise_open_files_limit(limits: ServerLimits) -> ServerLimits:
 
 
 def _set_parent_death_signal() -> None:
-    """Linux: the kernel sends SIGTERM to this process when the thread that forked it ends."""
+    """Linux: the kernel kills this process when the thread that forked it ends.
+
+    SIGKILL, not SIGTERM: a main process only ends without stopping its workers when it was killed or
+    crashed, and then a graceful shutdown buys nothing but a port held longer. A SIGTERM there ran
+    granian's shutdown handler, which could hang with the GIL held (seen about once in three runs
+    of ``test_serve_names_orphaned_workers_that_hold_the_port`` on a busy machine), and with it the
+    watchdog thread below."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
 
 
 def _watch_parent(parent_pid: int, grace: float) -> None:

@@ -9,12 +9,21 @@ import resource
 import selectors
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
 from herzstadt import server as hz_server
-from tests.serverutil import Server, alive, children, get, run_herzstadt
+from tests.serverutil import (
+    Server,
+    alive,
+    clean_environment,
+    free_port,
+    get,
+    run_herzstadt,
+)
 
 # --- settings -------------------------------------------------------------------------------------
 
@@ -245,9 +254,10 @@ def test_workers_end_with_a_killed_main_process_and_free_the_port(tmp_path):
 
 
 @pytest.mark.slow
-def test_serve_names_orphaned_workers_that_hold_the_port(tmp_path):
-    """Orphans that cannot end (here: stopped before their main process is killed) keep the port;
-    ``herzstadt serve`` says which processes they are and what to do, and exits with code 5."""
+def test_stopped_workers_end_with_a_killed_main_process(tmp_path):
+    """Even workers that are stopped when their main process is killed end: the parent-death signal
+    is SIGKILL, which the kernel delivers to stopped processes too (a SIGTERM there once left them
+    hanging in granian's shutdown handler, holding the port)."""
     with Server(tmp_path, workers=2) as server:
         workers = server.workers_pids()
         for pid in workers:
@@ -255,21 +265,76 @@ def test_serve_names_orphaned_workers_that_hold_the_port(tmp_path):
         try:
             os.kill(server.pid, signal.SIGKILL)
             server.process.wait(timeout=10)
-            result = run_herzstadt("serve", "--port", str(server.port), env=server.env)
-            assert result.returncode == 5, result.stderr
-            message = result.stderr
-            assert "orphaned herzstadt worker" in message
-            for pid in workers:
-                assert str(pid) in message
-            assert f"kill {' '.join(str(p) for p in workers)}" in message
-            assert "Traceback" not in message
+            _wait_for(lambda: not any(alive(p) for p in workers), 30, "stopped workers did not end")
         finally:
             for pid in workers:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
-        # resumed, they receive the parent-death signal they missed and end by themselves
-        _wait_for(lambda: not any(alive(p) for p in workers), 30, "resumed orphans did not end")
-        assert children(server.pid) == []
+                    os.kill(pid, signal.SIGKILL)
+
+
+_ORPHAN = """
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+print("listening", flush=True)
+time.sleep(120)
+"""
+
+
+def _start_orphan(port: int) -> int:
+    """A process that holds ``port`` like a worker of an older herzstadt whose main process is gone:
+    'herzstadt' in its command line, reparented away from whoever started it (the shell exits)."""
+    result = subprocess.run(
+        [
+            "sh",
+            "-c",
+            '"$0" -c "$1" "$2" herzstadt-worker </dev/null >/dev/null 2>&1 & echo $!',
+            sys.executable,
+            _ORPHAN,
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    pid = int(result.stdout.split()[0])
+    _wait_for(
+        lambda: (
+            hz_server.port_holders(port) and pid in {h.pid for h in hz_server.port_holders(port)}
+        ),
+        30,
+        "the stand-in orphan did not listen",
+    )
+    return pid
+
+
+@pytest.mark.slow
+def test_serve_names_orphaned_workers_that_hold_the_port(tmp_path):
+    """Orphans that outlived their main process (e.g. of an older version, or stopped) keep the port;
+    ``herzstadt serve`` says which processes they are and what to do, and exits with code 5."""
+    port = free_port()
+    orphans = [_start_orphan(port), _start_orphan(port)]
+    try:
+        os.kill(orphans[1], signal.SIGSTOP)
+        result = run_herzstadt(
+            "serve", "--port", str(port), env=clean_environment(HERZSTADT_DATA_DIR=str(tmp_path))
+        )
+        assert result.returncode == 5, result.stderr
+        message = result.stderr
+        assert "orphaned herzstadt worker" in message
+        assert f"kill {' '.join(str(p) for p in sorted(orphans))}" in message
+        assert (
+            f"kill -CONT {' '.join(str(p) for p in sorted(orphans))}" in message
+        )  # one is stopped
+        assert "Traceback" not in message
+    finally:
+        for pid in orphans:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
