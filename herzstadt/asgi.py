@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from typing import Any
 
 from herzstadt.db.asgi import get_asgi_application
 
@@ -57,7 +58,7 @@ class _AppLifespan:
 
 
 class Dispatcher:
-    def __init__(self, default, mounts: dict[str, object] | None = None) -> None:
+    def __init__(self, default, mounts: dict[str, Any] | None = None) -> None:
         self.default = default
         self.mounts = sorted((mounts or {}).items(), key=lambda item: -len(item[0]))
 

@@ -33,9 +33,11 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("herzstadt.server")
 
@@ -54,7 +56,14 @@ class ServerConfigError(ValueError):
     """An invalid HERZSTADT_* server setting (the message says which and what is allowed)."""
 
 
-def _number(environ, name: str, default: float, low: float, high: float, kind=int) -> float:
+def _number(
+    environ: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    kind: Callable[[str], Any] = int,
+) -> Any:
     raw = (environ.get(name) or "").strip()
     if not raw:
         return default
@@ -372,7 +381,7 @@ def release_database() -> None:
     for conn in connections.all():
         pools = getattr(conn, "_connection_pools", None)
         if pools and conn.alias in pools:
-            conn.close_pool()
+            conn.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
 
 
 def serve(host: str, port: int, workers: int, access_log: bool = False) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -224,6 +225,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_hops
 # A cache shared by every worker process (and machine): the rate limits of sign-in, sign-up, password
 # resets and anonymous survey answers count in it, atomically (herzstadt/db/cache.py). Redis when
 # HERZSTADT_REDIS_URL is set, else a table in the site's database (created by `herzstadt migrate`).
+CACHES: dict[str, dict[str, Any]]
 if CONFIG.redis_url:
     CACHES = {
         "default": {

@@ -9,6 +9,8 @@
 Names in a shared namespace must be unique: :func:`build` refuses duplicates.
 """
 
+from typing import Any
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
@@ -34,7 +36,8 @@ def _names(patterns) -> list[str]:
 
 def _shared(namespace: str, attribute: str) -> list:
     """Every pillar's patterns for a shared namespace, checked for clashing names."""
-    patterns, owners = [], {}
+    patterns: list[Any] = []
+    owners: dict[str, str] = {}
     for pillar in registry.pillars():
         mine = list(getattr(pillar, attribute))
         for name in set(_names(mine)):

@@ -3,7 +3,8 @@ import pytest
 
 @pytest.fixture
 def demo(db):
-    """The demo city, loaded from the package's data files."""
+    """The demo city, loaded from the package's data files (every pillar's demo: slow; tests that need
+    only a city, its Pfaff-Areal and a process use ``city``/``process``, built by tests/factories.py)."""
     from herzstadt.demo import load_demo
 
     load_demo()
@@ -12,8 +13,20 @@ def demo(db):
     return City.objects.get(slug="kaiserslautern")
 
 
+@pytest.fixture
+def city(request, db):
+    """Kaiserslautern with its Pfaff-Areal district and nothing else — or the demo's Kaiserslautern
+    when the test also asks for ``demo``."""
+    if "demo" in request.fixturenames:
+        return request.getfixturevalue("demo")
+    from tests.factories import make_city, make_district
+
+    kaiserslautern = make_city()
+    make_district(kaiserslautern)
+    return kaiserslautern
+
+
 # --- people and a running process, for the participation and accounts tests ----------------------
-import datetime as dt  # noqa: E402
 import itertools  # noqa: E402
 
 _numbers = itertools.count(1)
@@ -57,56 +70,34 @@ def other_city(db):
 
 
 @pytest.fixture
-def actors(demo, other_city, make_user):
+def actors(city, other_city, make_user):
     """The five kinds of actor every permission test covers (``None`` is the anonymous visitor)."""
     from herzstadt.accounts.models import Role
 
     return {
         "anonymous": None,
         "citizen": make_user(),
-        "moderator": make_user(Role.MODERATOR, demo),
-        "staff": make_user(Role.STAFF, demo),
+        "moderator": make_user(Role.MODERATOR, city),
+        "staff": make_user(Role.STAFF, city),
         "other_staff": make_user(Role.STAFF, other_city),
     }
 
 
 @pytest.fixture
-def process(demo):
+def process(city):
     """An open process on the Pfaff-Areal, in its ideas phase, with two categories."""
-    from django.utils import timezone
-
     from herzstadt.core.models import District
-    from herzstadt.participation.models import Category, Phase, Process
+    from tests.factories import make_process
 
-    now = timezone.now()
-    proc = Process.objects.create(
-        city=demo,
-        slug="test-pfaff",
-        title="Testprozess Pfaff-Areal",
-        summary="Wie wollen wir hier leben?",
-        district=District.objects.get(city=demo, slug="pfaff-areal"),
-        is_published=True,
-    )
-    day = dt.timedelta(days=1)
-    for kind, start, end in (
-        ("information", now - 20 * day, now - 10 * day),
-        ("ideas", now - 10 * day, now + 10 * day),
-        ("evaluation", now + 10 * day, now + 20 * day),
-    ):
-        Phase.objects.create(
-            city=demo, process=proc, kind=kind, title=kind.title(), start=start, end=end
-        )
-    for name in ("Mobilität", "Grün und Klima"):
-        Category.objects.create(city=demo, process=proc, name=name)
-    return proc
+    return make_process(city, District.objects.get(city=city, slug="pfaff-areal"))
 
 
 @pytest.fixture
-def point_inside(demo):
+def point_inside(city):
     """(lon, lat) of a point inside the Pfaff-Areal."""
     from herzstadt.core.models import District
 
-    d = District.objects.get(city=demo, slug="pfaff-areal")
+    d = District.objects.get(city=city, slug="pfaff-areal")
     return d.centroid_lon, d.centroid_lat
 
 

@@ -6,6 +6,8 @@ or a management command.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -43,7 +45,7 @@ def set_city_role(actor: User, city: City, person: User, role: Role | str) -> Me
     current = roles.role_of(person, city)
     if person.is_superuser:
         raise PermissionDenied(_("The platform's administrators keep their rights everywhere."))
-    if not may_give(actor, city, role) or not may_give(actor, city, current):
+    if not may_give(actor, city, role) or not may_give(actor, city, cast(Role, current)):
         raise PermissionDenied(
             _("Only administrators may appoint or remove city staff and administrators.")
         )

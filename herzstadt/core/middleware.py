@@ -28,5 +28,5 @@ class CityMiddleware:
 
     def __call__(self, request: HttpRequest):
         host = request.get_host().rsplit(":", 1)[0].lower() if request.META.get("HTTP_HOST") else ""
-        request.city = SimpleLazyObject(lambda: city_for_host(host))
+        request.city = SimpleLazyObject(lambda: city_for_host(host))  # type: ignore[attr-defined]
         return self.get_response(request)

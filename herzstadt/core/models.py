@@ -310,12 +310,12 @@ class Measure(CityOwned, Translatable):
         if not self.location:
             return None
         geom = parse_geometry(self.location)
-        p = geom if geom.geom_type == "Point" else geom.representative_point()
+        p: Any = geom if geom.geom_type == "Point" else geom.representative_point()
         return (p.x, p.y)
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         for name in ("field_of_action", "district", "office"):
             related = getattr(self, name, None) if getattr(self, f"{name}_id") else None
             if related is not None and related.city_id != self.city_id:

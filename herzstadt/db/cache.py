@@ -50,7 +50,7 @@ class DatabaseCache(DjangoDatabaseCache):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         qn = connection.ops.quote_name
-        table = qn(self._table)
+        table = qn(self._table)  # type: ignore[attr-defined]  # Django's DatabaseCache sets it
         self._maybe_cull(db, connection)
         sql = (
             f"INSERT INTO {table} ({qn('cache_key')}, {qn('value')}, {qn('expires')}) "  # noqa: S608
@@ -96,8 +96,8 @@ class DatabaseCache(DjangoDatabaseCache):
 
     def _maybe_cull(self, db, connection) -> None:
         with connection.cursor() as cursor:
-            table = connection.ops.quote_name(self._table)
+            table = connection.ops.quote_name(self._table)  # type: ignore[attr-defined]
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - a quoted name
             count = cursor.fetchone()[0]
             if count > self._max_entries:
-                self._cull(db, cursor, tz_now().replace(microsecond=0), count)
+                self._cull(db, cursor, tz_now().replace(microsecond=0), count)  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def size_pool(connection_params: dict) -> int:
             " coalesce(current_setting('superuser_reserved_connections', true), '0')::int"
             " + coalesce(current_setting('reserved_connections', true), '0')::int"
         ).fetchone()
-    max_connections, reserved = row
+    max_connections, reserved = cast("tuple[int, int]", row)
     workers = worker_count()
     size = compute_size(max_connections, reserved, workers, pool.reserve)
     log.info(

@@ -8,6 +8,8 @@ Public API for the web layer::
     load_entities(app.broker, [entity, ...], principal=system_principal("city"))  # demo data
 """
 
+from typing import Any
+
 from .auth import Principal, Scope, TenantPolicy, Verifier, system_principal
 from .config import NgsiConfig
 
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "make_app":
         from .asgi import make_app
 

@@ -125,11 +125,12 @@ class AuditTrail:
 
     def log(
         self, tenant: str, client_id: str | None = None, limit: int = 100, before: int | None = None
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """The newest entries of a tenant (optionally of one client), newest first; ``before``:
         only entries with a smaller ``seq`` (paging)."""
         p = self.p
-        conds, args = [f"tenant={p}"], [tenant]
+        conds: list[str] = [f"tenant={p}"]
+        args: list[Any] = [tenant]
         if client_id is not None:
             conds.append(f"client_id={p}")
             args.append(client_id)
@@ -169,29 +170,31 @@ class AuditedTx:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.tx, name)
 
-    def events(self, rows: list[tuple]) -> None:
+    def events(self, rows: list[tuple[Any, ...]]) -> None:
         self.ids.extend(r[1] for r in rows)
         self.tx.events(rows)
 
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
+    def insert_many(
+        self, docs: list[dict[str, Any]], *, events_at: str | None = None
+    ) -> list[dict[str, Any]]:
         """Returns the documents not inserted (their id exists); only the others are recorded."""
-        taken = self.tx.insert_many(docs, events_at=events_at)
+        taken: list[dict[str, Any]] = self.tx.insert_many(docs, events_at=events_at)
         skip = {id(d) for d in taken}
         self.ids.extend(d["id"] for d in docs if id(d) not in skip)
         return taken
 
-    def sub_insert(self, sid: str, doc: dict) -> bool:
-        ok = self.tx.sub_insert(sid, doc)
+    def sub_insert(self, sid: str, doc: dict[str, Any]) -> bool:
+        ok: bool = self.tx.sub_insert(sid, doc)
         if ok:
             self.ids.append(sid)
         return ok
 
-    def sub_update(self, sid: str, doc: dict) -> None:
+    def sub_update(self, sid: str, doc: dict[str, Any]) -> None:
         self.ids.append(sid)
         self.tx.sub_update(sid, doc)
 
     def sub_delete(self, sid: str) -> bool:
-        ok = self.tx.sub_delete(sid)
+        ok: bool = self.tx.sub_delete(sid)
         if ok:
             self.ids.append(sid)
         return ok

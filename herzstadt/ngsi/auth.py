@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 
@@ -54,7 +54,7 @@ class Principal:
         allowed = self.entity_types
         if allowed is None:
             return True
-        return bool(types) and all(t in allowed for t in types)
+        return bool(types) and all(t in allowed for t in types or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +244,7 @@ class CachingVerifier:
         with self.lock:
             hit = self.principals.get(key)
         if hit is not _MISS:
-            return hit
+            return cast("Principal | None", hit)
         p = self.inner.authenticate(scheme, credential)
         with self.lock:
             self.principals.put(key, p)
@@ -254,7 +254,7 @@ class CachingVerifier:
         with self.lock:
             hit = self.policies.get(tenant)
         if hit is not _MISS:
-            return hit
+            return cast("TenantPolicy | None", hit)
         policy = self.inner.tenant_policy(tenant)
         with self.lock:
             self.policies.put(tenant, policy)

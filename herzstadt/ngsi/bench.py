@@ -17,6 +17,8 @@ import asyncio
 import os
 import random
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -24,7 +26,7 @@ from .asgi import make_app
 from .config import NgsiConfig
 
 
-def parking(i: int) -> dict:
+def parking(i: int) -> dict[str, Any]:
     rnd = random.Random(i)
     return {
         "id": f"urn:ngsi-ld:OffStreetParking:bench-{i}",
@@ -54,7 +56,7 @@ def parking(i: int) -> dict:
 
 
 async def _call(
-    app,
+    app: Any,
     method: str,
     path: str,
     query: bytes = b"",
@@ -78,14 +80,14 @@ async def _call(
     status = 0
     out: list[bytes] = []
 
-    async def receive():
+    async def receive() -> dict[str, Any]:
         nonlocal sent
         if sent:
             return {"type": "http.disconnect"}
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(m):
+    async def send(m: dict[str, Any]) -> None:
         nonlocal status
         if m["type"] == "http.response.start":
             status = m["status"]
@@ -111,7 +113,7 @@ async def run(n: int, db: str, seconds: float) -> None:
     dt = time.perf_counter() - t0
     print(f"batch upsert: {n} entities in {dt:.1f} s = {n / dt:,.0f} entities/s")
 
-    async def rate(name: str, make):
+    async def rate(name: str, make: Callable[[int], Awaitable[tuple[int, bytes]]]) -> None:
         count = 0
         lat: list[float] = []
         end = time.perf_counter() + seconds

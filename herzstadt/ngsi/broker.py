@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import orjson
 
@@ -80,12 +81,12 @@ class FragmentCache:
 
     def __init__(self, max_entries: int = 10_000):
         self.max_entries = max_entries
-        self.data: dict[tuple, bytes] = {}
+        self.data: dict[tuple[Any, ...], bytes] = {}
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
         return self.data.get(key)
 
-    def put(self, key: tuple, value: bytes) -> None:
+    def put(self, key: tuple[Any, ...], value: bytes) -> None:
         if len(self.data) >= self.max_entries:
             self.data.clear()
         self.data[key] = value
@@ -112,7 +113,7 @@ class Broker:
         self.resolver = resolver or ContextResolver(
             fetch_timeout=c.context_fetch_timeout,
             preload_dir=c.preload_dir,
-            preload_files=c.preload_files,
+            preload_files=cast("list[str | Path]", c.preload_files),
             use_etsi_preload=c.etsi_preload,
             core_url=c.core_context_url,
             allow_remote=c.allow_remote_contexts,
@@ -145,7 +146,7 @@ def check_types(req: Req, types: list[str] | None, eid: str) -> None:
         raise Forbidden(f"entity {eid}: its type is not one this client may write")
 
 
-def visible(req: Req, doc: dict | None) -> bool:
+def visible(req: Req, doc: dict[str, Any] | None) -> bool:
     """Whether the principal may read this stored entity (its types are within its types)."""
     return doc is not None and req.principal.may_touch(doc.get("type"))
 
@@ -184,11 +185,11 @@ def apply_projection(ro: RenderOptions, ctx: Context) -> None:
         ro.attrs = frozenset(keep)
     if ro.omit_tree is not None:
         # a name with a sub-tree is not omitted here: the sub-tree applies to linked entities
-        names = {a for a, sub in ro.omit_tree.items() if sub is None}
-        ro.pick_id = "id" not in names
-        ro.pick_type = "type" not in names
-        ro.pick_scope = "scope" not in names
-        ro.omit = frozenset(ctx.expand(a) for a in names if a not in ("id", "type", "scope"))
+        omitted = {a for a, sub in ro.omit_tree.items() if sub is None}
+        ro.pick_id = "id" not in omitted
+        ro.pick_type = "type" not in omitted
+        ro.pick_scope = "scope" not in omitted
+        ro.omit = frozenset(ctx.expand(a) for a in omitted if a not in ("id", "type", "scope"))
 
 
 def check_entity_id(eid: str) -> str:
@@ -201,13 +202,13 @@ def location_header(req: Req, broker: Broker, path: str) -> list[tuple[bytes, by
     return [(b"location", (broker.config.base_path + path).encode())]
 
 
-def body_object(req: Req) -> dict:
+def body_object(req: Req) -> dict[str, Any]:
     if not isinstance(req.body, dict):
         raise InvalidRequest("the payload must be a JSON object")
     return req.body
 
 
-def check_fragment_id(body: dict, eid: str) -> None:
+def check_fragment_id(body: dict[str, Any], eid: str) -> None:
     bid = body.get("id", body.get("@id"))
     if bid is not None and bid != eid:
         raise BadRequestData(f"the payload id {bid!r} differs from the entity id {eid!r}")
@@ -218,7 +219,7 @@ def edit_entity(
     req: Req,
     eid: str,
     now: str,
-    change: Callable[[dict], dict | None],
+    change: Callable[[dict[str, Any]], dict[str, Any] | None],
     operation: str,
 ) -> None:
     """Read-modify-write of one existing entity in one transaction: ``change(stored doc)``

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import model
 from .broker import clone_json
 from .model import NULL
 
 
-def finish_new(doc: dict, now: str) -> dict:
+def finish_new(doc: dict[str, Any], now: str) -> dict[str, Any]:
     """Stamp a parsed entity for insertion; key order as in the stored form."""
     attrs = doc.pop("attrs")
     if doc.get("scope") is None:
@@ -22,9 +24,9 @@ def finish_new(doc: dict, now: str) -> dict:
     return doc
 
 
-def merge_doc(old: dict, frag: dict, now: str) -> dict:
+def merge_doc(old: dict[str, Any], frag: dict[str, Any], now: str) -> dict[str, Any]:
     """Merge a parsed fragment (attrs may hold None = delete) into a stored doc (copy)."""
-    doc = clone_json(old)
+    doc: dict[str, Any] = clone_json(old)
     if frag.get("type"):
         types = doc.get("type") or []
         for t in frag["type"]:
@@ -63,7 +65,7 @@ def merge_doc(old: dict, frag: dict, now: str) -> dict:
     return doc
 
 
-def is_null(inst: dict) -> bool:
+def is_null(inst: dict[str, Any]) -> bool:
     for m in model.VALUE_MEMBERS:
         x = inst.get(m)
         if x is None:
@@ -73,7 +75,9 @@ def is_null(inst: dict) -> bool:
     return False
 
 
-def apply_fragment(doc: dict, frag: dict, now: str, mode: str) -> tuple[list[str], list[dict]]:
+def apply_fragment(
+    doc: dict[str, Any], frag: dict[str, Any], now: str, mode: str
+) -> tuple[list[str], list[dict[str, Any]]]:
     """Apply a parsed fragment to ``doc`` in place.
 
     mode: ``append`` (add or overwrite), ``noOverwrite`` (add only), ``update`` (existing attributes
@@ -81,7 +85,7 @@ def apply_fragment(doc: dict, frag: dict, now: str, mode: str) -> tuple[list[str
     Returns the UpdateResult lists (expanded attribute names).
     """
     updated: list[str] = []
-    not_updated: list[dict] = []
+    not_updated: list[dict[str, Any]] = []
     for t in frag.get("type") or []:
         if t not in doc["type"]:
             doc["type"].append(t)
@@ -133,15 +137,17 @@ def apply_fragment(doc: dict, frag: dict, now: str, mode: str) -> tuple[list[str
 
 
 def merge_attrs(
-    old: dict, frag: dict, now: str, no_overwrite: bool = False
-) -> tuple[dict, list[dict]]:
-    doc = clone_json(old)
+    old: dict[str, Any], frag: dict[str, Any], now: str, no_overwrite: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    doc: dict[str, Any] = clone_json(old)
     _, not_updated = apply_fragment(doc, frag, now, "noOverwrite" if no_overwrite else "append")
     doc["modifiedAt"] = now
     return doc, not_updated
 
 
-def upsert_doc(cur: dict | None, frags: list[dict], now: str, update_mode: bool) -> dict:
+def upsert_doc(
+    cur: dict[str, Any] | None, frags: list[dict[str, Any]], now: str, update_mode: bool
+) -> dict[str, Any]:
     """The document after upserting parsed fragments (in order) into ``cur`` (None: a new
     entity): each fragment replaces the entity (keeping createdAt), or with ``update_mode``
     updates its attributes. The fragments are not consumed (a retried transaction reuses them)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 ERROR_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
@@ -24,7 +26,7 @@ class NgsiError(Exception):
     def type(self) -> str:
         return ERROR_BASE + self.name
 
-    def problem(self) -> dict:
+    def problem(self) -> dict[str, Any]:
         detail = self.detail
         if detail == self.title:
             detail = detail + "."

@@ -108,7 +108,7 @@ def _polygon(rings: Any, path: str) -> None:
             )
 
 
-def _parts(c: Any, path: str, what: str) -> list:
+def _parts(c: Any, path: str, what: str) -> list[Any]:
     if type(c) is not list or not c:
         raise GeoJSONError(path, f"a {what} needs an array of {what[5:]}s, found {short(c)}")
     return c
@@ -163,7 +163,7 @@ def _join(path: str, member: str) -> str:
     return f"{path}.{member}" if path else member
 
 
-def to_shape(g: dict) -> Any:
+def to_shape(g: dict[str, Any]) -> Any:
     """The shapely geometry of a structurally checked geometry."""
     from shapely.geometry import shape
 
@@ -175,7 +175,7 @@ def to_shape(g: dict) -> Any:
 
 def check_geometry(
     g: Any, *, types: frozenset[str] = GEO_TYPES, require_valid: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """Validate a GeoJSON geometry object; returns it unchanged or raises ``GeoJSONError``.
 
     ``require_valid``: GEOS validity too (no self-intersections, ...); the broker stores
@@ -185,7 +185,8 @@ def check_geometry(
     check_structure(g, types=types)
     if g["type"] != "Point" or require_valid:  # a Point is fully checked by its structure
         parse_shape(g, types=types, require_valid=require_valid, checked=True)
-    return g
+    geometry: dict[str, Any] = g
+    return geometry
 
 
 def parse_shape(

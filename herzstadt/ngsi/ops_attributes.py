@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from . import model
 from .broker import (
     NO_CONTENT,
@@ -20,11 +23,12 @@ from .errors import (
     BadRequestData,
     ResourceNotFound,
 )
+from .jsonld import Context
 from .model import ParseOptions
 from .params import DeleteAttrParams, WriteOptions
 
 
-def _update_result(updated: list[str], not_updated: list[dict]) -> Result:
+def _update_result(updated: list[str], not_updated: list[dict[str, Any]]) -> Result:
     if not not_updated:
         return NO_CONTENT
     return Result(207, {"updated": updated, "notUpdated": not_updated}, Kind.RAW)
@@ -36,13 +40,18 @@ def _attrs_use_case(broker: Broker, req: Req, eid: str, mode: str) -> Result:
     check_fragment_id(body, eid)
     now = model.now_iso()
     frag = model.parse_entity(
-        body, req.ctx, now, require_id=False, require_type=False, opts=ParseOptions(merge=True)
+        body,
+        cast(Context, req.ctx),
+        now,
+        require_id=False,
+        require_type=False,
+        opts=ParseOptions(merge=True),
     )
-    outcome: tuple[list[str], list[dict]] = ([], [])
+    outcome: tuple[list[str], list[dict[str, Any]]] = ([], [])
 
-    def change(old: dict) -> dict | None:
+    def change(old: dict[str, Any]) -> dict[str, Any] | None:
         nonlocal outcome
-        doc = clone_json(old)
+        doc: dict[str, Any] = clone_json(old)
         outcome = apply_fragment(doc, frag, now, mode)
         if doc == old:
             return None
@@ -70,15 +79,16 @@ def _attr_iri(req: Req, attr: str) -> str:
     return req.ctx.expand(attr)
 
 
-def _instances(doc: dict, iri: str, attr: str, eid: str) -> list[dict]:
+def _instances(doc: dict[str, Any], iri: str, attr: str, eid: str) -> list[dict[str, Any]]:
     """The instances of attribute ``iri`` in ``doc`` (404 when it has none)."""
     existing = (doc.get("attrs") or {}).get(iri)
     if not existing:
         raise ResourceNotFound(f"attribute {attr} not found in entity {eid}")
-    return existing
+    instances: list[dict[str, Any]] = existing
+    return instances
 
 
-def _instance_index(existing: list[dict], ds: str | None, attr: str) -> int:
+def _instance_index(existing: list[dict[str, Any]], ds: str | None, attr: str) -> int:
     n = model.instance_index(existing, ds)
     if n < 0:
         raise ResourceNotFound(
@@ -90,12 +100,19 @@ def _instance_index(existing: list[dict], ds: str | None, attr: str) -> int:
 
 
 def _edit_attribute(
-    broker: Broker, req: Req, eid: str, attr: str, iri: str, now: str, edit, operation: str
+    broker: Broker,
+    req: Req,
+    eid: str,
+    attr: str,
+    iri: str,
+    now: str,
+    edit: Callable[[dict[str, Any], list[Any]], object],
+    operation: str,
 ) -> Result:
     """Change the instances of one existing attribute: ``edit(doc, instances)`` in place."""
 
-    def change(old: dict) -> dict:
-        doc = clone_json(old)
+    def change(old: dict[str, Any]) -> dict[str, Any]:
+        doc: dict[str, Any] = clone_json(old)
         existing = _instances(doc, iri, attr, eid)
         edit(doc, existing)
         if not existing:
@@ -113,10 +130,15 @@ def partial_attr_update(broker: Broker, req: Req, params: None, eid: str, attr: 
     body = body_object(req)
     now = model.now_iso()
     insts = model.parse_attribute(
-        iri, body, req.ctx, now, opts=ParseOptions(partial=True, merge=True), name=attr
+        iri,
+        body,
+        cast(Context, req.ctx),
+        now,
+        opts=ParseOptions(partial=True, merge=True),
+        name=attr,
     )
 
-    def edit(doc: dict, existing: list[dict]) -> None:
+    def edit(doc: dict[str, Any], existing: list[dict[str, Any]]) -> None:
         for inst in insts or []:
             n = _instance_index(existing, inst.get("datasetId"), attr)
             if is_null(inst):
@@ -142,9 +164,9 @@ def replace_attr(broker: Broker, req: Req, params: None, eid: str, attr: str) ->
     if body is None:
         raise BadRequestData("missing attribute payload")
     now = model.now_iso()
-    insts = model.parse_attribute(iri, body, req.ctx, now, name=attr)
+    insts = model.parse_attribute(iri, body, cast(Context, req.ctx), now, name=attr)
 
-    def edit(doc: dict, existing: list[dict]) -> None:
+    def edit(doc: dict[str, Any], existing: list[dict[str, Any]]) -> None:
         for inst in insts or []:
             n = _instance_index(existing, inst.get("datasetId"), attr)
             model.stamp(inst, now, existing[n].get("createdAt"))
@@ -160,7 +182,7 @@ def delete_attr(broker: Broker, req: Req, params: DeleteAttrParams, eid: str, at
     iri = _attr_iri(req, attr)
     ds = params.dataset_id
 
-    def edit(doc: dict, existing: list[dict]) -> None:
+    def edit(doc: dict[str, Any], existing: list[dict[str, Any]]) -> None:
         if params.delete_all:
             existing.clear()
         else:
@@ -172,10 +194,10 @@ def delete_attr(broker: Broker, req: Req, params: DeleteAttrParams, eid: str, at
 def _delete_scope(broker: Broker, req: Req, eid: str) -> Result:
     now = model.now_iso()
 
-    def change(old: dict) -> dict:
+    def change(old: dict[str, Any]) -> dict[str, Any]:
         if "scope" not in old:
             raise ResourceNotFound(f"entity {eid} has no scope")
-        doc = clone_json(old)
+        doc: dict[str, Any] = clone_json(old)
         del doc["scope"]
         doc["modifiedAt"] = now
         return doc

@@ -22,7 +22,7 @@ from .params import PurgeParams, WriteOptions
 from .storage import event_rows, retrying
 
 
-def _batch_list(req: Req) -> list:
+def _batch_list(req: Req) -> list[Any]:
     b = req.body
     if not isinstance(b, list):
         raise BadRequestData("the payload must be a JSON array")
@@ -31,7 +31,7 @@ def _batch_list(req: Req) -> list:
     return b
 
 
-def _err(eid: Any, e: NgsiError) -> dict:
+def _err(eid: Any, e: NgsiError) -> dict[str, Any]:
     return {"entityId": eid if isinstance(eid, str) else str(eid), "error": e.problem()}
 
 
@@ -49,7 +49,7 @@ def _batch_entity_ctx(broker: Broker, req: Req, item: Any) -> Context:
     return req.ctx
 
 
-def _batch_result(success: list, errors: list, created: list | None) -> Result:
+def _batch_result(success: list[Any], errors: list[Any], created: list[Any] | None) -> Result:
     """207 with errors, else 201 with the ids in ``created`` (when any), else 204."""
     if errors:
         return Result(207, {"success": success, "errors": errors}, Kind.RAW)
@@ -58,17 +58,17 @@ def _batch_result(success: list, errors: list, created: list | None) -> Result:
     return NO_CONTENT
 
 
-def _check_batch_size(broker: Broker, items: list) -> None:
+def _check_batch_size(broker: Broker, items: list[Any]) -> None:
     if len(items) > broker.config.max_batch_entities:
         raise BadRequestData(f"at most {broker.config.max_batch_entities} entities per batch")
 
 
 def _parse_batch(
-    broker: Broker, req: Req, items: list, parse: Callable[[Any, Context], dict]
-) -> tuple[list[dict], list[dict]]:
+    broker: Broker, req: Req, items: list[Any], parse: Callable[[Any, Context], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Parse every entity of a batch (before the transaction): (parsed, errors)."""
-    parsed: list[dict] = []
-    errors: list[dict] = []
+    parsed: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
     for item in items:
         try:
             doc = parse(item, _batch_entity_ctx(broker, req, item))
@@ -87,10 +87,10 @@ def _forbidden(eid: str) -> Forbidden:
 def _change_existing(
     broker: Broker,
     req: Req,
-    parsed: list[dict],
-    errors: list[dict],
+    parsed: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
     now: str,
-    change: Callable[[str, dict, dict], tuple[dict, bool]],
+    change: Callable[[str, dict[str, Any], dict[str, Any]], tuple[dict[str, Any], bool]],
     operation: str,
 ) -> list[str]:
     """Apply ``change(eid, current doc, fragment) -> (new doc, success)`` to existing entities in
@@ -101,7 +101,7 @@ def _change_existing(
     may_touch = req.principal.may_touch
     with broker.write(req, operation) as tx:
         existing = tx.get_many([d["id"] for d in parsed])
-        state: dict[str, tuple[int, dict, dict]] = {}
+        state: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
         for frag in parsed:
             eid = frag["id"]
             if eid in state:
@@ -135,7 +135,7 @@ def batch_create(broker: Broker, req: Req, params: None = None) -> Result:
     now = model.now_iso()
     seen: set[str] = set()
 
-    def parse(item: Any, ctx: Context) -> dict:
+    def parse(item: Any, ctx: Context) -> dict[str, Any]:
         doc = finish_new(model.parse_entity(item, ctx, now), now)
         if doc["id"] in seen:
             raise AlreadyExists(f"entity {doc['id']} appears twice in the batch")
@@ -175,7 +175,7 @@ def batch_upsert(broker: Broker, req: Req, params: WriteOptions) -> Result:
 
 
 def _upsert(
-    broker: Broker, req: Req, parsed: list[dict], now: str, update_mode: bool
+    broker: Broker, req: Req, parsed: list[dict[str, Any]], now: str, update_mode: bool
 ) -> tuple[list[str], list[str]]:
     """One transaction of a batch upsert: (ids created, existing ids the client may not write).
 
@@ -183,7 +183,7 @@ def _upsert(
     ``ON CONFLICT DO NOTHING``. An id that a concurrent request created in between comes back
     from the insert and is then changed like an existing entity (so concurrent upserts of the
     same new entities all succeed, the last one's content wins)."""
-    frags: dict[str, list[dict]] = {}
+    frags: dict[str, list[dict[str, Any]]] = {}
     for frag in parsed:
         frags.setdefault(frag["id"], []).append(frag)
     may_touch = req.principal.may_touch
@@ -220,7 +220,7 @@ def batch_update(broker: Broker, req: Req, params: WriteOptions) -> Result:
         lambda item, ctx: model.parse_entity(item, ctx, now, require_type=False),
     )
 
-    def change(eid: str, cur: dict, frag: dict) -> tuple[dict, bool]:
+    def change(eid: str, cur: dict[str, Any], frag: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         doc, skipped = merge_attrs(cur, frag, now, no_overwrite)
         if skipped:
             names = ", ".join(x["attributeName"] for x in skipped)
@@ -258,7 +258,7 @@ def batch_delete(broker: Broker, req: Req, params: None = None) -> Result:
     items = _batch_list(req)
     _check_batch_size(broker, items)
     now = model.now_iso()
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     ids: list[str] = []
     for item in items:
         if not isinstance(item, str) or not model.is_uri(item):
@@ -271,7 +271,7 @@ def batch_delete(broker: Broker, req: Req, params: None = None) -> Result:
     with broker.write(req, "batchDelete") as tx:
         existing = tx.get_many(ids)
         pks = []
-        ev: list[tuple] = []
+        ev: list[tuple[Any, ...]] = []
         for eid in ids:
             if eid in existing and not may_touch(existing[eid][1].get("type")):
                 errors.append(_err(eid, _forbidden(eid)))
@@ -300,7 +300,7 @@ def purge_entities(broker: Broker, req: Req, params: PurgeParams) -> Result:
     docs, _ = broker.store.query(req.tenant, spec)
     with broker.write(req, "purgeEntities") as tx:
         current = tx.get_many([d["id"] for d in docs])
-        ev: list[tuple] = []
+        ev: list[tuple[Any, ...]] = []
         if keep is None and drop is None:
             tx.delete_many([pk for pk, _ in current.values()])
             for _pk, old in current.values():
@@ -324,13 +324,13 @@ def purge_entities(broker: Broker, req: Req, params: PurgeParams) -> Result:
 
 def load_entities(
     broker: Broker,
-    entities: list[dict],
+    entities: list[dict[str, Any]],
     *,
     principal: Principal,
     tenant: str | None = None,
     context: Any = None,
     replace: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Upsert a list of NGSI-LD entities (normalized/concise; each may carry ``@context``) as
     ``principal`` (e.g. ``system_principal(tenant)``) in ``tenant`` (default: the principal's).
 
@@ -344,5 +344,6 @@ def load_entities(
     )
     res = batch_upsert(broker, req, WriteOptions(update=not replace))
     if res.status == 207:
-        return res.body
+        body: dict[str, Any] = res.body
+        return body
     return {"success": [e.get("id") for e in entities if isinstance(e, dict)], "errors": []}

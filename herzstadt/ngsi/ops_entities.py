@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from . import model, queries
 from .broker import (
     NO_CONTENT,
@@ -23,6 +25,7 @@ from .errors import (
     AlreadyExists,
     ResourceNotFound,
 )
+from .jsonld import Context
 from .model import ParseOptions
 from .params import RetrieveOptions, TypeFilter
 from .render import render_one
@@ -32,7 +35,7 @@ from .storage import event_rows
 def create_entity(broker: Broker, req: Req, params: None = None) -> Result:
     body = body_object(req)
     now = model.now_iso()
-    doc = model.parse_entity(body, req.ctx, now)
+    doc = model.parse_entity(body, cast(Context, req.ctx), now)
     finish_new(doc, now)
     check_types(req, doc.get("type"), doc["id"])
     with broker.write(req, "createEntity") as tx:
@@ -42,7 +45,7 @@ def create_entity(broker: Broker, req: Req, params: None = None) -> Result:
     return Result(201, None, Kind.NONE, location_header(req, broker, "/entities/" + doc["id"]))
 
 
-def _types_match(doc: dict, req: Req, type_expr: str | None) -> bool:
+def _types_match(doc: dict[str, Any], req: Req, type_expr: str | None) -> bool:
     if not type_expr:
         return True
     assert req.ctx is not None
@@ -86,11 +89,11 @@ def replace_entity(broker: Broker, req: Req, params: None, eid: str) -> Result:
     body = body_object(req)
     check_fragment_id(body, eid)
     now = model.now_iso()
-    new = model.parse_entity(body, req.ctx, now, require_id=False, require_type=True)
+    new = model.parse_entity(body, cast(Context, req.ctx), now, require_id=False, require_type=True)
     new["id"] = eid
     finish_new(new, now)
 
-    def change(old: dict) -> dict:
+    def change(old: dict[str, Any]) -> dict[str, Any]:
         new["createdAt"] = old.get("createdAt", now)
         return new
 
@@ -104,7 +107,12 @@ def merge_entity(broker: Broker, req: Req, params: None, eid: str) -> Result:
     check_fragment_id(body, eid)
     now = model.now_iso()
     frag = model.parse_entity(
-        body, req.ctx, now, require_id=False, require_type=False, opts=ParseOptions(merge=True)
+        body,
+        cast(Context, req.ctx),
+        now,
+        require_id=False,
+        require_type=False,
+        opts=ParseOptions(merge=True),
     )
     edit_entity(broker, req, eid, now, lambda old: merge_doc(old, frag, now), "mergeEntity")
     return NO_CONTENT

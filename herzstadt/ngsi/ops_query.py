@@ -25,7 +25,7 @@ def query_entities(broker: Broker, req: Req, params: QueryParams) -> Result:
     return _run_query(broker, req, spec, ro, params.render, params.order_by)
 
 
-def _sort_value(doc: dict, path: tuple[str, ...], ctx: Context) -> Any:
+def _sort_value(doc: dict[str, Any], path: tuple[str, ...], ctx: Context) -> Any:
     head = path[0]
     if head == "id" and len(path) == 1:
         return doc["id"]
@@ -50,8 +50,8 @@ def _sort_value(doc: dict, path: tuple[str, ...], ctx: Context) -> Any:
     return v
 
 
-def _sort_docs(docs: list[dict], keys: OrderBy, ctx: Context) -> list[dict]:
-    def rank(v: Any) -> tuple:
+def _sort_docs(docs: list[dict[str, Any]], keys: OrderBy, ctx: Context) -> list[dict[str, Any]]:
+    def rank(v: Any) -> tuple[Any, ...]:
         if v is None:
             return (3, 0)
         if isinstance(v, bool):
@@ -66,7 +66,7 @@ def _sort_docs(docs: list[dict], keys: OrderBy, ctx: Context) -> list[dict]:
     for path, desc in reversed(keys):
         present = [d for d in out if _sort_value(d, path, ctx) is not None]
         missing = [d for d in out if _sort_value(d, path, ctx) is None]
-        present.sort(key=lambda d, p=path: rank(_sort_value(d, p, ctx)), reverse=desc)
+        present.sort(key=lambda d, p=path: rank(_sort_value(d, p, ctx)), reverse=desc)  # type: ignore[misc]
         out = present + missing
     return out
 

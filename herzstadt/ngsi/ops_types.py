@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from .broker import Broker, Kind, Req, Result, visible
 from .errors import ResourceNotFound
+from .jsonld import Context
 from .params import Details
 from .storage import Store
 
@@ -17,7 +20,7 @@ def _store(broker: Broker, req: Req) -> Store:
     return broker.store
 
 
-def _scan(broker: Broker, req: Req, types: list[str] | None = None):
+def _scan(broker: Broker, req: Req, types: list[str] | None = None) -> Iterable[dict[str, Any]]:
     """The entities of the tenant (of these types) that the principal may read."""
     docs = _store(broker, req).all_docs(req.tenant, types)
     if req.principal.entity_types is None:
@@ -29,7 +32,7 @@ def _restricted(req: Req) -> bool:
     return req.principal.entity_types is not None
 
 
-def _attr_types(insts: list) -> set[str]:
+def _attr_types(insts: list[Any]) -> set[str]:
     return {i.get("type", "Property") for i in insts}
 
 
@@ -59,7 +62,7 @@ def list_types(broker: Broker, req: Req, params: Details) -> Result:
     return Result(200, out, Kind.ENTITIES)
 
 
-def _list_body(kind: str, member: str, ctx, iris: list[str]) -> dict:
+def _list_body(kind: str, member: str, ctx: Context, iris: list[str]) -> dict[str, Any]:
     """An EntityTypeList / AttributeList of the compacted names of ``iris``."""
     return {
         "id": f"urn:ngsi-ld:{kind}:" + uuid.uuid4().hex,

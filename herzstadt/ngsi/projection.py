@@ -7,22 +7,23 @@ through that relationship (``join``).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .errors import BadRequestData
 
 _NAME = re.compile(r"[^,{}\s;<>\"'=()&?]+")
 
 
-def parse_projection(text: str, param: str = "pick") -> dict[str, dict | None]:
+def parse_projection(text: str, param: str = "pick") -> dict[str, dict[str, Any] | None]:
     pos = 0
     n = len(text)
 
     def fail(msg: str) -> BadRequestData:
         return BadRequestData(f"invalid {param} at position {pos}: {msg}")
 
-    def parse_list(depth: int) -> dict[str, dict | None]:
+    def parse_list(depth: int) -> dict[str, dict[str, Any] | None]:
         nonlocal pos
-        out: dict[str, dict | None] = {}
+        out: dict[str, dict[str, Any] | None] = {}
         while True:
             m = _NAME.match(text, pos)
             if not m:

@@ -46,7 +46,7 @@ def type_matches(expr: str, ctx: Context, types: list[str]) -> bool:
     return query.type_matches(_type_expr(expr), types, ctx.expand)
 
 
-def _and_predicates(preds: list) -> Any:
+def _and_predicates(preds: list[Any]) -> Any:
     preds = [p for p in preds if p is not None]
     if not preds:
         return None
@@ -60,7 +60,7 @@ def build_spec(store: Store, req: Any, eq: EntityQuery) -> QuerySpec:
     types the request's principal may read."""
     ctx: Context = req.ctx
     spec = QuerySpec()
-    preds: list = []
+    preds: list[Any] = []
     filt: list[tuple[str, Any]] = []  # parts compiled by the query package
     if eq.entities is not None:
         _entity_selectors(list(eq.entities), ctx, spec, preds)
@@ -135,7 +135,9 @@ def restrict_types(store: Store, req: Any, spec: QuerySpec) -> None:
     )
 
 
-def _entity_selectors(ents: list[dict], ctx: Context, spec: QuerySpec, preds: list) -> None:
+def _entity_selectors(
+    ents: list[dict[str, Any]], ctx: Context, spec: QuerySpec, preds: list[Any]
+) -> None:
     sels = []
     for e in ents:
         t = e.get("type")
@@ -154,7 +156,7 @@ def _entity_selectors(ents: list[dict], ctx: Context, spec: QuerySpec, preds: li
             return
     expand = ctx.expand
 
-    def match(d: dict, sels=sels) -> bool:
+    def match(d: dict[str, Any], sels: list[Any] = sels) -> bool:
         types = d.get("type") or []
         for node, i, pat in sels:
             if node is not None and not query.type_matches(node, types, expand):

@@ -3,6 +3,8 @@ rendered entities."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from . import model
@@ -25,7 +27,9 @@ def _linked_options(ro: RenderOptions, name: str, ctx: Context) -> RenderOptions
     return sub
 
 
-def _relationship_targets(doc: dict, rendered: dict, ctx: Context) -> list[tuple[str, list[str]]]:
+def _relationship_targets(
+    doc: dict[str, Any], rendered: dict[str, Any], ctx: Context
+) -> list[tuple[str, list[str]]]:
     out = []
     for iri, insts in (doc.get("attrs") or {}).items():
         name = ctx.compact(iri)
@@ -47,8 +51,8 @@ def _relationship_targets(doc: dict, rendered: dict, ctx: Context) -> list[tuple
 def _inline(
     broker: Broker,
     req: Req,
-    doc: dict,
-    rendered: dict,
+    doc: dict[str, Any],
+    rendered: dict[str, Any],
     ro: RenderOptions,
     level: int,
     seen: frozenset[str],
@@ -82,8 +86,13 @@ def _inline(
 
 
 def _flat(
-    broker: Broker, req: Req, docs: list[dict], rendered: list[dict], ro: RenderOptions, level: int
-) -> list[dict]:
+    broker: Broker,
+    req: Req,
+    docs: list[dict[str, Any]],
+    rendered: list[dict[str, Any]],
+    ro: RenderOptions,
+    level: int,
+) -> list[dict[str, Any]]:
     ctx = req.ctx
     assert ctx is not None
     out = list(rendered)
@@ -120,7 +129,7 @@ def _wants_geojson(req: Req, opts: RetrieveOptions) -> bool:
 
 
 def render_one(
-    broker: Broker, req: Req, doc: dict, ro: RenderOptions, opts: RetrieveOptions
+    broker: Broker, req: Req, doc: dict[str, Any], ro: RenderOptions, opts: RetrieveOptions
 ) -> Result:
     assert req.ctx is not None
     if _wants_geojson(req, opts):
@@ -138,7 +147,7 @@ def render_one(
 
 
 def render_many(
-    broker: Broker, req: Req, docs: list[dict], ro: RenderOptions, opts: RetrieveOptions
+    broker: Broker, req: Req, docs: list[dict[str, Any]], ro: RenderOptions, opts: RetrieveOptions
 ) -> Result:
     ctx = req.ctx
     assert ctx is not None
@@ -168,7 +177,7 @@ def fragment_cacheable(req: Req, ro: RenderOptions, opts: RetrieveOptions) -> bo
     )
 
 
-def _ro_key(ro: RenderOptions) -> tuple:
+def _ro_key(ro: RenderOptions) -> tuple[Any, ...]:
     return (
         ro.key_values,
         ro.concise,

@@ -15,7 +15,7 @@ from .params import Paging, SubscriptionOptions
 _READ_ONLY = ("status", "jsonldContext", "createdAt", "modifiedAt", "notification.status")
 
 
-def _validate(body: dict, *, partial: bool = False) -> None:
+def _validate(body: dict[str, Any], *, partial: bool = False) -> None:
     if not partial:
         if body.get("type") != "Subscription":
             raise BadRequestData("type must be Subscription")
@@ -84,7 +84,7 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
     )
 
 
-def _render(doc: dict, sys_attrs: bool) -> dict:
+def _render(doc: dict[str, Any], sys_attrs: bool) -> dict[str, Any]:
     out = dict(doc)
     if not sys_attrs:
         out.pop("createdAt", None)

@@ -9,6 +9,8 @@ write, as before.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .broker import Broker
 
 #: tables with a ``tenant`` column, emptied by ``delete_tenant``
@@ -53,6 +55,6 @@ def audit_log(
     client_id: str | None = None,
     limit: int = 100,
     before: int | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The audit trail of a tenant, newest first (see ``audit``); for the back office."""
     return broker.audit.log(tenant, client_id, limit, before)

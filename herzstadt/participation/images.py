@@ -79,9 +79,9 @@ def _process(upload) -> ContentFile:
             if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 of the size, still covering the target
                 img.draft(None, _target_size(img.size))
             img.thumbnail((STORED_SIZE, STORED_SIZE))
-            img = ImageOps.exif_transpose(img)  # on the small picture: no full-size copy
+            img = ImageOps.exif_transpose(img)  # type: ignore[assignment]  # on the small picture: no full-size copy
             if fmt == "JPEG" and img.mode not in ("RGB", "L"):
-                img = img.convert("RGB")
+                img = img.convert("RGB")  # type: ignore[assignment]
             out = io.BytesIO()
             if fmt == "PNG":
                 img.save(out, format=fmt)
@@ -99,7 +99,7 @@ def _process(upload) -> ContentFile:
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise ValidationError(_("This file is not an image we can read."), code="broken") from None
-    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{FORMATS[fmt]}")
+    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{FORMATS[fmt]}")  # type: ignore[index]
 
 
 def _target_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -5,6 +5,8 @@ deleted (the author becomes ``NULL`` and the page says "deleted account").
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -309,7 +311,8 @@ class Report(CityOwned):
 
     @property
     def target(self) -> Idea | Comment:
-        return self.idea if self.idea_id else self.comment
+        # the check constraint report_has_one_target: exactly one of them is set
+        return cast("Idea | Comment", self.idea if self.idea_id else self.comment)
 
 
 class Follow(CityOwned):

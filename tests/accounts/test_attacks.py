@@ -36,7 +36,7 @@ def _signed_in(client) -> bool:
 
 
 def test_signup_hashes_a_password_and_sends_one_mail_for_known_and_new_addresses(
-    client, demo, make_user, monkeypatch
+    client, city, make_user, monkeypatch
 ):
     hasher = type(get_hasher("default"))
     calls = []
@@ -76,7 +76,7 @@ def test_signup_hashes_a_password_and_sends_one_mail_for_known_and_new_addresses
 # --- failed sign-ins ---------------------------------------------------------------------------------
 
 
-def test_an_attack_on_an_account_never_locks_out_its_owner(client, demo, make_user):
+def test_an_attack_on_an_account_never_locks_out_its_owner(client, city, make_user):
     owner = make_user()
     for _ in range(20):
         _login(client, owner.email, "guess", ATTACKER)
@@ -86,7 +86,7 @@ def test_an_attack_on_an_account_never_locks_out_its_owner(client, demo, make_us
     assert _signed_in(client)
 
 
-def test_the_attackers_wait_grows_with_every_failure(client, demo, make_user, monkeypatch):
+def test_the_attackers_wait_grows_with_every_failure(client, city, make_user, monkeypatch):
     clock = [1_000_000.0]
     monkeypatch.setattr(throttle, "now", lambda: clock[0])
     owner = make_user()
@@ -108,7 +108,7 @@ def test_the_attackers_wait_grows_with_every_failure(client, demo, make_user, mo
     assert throttle.wait_seconds(40) == throttle.MAX_WAIT == 900
 
 
-def test_a_successful_sign_in_clears_that_addresses_failures(client, demo, make_user):
+def test_a_successful_sign_in_clears_that_addresses_failures(client, city, make_user):
     owner = make_user()
     for _ in range(4):
         _login(client, owner.email, "typo", OWNER)
@@ -120,7 +120,7 @@ def test_a_successful_sign_in_clears_that_addresses_failures(client, demo, make_
 
 
 @override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "3/15m/ip"})
-def test_many_failures_from_one_address_across_accounts_are_refused(client, demo, make_user):
+def test_many_failures_from_one_address_across_accounts_are_refused(client, city, make_user):
     people = [make_user() for _ in range(4)]
     for person in people[:3]:
         _login(client, person.email, "spray", ATTACKER)
@@ -173,7 +173,7 @@ def test_one_setting_feeds_allauth_too():
     ALLAUTH_TRUSTED_PROXY_COUNT=1,
     ACCOUNT_RATE_LIMITS={"signup": "2/h/ip"},
 )
-def test_behind_a_proxy_each_visitor_has_a_bucket_of_their_own(client, demo):
+def test_behind_a_proxy_each_visitor_has_a_bucket_of_their_own(client, city):
     """Before, HERZSTADT_TRUSTED_PROXY_HOPS never reached allauth: behind a proxy the whole city shared
     one sign-up and sign-in bucket (the proxy's address)."""
 

@@ -42,10 +42,10 @@ def notify(user, city, subject="Mehr Bäume", age_days=0, **extra):
     return n
 
 
-def test_one_mail_per_person_with_all_new_notifications_in_german(demo, make_user):
+def test_one_mail_per_person_with_all_new_notifications_in_german(city, make_user):
     anna = wants_digest(make_user(name="Anna"))
-    notify(anna, demo, "Mehr Bäume")
-    notify(anna, demo, "Radweg")
+    notify(anna, city, "Mehr Bäume")
+    notify(anna, city, "Radweg")
     assert "1 e-mail(s) sent" in digest()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -60,13 +60,13 @@ def test_one_mail_per_person_with_all_new_notifications_in_german(demo, make_use
     assert not Notification.objects.filter(user=anna, emailed_at__isnull=True).exists()
 
 
-def test_running_twice_sends_nothing_new(demo, make_user):
+def test_running_twice_sends_nothing_new(city, make_user):
     anna = wants_digest(make_user())
-    notify(anna, demo)
+    notify(anna, city)
     digest()
     assert "0 e-mail(s) sent" in digest()
     assert len(mail.outbox) == 1
-    notify(anna, demo, "Später")
+    notify(anna, city, "Später")
     digest()
     assert (
         len(mail.outbox) == 2
@@ -75,34 +75,34 @@ def test_running_twice_sends_nothing_new(demo, make_user):
     )
 
 
-def test_only_people_who_asked_and_only_their_own(demo, make_user):
+def test_only_people_who_asked_and_only_their_own(city, make_user):
     anna = wants_digest(make_user(name="Anna"))
     bert = make_user(name="Bert")  # digest off
-    notify(anna, demo, "Für Anna")
-    notify(bert, demo, "Für Bert")
+    notify(anna, city, "Für Anna")
+    notify(bert, city, "Für Bert")
     digest()
     assert len(mail.outbox) == 1
     assert "Für Anna" in mail.outbox[0].body and "Für Bert" not in mail.outbox[0].body
     assert Notification.objects.get(user=bert).emailed_at is None
 
 
-def test_read_old_and_already_mailed_notifications_are_left_out(demo, make_user):
+def test_read_old_and_already_mailed_notifications_are_left_out(city, make_user):
     anna = wants_digest(make_user())
-    notify(anna, demo, "Schon gelesen", read_at=timezone.now())
-    notify(anna, demo, "Zu alt", age_days=10)
-    notify(anna, demo, "Schon verschickt", emailed_at=timezone.now())
+    notify(anna, city, "Schon gelesen", read_at=timezone.now())
+    notify(anna, city, "Zu alt", age_days=10)
+    notify(anna, city, "Schon verschickt", emailed_at=timezone.now())
     assert "0 e-mail(s) sent" in digest()
     assert mail.outbox == []
-    notify(anna, demo, "Neu")
+    notify(anna, city, "Neu")
     digest("--days", "30")
     body = mail.outbox[0].body
     assert "Neu" in body and "Zu alt" in body
     assert "Schon gelesen" not in body and "Schon verschickt" not in body
 
 
-def test_no_mail_to_unconfirmed_addresses(demo, make_user):
+def test_no_mail_to_unconfirmed_addresses(city, make_user):
     anna = wants_digest(make_user(verified=False))
-    n = notify(anna, demo)
+    n = notify(anna, city)
     assert "1 skipped" in digest()
     assert mail.outbox == []
     n.refresh_from_db()
@@ -112,30 +112,30 @@ def test_no_mail_to_unconfirmed_addresses(demo, make_user):
     assert len(mail.outbox) == 1
 
 
-def test_the_primary_address_is_used(demo, make_user):
+def test_the_primary_address_is_used(city, make_user):
     anna = wants_digest(make_user())
     EmailAddress.objects.filter(user=anna).update(primary=False)
     EmailAddress.objects.create(
         user=anna, email="anna-neu@example.org", verified=True, primary=True
     )
-    notify(anna, demo)
+    notify(anna, city)
     digest()
     assert mail.outbox[0].to == ["anna-neu@example.org"]
 
 
-def test_dry_run_sends_and_marks_nothing(demo, make_user):
+def test_dry_run_sends_and_marks_nothing(city, make_user):
     anna = wants_digest(make_user())
-    notify(anna, demo)
+    notify(anna, city)
     assert "would send 1" in digest("--dry-run")
     assert mail.outbox == []
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 1
 
 
-def test_a_failed_send_is_retried_next_time(demo, make_user, monkeypatch):
+def test_a_failed_send_is_retried_next_time(city, make_user, monkeypatch):
     from django.core.mail.backends.locmem import EmailBackend
 
     anna = wants_digest(make_user())
-    notify(anna, demo)
+    notify(anna, city)
 
     def broken(self, messages):
         raise OSError("mail server down")
@@ -148,9 +148,9 @@ def test_a_failed_send_is_retried_next_time(demo, make_user, monkeypatch):
     assert len(mail.outbox) == 1
 
 
-def test_a_city_with_its_own_domain_gets_its_own_links(demo, other_city, make_user):
+def test_a_city_with_its_own_domain_gets_its_own_links(city, other_city, make_user):
     anna = wants_digest(make_user())
-    notify(anna, demo, "Kaiserslautern")
+    notify(anna, city, "Kaiserslautern")
     notify(anna, other_city, "Musterstadt")
     digest()
     body = mail.outbox[0].body

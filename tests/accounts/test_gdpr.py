@@ -15,9 +15,9 @@ from herzstadt.participation.models import Comment, Follow, Idea, Report, Suppor
 pytestmark = pytest.mark.django_db
 
 
-def test_the_export_holds_everything_about_the_person(contributions, demo):
+def test_the_export_holds_everything_about_the_person(contributions, city):
     anna, idea, other = contributions["anna"], contributions["idea"], contributions["other"]
-    set_role(demo, anna, Role.MODERATOR)
+    set_role(city, anna, Role.MODERATOR)
     data = collect_personal_data(anna)
     json.dumps(data, cls=DjangoJSONEncoder)  # serialisable as it is
 

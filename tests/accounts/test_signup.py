@@ -35,13 +35,13 @@ def confirmation_link(message) -> str:
 
 
 # --- sign-up --------------------------------------------------------------------------------------
-def test_signup_stores_display_name_and_city_and_sends_a_confirmation_mail(client, demo):
+def test_signup_stores_display_name_and_city_and_sends_a_confirmation_mail(client, city):
     response = signup(client)
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     user = User.objects.get(email="anna@example.org")
     assert user.profile.display_name == "Gartenfreundin"
-    assert user.profile.city == demo
+    assert user.profile.city == city
     assert not EmailAddress.objects.get(user=user).verified
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -52,20 +52,20 @@ def test_signup_stores_display_name_and_city_and_sends_a_confirmation_mail(clien
     assert "_auth_user_id" not in client.session  # not signed in before confirming
 
 
-def test_the_verification_mail_is_german_with_formal_address(client, demo):
+def test_the_verification_mail_is_german_with_formal_address(client, city):
     signup(client)
     body = mail.outbox[0].body
     assert "Guten Tag" in body and "Sie erhalten diese E-Mail" in body
     assert " du " not in body and " dein" not in body
 
 
-def test_english_signup_sends_an_english_mail(client, demo):
+def test_english_signup_sends_an_english_mail(client, city):
     signup(client, prefix="/en")
     assert "You're receiving this email" in mail.outbox[0].body
 
 
 @pytest.mark.parametrize("existing", ["Gartenfreundin", "gartenFREUNDIN", "  Gartenfreundin "])
-def test_a_display_name_is_taken_whatever_its_case(client, demo, make_user, existing):
+def test_a_display_name_is_taken_whatever_its_case(client, city, make_user, existing):
     make_user(name="Gartenfreundin")
     response = signup(client, name=existing, email="bert@example.org")
     assert response.status_code == 200
@@ -85,14 +85,14 @@ def test_a_display_name_is_taken_whatever_its_case(client, demo, make_user, exis
         ("ab", "mindestens 3 Zeichen"),
     ],
 )
-def test_unsuitable_display_names_are_refused_with_a_clear_message(client, demo, name, error):
+def test_unsuitable_display_names_are_refused_with_a_clear_message(client, city, name, error):
     response = signup(client, name=name)
     assert response.status_code == 200
     assert error in response.content.decode()
     assert not User.objects.filter(email="anna@example.org").exists()
 
 
-def test_signup_for_an_existing_address_does_not_reveal_the_account(client, demo, make_user):
+def test_signup_for_an_existing_address_does_not_reveal_the_account(client, city, make_user):
     user = make_user()
     response = signup(client, name="Neuer Name", email=user.email)
     # same answer as for a new address ...
@@ -105,7 +105,7 @@ def test_signup_for_an_existing_address_does_not_reveal_the_account(client, demo
 
 
 # --- e-mail confirmation is mandatory -------------------------------------------------------------
-def test_an_unconfirmed_person_cannot_sign_in_until_the_address_is_confirmed(client, demo):
+def test_an_unconfirmed_person_cannot_sign_in_until_the_address_is_confirmed(client, city):
     signup(client)
     client.logout()
     response = client.post("/accounts/login/", {"login": "anna@example.org", "password": PASSWORD})
@@ -128,15 +128,15 @@ def test_an_unconfirmed_person_cannot_sign_in_until_the_address_is_confirmed(cli
     assert int(client.session["_auth_user_id"]) == User.objects.get(email="anna@example.org").pk
 
 
-def test_an_unconfirmed_account_cannot_contribute(demo, make_user):
+def test_an_unconfirmed_account_cannot_contribute(city, make_user):
     from herzstadt.accounts.roles import can_contribute
 
-    assert not can_contribute(make_user(verified=False), demo)
-    assert can_contribute(make_user(), demo)
+    assert not can_contribute(make_user(verified=False), city)
+    assert can_contribute(make_user(), city)
 
 
 # --- rate limits ----------------------------------------------------------------------------------
-def test_five_wrong_passwords_make_that_address_wait(client, demo, make_user):
+def test_five_wrong_passwords_make_that_address_wait(client, city, make_user):
     user = make_user()
     for _ in range(5):
         response = client.post("/accounts/login/", {"login": user.email, "password": "wrong"})
@@ -149,7 +149,7 @@ def test_five_wrong_passwords_make_that_address_wait(client, demo, make_user):
     assert "_auth_user_id" not in client.session
 
 
-def test_the_right_password_signs_in_before_the_limit(client, demo, make_user):
+def test_the_right_password_signs_in_before_the_limit(client, city, make_user):
     user = make_user()
     for _ in range(4):
         client.post("/accounts/login/", {"login": user.email, "password": "wrong"})
@@ -158,7 +158,7 @@ def test_the_right_password_signs_in_before_the_limit(client, demo, make_user):
     assert int(client.session["_auth_user_id"]) == user.pk
 
 
-def test_password_reset_requests_are_limited_per_address(client, demo, make_user):
+def test_password_reset_requests_are_limited_per_address(client, city, make_user):
     user = make_user()
     for _ in range(3):
         assert client.post("/accounts/password/reset/", {"email": user.email}).status_code == 302
@@ -170,7 +170,7 @@ def test_password_reset_requests_are_limited_per_address(client, demo, make_user
 
 
 @override_settings(ACCOUNT_RATE_LIMITS={"signup": "2/h/ip"})
-def test_signups_are_limited_per_network_address(client, demo):
+def test_signups_are_limited_per_network_address(client, city):
     for n in range(2):
         assert signup(client, name=f"Name {n}", email=f"p{n}@example.org").status_code == 302
         client.logout()
@@ -178,7 +178,7 @@ def test_signups_are_limited_per_network_address(client, demo):
 
 
 # --- no account enumeration -----------------------------------------------------------------------
-def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client, demo, make_user):
+def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client, city, make_user):
     user = make_user()
     known = client.post("/accounts/password/reset/", {"email": user.email})
     unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
@@ -193,7 +193,7 @@ def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client,
     check_accessible(page.content.decode(), "de")
 
 
-def test_the_whole_password_reset_works_without_javascript(client, demo, make_user):
+def test_the_whole_password_reset_works_without_javascript(client, city, make_user):
     user = make_user()
     client.post("/accounts/password/reset/", {"email": user.email})
     link = re.search(
@@ -213,7 +213,7 @@ def test_the_whole_password_reset_works_without_javascript(client, demo, make_us
     check_accessible(page.content.decode(), "de")
 
 
-def test_a_broken_reset_link_gets_a_friendly_page(client, demo):
+def test_a_broken_reset_link_gets_a_friendly_page(client, city):
     response = client.get("/accounts/password/reset/key/zz-invalid/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -221,7 +221,7 @@ def test_a_broken_reset_link_gets_a_friendly_page(client, demo):
     assert "Ungültiger Link" in html and "Token" not in html
 
 
-def test_a_broken_confirmation_link_gets_a_friendly_page(client, demo):
+def test_a_broken_confirmation_link_gets_a_friendly_page(client, city):
     response = client.get("/accounts/confirm-email/not-a-key/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -242,7 +242,7 @@ SIGNED_IN_PAGES = ["account_email", "account_change_password", "account_logout"]
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("name", ANONYMOUS_PAGES)
-def test_entrance_pages_use_the_site_layout_and_are_accessible(client, demo, name, lang):
+def test_entrance_pages_use_the_site_layout_and_are_accessible(client, city, name, lang):
     with translation.override(lang):
         url = reverse(name)
     response = client.get(url)
@@ -254,7 +254,7 @@ def test_entrance_pages_use_the_site_layout_and_are_accessible(client, demo, nam
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("name", SIGNED_IN_PAGES)
-def test_account_management_pages_are_accessible(client, demo, make_user, name, lang):
+def test_account_management_pages_are_accessible(client, city, make_user, name, lang):
     client.force_login(make_user(), backend="django.contrib.auth.backends.ModelBackend")
     with translation.override(lang):
         url = reverse(name)
@@ -263,7 +263,7 @@ def test_account_management_pages_are_accessible(client, demo, make_user, name, 
     check_accessible(response.content.decode(), lang)
 
 
-def test_sign_in_page_is_german_and_formal(client, demo):
+def test_sign_in_page_is_german_and_formal(client, city):
     html = client.get("/accounts/login/").content.decode()
     assert "<h1>" in html and "Anmelden" in html
     assert "Passwort" in html and "Angemeldet bleiben" in html
@@ -271,19 +271,19 @@ def test_sign_in_page_is_german_and_formal(client, demo):
     assert "Du hast" not in html
 
 
-def test_sign_in_page_in_english(client, demo):
+def test_sign_in_page_in_english(client, city):
     html = client.get("/en/accounts/login/").content.decode()
     assert "Sign In" in html and "Password" in html and "Remember Me" in html
     assert "Passwort" not in html
 
 
-def test_signup_page_asks_for_the_display_name_first(client, demo):
+def test_signup_page_asks_for_the_display_name_first(client, city):
     html = client.get("/accounts/signup/").content.decode()
     assert html.index('id="id_display_name"') < html.index('id="id_email"')
     assert "Anzeigename" in html and "Pseudonym" in html
 
 
-def test_sign_out_is_a_post_form_and_works(client, demo, make_user):
+def test_sign_out_is_a_post_form_and_works(client, city, make_user):
     client.force_login(make_user(), backend="django.contrib.auth.backends.ModelBackend")
     page = client.get("/accounts/logout/")
     assert 'method="post"' in page.content.decode()
@@ -292,7 +292,7 @@ def test_sign_out_is_a_post_form_and_works(client, demo, make_user):
     assert "_auth_user_id" not in client.session
 
 
-def test_english_sign_in_returns_to_the_english_site(client, demo, make_user):
+def test_english_sign_in_returns_to_the_english_site(client, city, make_user):
     user = make_user()
     response = client.post(
         "/en/accounts/login/", {"login": user.email, "password": "pw-Secret-123"}
@@ -300,7 +300,7 @@ def test_english_sign_in_returns_to_the_english_site(client, demo, make_user):
     assert response["Location"] == "/en/"
 
 
-def test_development_mail_goes_to_the_console(client, demo, capsys, caplog):
+def test_development_mail_goes_to_the_console(client, city, capsys, caplog):
     from herzstadt.config import load
 
     assert load({"HERZSTADT_DATA_DIR": "/tmp/herzstadt-test-config"}).email_backend.endswith(

@@ -70,7 +70,7 @@ def test_account_deleted_page_is_accessible(client, db):
 
 
 # --- profile --------------------------------------------------------------------------------------
-def test_profile_shows_name_links_and_roles(client, actors, demo):
+def test_profile_shows_name_links_and_roles(client, actors, city):
     login(client, actors["moderator"])
     html = client.get(reverse("accounts:profile")).content.decode()
     name = Profile.objects.get(user=actors["moderator"]).display_name
@@ -121,12 +121,12 @@ def test_a_profile_is_created_if_missing(client, actors):
 
 
 # --- notifications --------------------------------------------------------------------------------
-def test_notifications_list_only_ones_own_newest_first_with_unread_marked(client, actors, demo):
+def test_notifications_list_only_ones_own_newest_first_with_unread_marked(client, actors, city):
     citizen, staff = actors["citizen"], actors["staff"]
-    old = notify(citizen, demo, subject="Alte Nachricht", read_at=timezone.now())
+    old = notify(citizen, city, subject="Alte Nachricht", read_at=timezone.now())
     Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
-    notify(citizen, demo, subject="Neue Nachricht")
-    notify(staff, demo, subject="Geheim für die Verwaltung")
+    notify(citizen, city, subject="Neue Nachricht")
+    notify(staff, city, subject="Geheim für die Verwaltung")
     login(client, citizen)
     html = client.get(reverse("accounts:notifications")).content.decode()
     assert "Geheim für die Verwaltung" not in html
@@ -137,9 +137,9 @@ def test_notifications_list_only_ones_own_newest_first_with_unread_marked(client
     assert "Neuer Kommentar zu: Neue Nachricht" in html
 
 
-def test_notifications_are_paginated(client, actors, demo):
+def test_notifications_are_paginated(client, actors, city):
     for n in range(25):
-        notify(actors["citizen"], demo, subject=f"Nachricht {n}")
+        notify(actors["citizen"], city, subject=f"Nachricht {n}")
     login(client, actors["citizen"])
     first = client.get(reverse("accounts:notifications")).content.decode()
     assert "Nachricht 24" in first and "Nachricht 4<" not in first and 'rel="next"' in first
@@ -148,8 +148,8 @@ def test_notifications_are_paginated(client, actors, demo):
     check_accessible(second, "de")
 
 
-def test_opening_a_notification_marks_it_read_and_follows_its_link(client, actors, demo):
-    n = notify(actors["citizen"], demo, url="/en/participation/test-pfaff/ideas/3/#comment-4")
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client, actors, city):
+    n = notify(actors["citizen"], city, url="/en/participation/test-pfaff/ideas/3/#comment-4")
     login(client, actors["citizen"])
     response = client.get(reverse("accounts:notification-open", args=[n.pk]))
     assert response.status_code == 302
@@ -163,15 +163,15 @@ def test_opening_a_notification_marks_it_read_and_follows_its_link(client, actor
 @pytest.mark.parametrize(
     "url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", ""]
 )
-def test_a_notification_never_redirects_elsewhere(client, actors, demo, url):
-    n = notify(actors["citizen"], demo, url=url)
+def test_a_notification_never_redirects_elsewhere(client, actors, city, url):
+    n = notify(actors["citizen"], city, url=url)
     login(client, actors["citizen"])
     response = client.get(reverse("accounts:notification-open", args=[n.pk]))
     assert response["Location"] == reverse("accounts:notifications")
 
 
-def test_nobody_opens_someone_elses_notification(client, actors, demo):
-    n = notify(actors["staff"], demo)
+def test_nobody_opens_someone_elses_notification(client, actors, city):
+    n = notify(actors["staff"], city)
     for actor in SIGNED_IN:
         if actor == "staff":
             continue
@@ -183,9 +183,9 @@ def test_nobody_opens_someone_elses_notification(client, actors, demo):
     assert n.read_at is None
 
 
-def test_mark_all_as_read_touches_only_ones_own(client, actors, demo):
-    mine = [notify(actors["citizen"], demo) for _ in range(3)]
-    theirs = notify(actors["moderator"], demo)
+def test_mark_all_as_read_touches_only_ones_own(client, actors, city):
+    mine = [notify(actors["citizen"], city) for _ in range(3)]
+    theirs = notify(actors["moderator"], city)
     login(client, actors["citizen"])
     assert client.get(reverse("accounts:notifications-read")).status_code == 405  # POST only
     response = client.post(reverse("accounts:notifications-read"))
@@ -194,7 +194,7 @@ def test_mark_all_as_read_touches_only_ones_own(client, actors, demo):
     assert Notification.objects.get(pk=theirs.pk).read_at is None
 
 
-def test_notifications_from_another_city_link_to_that_city(client, actors, demo, other_city):
+def test_notifications_from_another_city_link_to_that_city(client, actors, city, other_city):
     n = notify(
         actors["other_staff"], other_city, subject="Musterstadt-Idee", url="/beteiligung/x/ideen/1/"
     )
@@ -223,9 +223,9 @@ def test_export_is_a_json_download_of_ones_own_data(client, contributions):
 
 
 @pytest.mark.parametrize("actor", SIGNED_IN)
-def test_export_never_contains_another_persons_data(client, actors, actor, demo):
+def test_export_never_contains_another_persons_data(client, actors, actor, city):
     for other in SIGNED_IN:
-        notify(actors[other], demo, subject=f"für {other}")
+        notify(actors[other], city, subject=f"für {other}")
     login(client, actors[actor])
     data = json.loads(client.get(reverse("accounts:export")).content)
     assert data["account"]["id"] == actors[actor].pk
@@ -272,7 +272,7 @@ def test_password_guessing_on_the_delete_page_is_limited(client, actors):
     assert User.objects.filter(pk=actors["citizen"].pk).exists()
 
 
-def test_superusers_are_refused_with_a_message(client, db, demo):
+def test_superusers_are_refused_with_a_message(client, db, city):
     admin = User.objects.create_superuser("root", "root@example.org", "pw-Secret-123")
     login(client, admin)
     page = client.get(reverse("accounts:delete")).content.decode()
@@ -282,11 +282,11 @@ def test_superusers_are_refused_with_a_message(client, db, demo):
     assert User.objects.filter(pk=admin.pk).exists()
 
 
-def test_unread_notifications_are_counted_in_the_menu_and_on_the_profile(client, actors, demo):
+def test_unread_notifications_are_counted_in_the_menu_and_on_the_profile(client, actors, city):
     citizen = actors["citizen"]
-    notify(citizen, demo, subject="Eins")
-    notify(citizen, demo, subject="Zwei")
-    notify(citizen, demo, subject="Gelesen", read_at=timezone.now())
+    notify(citizen, city, subject="Eins")
+    notify(citizen, city, subject="Zwei")
+    notify(citizen, city, subject="Gelesen", read_at=timezone.now())
     login(client, citizen)
     html = client.get("/konto/").content.decode()
     assert '<span class="badge">2<span class="visually-hidden"> ungelesen</span></span>' in html

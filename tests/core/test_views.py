@@ -4,6 +4,7 @@ from html.parser import HTMLParser
 import pytest
 
 from herzstadt.core.models import City, District, FieldOfAction, Measure, MeasureStatus
+from tests.factories import make_measure
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +147,7 @@ def test_measure_list_filters(client, demo):
     assert title in response.content.decode()
 
 
-def test_invalid_filters_are_explained_not_a_crash(client, demo):
+def test_invalid_filters_are_explained_not_a_crash(client, city):
     response = client.get("/massnahmen/", {"status": "flying", "field": "<script>", "page": "x"})
     html = response.content.decode()
     assert response.status_code == 200
@@ -181,7 +182,7 @@ def test_measure_detail_shows_everything_recorded(client, demo):
         ("/stadtteile/atlantis/", "de", "Seite nicht gefunden"),
     ],
 )
-def test_unknown_pages_are_friendly_404s_in_the_chosen_language(client, demo, url, lang, text):
+def test_unknown_pages_are_friendly_404s_in_the_chosen_language(client, city, url, lang, text):
     response = client.get(url)
     assert response.status_code == 404
     html = response.content.decode()
@@ -189,15 +190,17 @@ def test_unknown_pages_are_friendly_404s_in_the_chosen_language(client, demo, ur
     assert f'<html lang="{lang}">' in html
 
 
-def test_unpublished_measures_are_not_shown(client, demo):
-    measure = Measure.objects.filter(city=demo).first()
+def test_unpublished_measures_are_not_shown(client, city):
+    measure = make_measure(city)
+    assert client.get(measure.get_absolute_url()).status_code == 200
+    assert measure.title in client.get("/massnahmen/").content.decode()
     measure.is_public = False
     measure.save()
     assert client.get(measure.get_absolute_url()).status_code == 404
     assert measure.title not in client.get("/massnahmen/").content.decode()
 
 
-def test_each_city_sees_only_its_own_data(client, demo):
+def test_each_city_sees_only_its_own_data(client, city):
     other = City.objects.create(
         slug="musterstadt", name="Musterstadt", domain="musterstadt.example"
     )
@@ -226,7 +229,7 @@ def test_each_city_sees_only_its_own_data(client, demo):
     assert client.get("/massnahmen/nur-hier/").status_code == 404
 
 
-def test_security_headers(client, demo):
+def test_security_headers(client, city):
     response = client.get("/")
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "object-src 'none'" in csp
@@ -246,7 +249,7 @@ def test_health_check(client, db):
     assert response.json() == {"status": "ok"}
 
 
-def test_admin_is_german(admin_client, demo):
+def test_admin_is_german(admin_client, city):
     html = admin_client.get("/admin/core/measure/").content.decode()
     assert "Maßnahmen" in html
     assert admin_client.get("/admin/core/measure/add/").status_code == 200

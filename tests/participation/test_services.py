@@ -68,13 +68,13 @@ def test_post_idea_needs_sign_in_verification_and_open_phase(process, make_user)
     assert process.ideas.count() == 0
 
 
-def test_blocked_person_cannot_contribute(process, make_user, demo):
-    moderator = make_user(Role.MODERATOR, demo)
+def test_blocked_person_cannot_contribute(process, make_user, city):
+    moderator = make_user(Role.MODERATOR, city)
     troll = make_user()
-    account_commands.block_user(moderator, demo, troll, "Beleidigungen")
+    account_commands.block_user(moderator, city, troll, "Beleidigungen")
     with pytest.raises(PermissionDenied, match="gesperrt"):
         idea_of(troll, process)
-    account_commands.unblock_user(moderator, demo, troll)
+    account_commands.unblock_user(moderator, city, troll)
     assert idea_of(troll, process).pk
 
 
@@ -124,57 +124,57 @@ def test_support_once_and_withdraw(process, make_user):
     assert idea.support_count == 0
 
 
-def test_report_once_until_handled(process, make_user, demo):
+def test_report_once_until_handled(process, make_user, city):
     idea = idea_of(make_user(), process)
     reporter = make_user()
     first = services.report(reporter, idea, "Werbung")
     assert services.report(reporter, idea, "nochmal") == first
     with pytest.raises(ValidationError):
         services.report(make_user(), idea, "   ")
-    moderator = make_user(Role.MODERATOR, demo)
+    moderator = make_user(Role.MODERATOR, city)
     services.hide(moderator, idea, "Werbung")
     first.refresh_from_db()
     assert first.resolved_by == moderator and first.resolved_at
     assert Report.objects.filter(resolved_at__isnull=True).count() == 0
 
 
-def test_hidden_idea_cannot_be_supported_or_commented(process, make_user, demo):
+def test_hidden_idea_cannot_be_supported_or_commented(process, make_user, city):
     idea = idea_of(make_user(), process)
-    services.hide(make_user(Role.MODERATOR, demo), idea, "Off-topic")
+    services.hide(make_user(Role.MODERATOR, city), idea, "Off-topic")
     with pytest.raises(PermissionDenied):
         services.support(make_user(), idea)
     with pytest.raises(PermissionDenied):
         services.add_comment(make_user(), idea, "Hallo")
 
 
-def test_only_moderators_hide_and_only_of_their_city(process, make_user, demo, other_city):
+def test_only_moderators_hide_and_only_of_their_city(process, make_user, city, other_city):
     idea = idea_of(make_user(), process)
     for outsider in (make_user(), make_user(Role.STAFF, other_city)):
         with pytest.raises(PermissionDenied):
             services.hide(outsider, idea, "x")
-    moderator = make_user(Role.MODERATOR, demo)
+    moderator = make_user(Role.MODERATOR, city)
     services.hide(moderator, idea, "Spam")
     services.restore(moderator, idea)
     idea.refresh_from_db()
     assert not idea.is_hidden
 
 
-def test_moderators_cannot_block_staff(demo, make_user):
+def test_moderators_cannot_block_staff(city, make_user):
     with pytest.raises(PermissionDenied):
         account_commands.block_user(
-            make_user(Role.MODERATOR, demo), demo, make_user(Role.STAFF, demo), "x"
+            make_user(Role.MODERATOR, city), city, make_user(Role.STAFF, city), "x"
         )
 
 
-def test_answer_idea_with_measure_notifies(process, make_user, demo, other_city):
+def test_answer_idea_with_measure_notifies(process, make_user, city, other_city):
     author = make_user()
     idea = idea_of(author, process)
-    staff = make_user(Role.STAFF, demo)
-    measure = Measure.objects.filter(city=demo).first()
+    staff = make_user(Role.STAFF, city)
+    measure = Measure.objects.filter(city=city).first()
     with pytest.raises(ValidationError):
         services.answer_idea(staff, idea, IdeaStatus.ACCEPTED, "  ")
     with pytest.raises(PermissionDenied):
-        services.answer_idea(make_user(Role.MODERATOR, demo), idea, IdeaStatus.ACCEPTED, "ok")
+        services.answer_idea(make_user(Role.MODERATOR, city), idea, IdeaStatus.ACCEPTED, "ok")
     with pytest.raises(PermissionDenied):
         services.answer_idea(make_user(Role.STAFF, other_city), idea, IdeaStatus.ACCEPTED, "ok")
     services.answer_idea(staff, idea, IdeaStatus.ACCEPTED, "Wird umgesetzt.", measure)
@@ -209,10 +209,10 @@ def test_notification_message_in_reader_language(process, make_user):
         assert note.message == "New idea: Trinkbrunnen"
 
 
-def test_comment_on_hidden_parent_keeps_tree(process, make_user, demo):
+def test_comment_on_hidden_parent_keeps_tree(process, make_user, city):
     user = make_user()
     idea = idea_of(user, process)
     parent = services.add_comment(user, idea, "Eins")
-    services.hide(make_user(Role.MODERATOR, demo), parent, "Beleidigung")
+    services.hide(make_user(Role.MODERATOR, city), parent, "Beleidigung")
     services.add_comment(make_user(), idea, "Zwei", parent=parent)
     assert Comment.objects.filter(parent=parent).count() == 1

@@ -14,6 +14,7 @@ from herzstadt.participation import services
 from herzstadt.participation.models import Comment, Idea, Report, Support
 from tests.conftest import login
 from tests.core.test_views import check_accessible
+from tests.factories import make_measure
 
 pytestmark = pytest.mark.django_db
 
@@ -319,20 +320,18 @@ def test_csp_header_and_csrf(client, process, make_user):
 
 
 # --- hidden content, answers, comments -----------------------------------------------------------------
-def test_hidden_idea_shows_reason_not_content(client, process, idea, make_user, demo):
-    services.hide(make_user(Role.MODERATOR, demo), idea, "Werbung")
+def test_hidden_idea_shows_reason_not_content(client, process, idea, make_user, city):
+    services.hide(make_user(Role.MODERATOR, city), idea, "Werbung")
     html = client.get(idea.get_absolute_url()).content.decode()
     assert "Werbung" in html and "Trinkbrunnen für heiße" not in html
     assert "Trinkbrunnen am Platz" not in client.get(process.get_absolute_url()).content.decode()
-    login(client, make_user(Role.MODERATOR, demo))
+    login(client, make_user(Role.MODERATOR, city))
     assert "Trinkbrunnen für heiße" in client.get(idea.get_absolute_url()).content.decode()
 
 
-def test_answered_idea_shows_status_reason_and_measure(client, idea, make_user, demo):
-    from herzstadt.core.models import Measure
-
-    measure = Measure.objects.filter(city=demo).first()
-    services.answer_idea(make_user(Role.STAFF, demo), idea, "accepted", "Kommt 2027.", measure)
+def test_answered_idea_shows_status_reason_and_measure(client, idea, make_user, city):
+    measure = make_measure(city, idea.process.district)
+    services.answer_idea(make_user(Role.STAFF, city), idea, "accepted", "Kommt 2027.", measure)
     html = client.get(idea.get_absolute_url()).content.decode()
     assert "angenommen" in html and "Kommt 2027." in html and measure.get_absolute_url() in html
 

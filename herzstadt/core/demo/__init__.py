@@ -179,7 +179,7 @@ def _load_measure(city, item, districts, fields, offices, report: DemoReport) ->
         _save(
             Milestone(
                 measure=measure,
-                date=_date(stone["date"]),
+                date=_date(stone["date"]),  # type: ignore[misc]  # full_clean() refuses None
                 title=stone["title"],
                 done=bool(stone.get("done")),
                 i18n={"en": {"title": title_en}} if title_en else {},

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.db.backends.postgresql import base
-from django.db.backends.postgresql.base import NO_DB_ALIAS
+from django.db.backends.postgresql.base import NO_DB_ALIAS  # type: ignore[attr-defined]
 
 from herzstadt.db.pool import size_pool
 

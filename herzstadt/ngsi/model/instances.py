@@ -3,10 +3,12 @@ merge-patch of one instance."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .vocab import VALUE_MEMBERS
 
 
-def stamp(inst: dict, now: str, created: str | None = None) -> dict:
+def stamp(inst: dict[str, Any], now: str, created: str | None = None) -> dict[str, Any]:
     """Write createdAt/modifiedAt into an instance and its sub-attributes."""
     inst["createdAt"] = created or now
     inst["modifiedAt"] = now
@@ -19,21 +21,21 @@ def stamp(inst: dict, now: str, created: str | None = None) -> dict:
     return inst
 
 
-def stamp_attrs(attrs: dict, now: str) -> None:
+def stamp_attrs(attrs: dict[str, Any], now: str) -> None:
     for lst in attrs.values():
         if lst:
             for i in lst:
                 stamp(i, now)
 
 
-def instance_index(insts: list, dataset_id: str | None) -> int:
+def instance_index(insts: list[Any], dataset_id: str | None) -> int:
     for n, i in enumerate(insts):
         if i.get("datasetId") == dataset_id:
             return n
     return -1
 
 
-def put_instance(insts: list, inst: dict) -> None:
+def put_instance(insts: list[Any], inst: dict[str, Any]) -> None:
     """Insert or replace by datasetId, keeping the default instance first."""
     n = instance_index(insts, inst.get("datasetId"))
     if n >= 0:
@@ -44,7 +46,7 @@ def put_instance(insts: list, inst: dict) -> None:
         insts.insert(0, inst)
 
 
-def merge_instance(old: dict, new: dict, now: str) -> dict:
+def merge_instance(old: dict[str, Any], new: dict[str, Any], now: str) -> dict[str, Any]:
     """Merge-patch an instance: members in ``new`` win, sub-attributes merge recursively."""
     out = dict(old)
     if "type" in new and new["type"] != old.get("type"):

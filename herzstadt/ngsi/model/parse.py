@@ -32,7 +32,7 @@ from .vocab import (
 looks_like_geometry = geojson.looks_like_geometry
 
 
-def check_geometry(g: Any, where: str = "GeoProperty") -> dict:
+def check_geometry(g: Any, where: str = "GeoProperty") -> dict[str, Any]:
     """Validate a GeoJSON geometry (all seven types, WGS 84 ranges), raising BadRequestData."""
     try:
         return geojson.check_geometry(g)
@@ -101,7 +101,7 @@ def parse_entity(
     opts: ParseOptions = _DEFAULT_OPTS,
     require_id: bool = True,
     require_type: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """A request entity -> stored form (not yet timestamped at entity level)."""
     if not isinstance(body, dict):
         raise BadRequestData("entity must be a JSON object")
@@ -125,15 +125,15 @@ def parse_entity(
 
 
 def parse_attrs(
-    body: dict,
+    body: dict[str, Any],
     ctx: Context,
     now: str,
     *,
     opts: ParseOptions = _DEFAULT_OPTS,
-    reserved=ENTITY_RESERVED,
-) -> dict[str, list | None]:
+    reserved: frozenset[str] = ENTITY_RESERVED,
+) -> dict[str, list[Any] | None]:
     """Parse the attribute members of a fragment; value None = delete (merge with urn:ngsi-ld:null)."""
-    attrs: dict[str, list | None] = {}
+    attrs: dict[str, list[Any] | None] = {}
     known = ctx.attr_iris  # names already accepted as attribute names, and their IRIs
     for name, value in body.items():
         if name in reserved:
@@ -158,7 +158,7 @@ def parse_attribute(
     *,
     opts: ParseOptions = _DEFAULT_OPTS,
     name: str = "",
-) -> list | None:
+) -> list[Any] | None:
     """One attribute (a single instance or an array of instances) -> list of instances."""
     name = name or iri
     if (
@@ -168,7 +168,7 @@ def parse_attribute(
         and not (opts.key_values)
     ):
         insts = [parse_instance(iri, v, ctx, now, opts=opts, name=name) for v in value]
-        seen: set = set()
+        seen: set[Any] = set()
         for i in insts:
             ds = i.get("datasetId") if i is not None else None
             if ds in seen:
@@ -197,7 +197,7 @@ _INFERRED = (
 )
 
 
-def _infer_type(v: dict, iri: str) -> str | None:
+def _infer_type(v: dict[str, Any], iri: str) -> str | None:
     for member, t in _INFERRED:
         if member in v:
             if t == "Property" and iri in GEO_DEFAULTS and looks_like_geometry(v["value"]):
@@ -210,7 +210,7 @@ def _infer_type(v: dict, iri: str) -> str | None:
 _FAST_MEMBER = {"Property": "value", "GeoProperty": "value", "Relationship": "object"}
 
 
-def _parse_simple(v: dict, ctx: Context, name: str) -> dict | None:
+def _parse_simple(v: dict[str, Any], ctx: Context, name: str) -> dict[str, Any] | None:
     """Fast path of ``parse_instance``: a Property, GeoProperty or Relationship with only
     ``observedAt``/``unitCode`` besides its value (the usual shape). None: take the full path,
     which also produces the error messages."""
@@ -240,13 +240,13 @@ def _parse_simple(v: dict, ctx: Context, name: str) -> dict | None:
 
 def parse_instance(
     iri: str, v: Any, ctx: Context, now: str, *, opts: ParseOptions = _DEFAULT_OPTS, name: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """One attribute instance (normalized, concise or keyValues) -> stored form."""
     name = name or iri
     if type(v) is dict and not opts.partial and not opts.merge and not opts.key_values:
-        inst = _parse_simple(v, ctx, name)
-        if inst is not None:
-            return inst
+        simple = _parse_simple(v, ctx, name)
+        if simple is not None:
+            return simple
     if v is None:
         raise BadRequestData(f"attribute {name!r} cannot be null")
     if opts.key_values or type(v) is not dict:
@@ -269,7 +269,7 @@ def parse_instance(
     return _parse_value_member(inst, v, t, member, ctx, opts, name)
 
 
-def _parse_bare(iri: str, v: Any, name: str) -> dict:
+def _parse_bare(iri: str, v: Any, name: str) -> dict[str, Any]:
     """A concise/keyValues value without the instance object: a Property, or a GeoProperty
     when it is a GeoJSON geometry."""
     if looks_like_geometry(v):
@@ -277,7 +277,7 @@ def _parse_bare(iri: str, v: Any, name: str) -> dict:
     return {"type": "Property", "value": v}
 
 
-def _instance_type(v: dict, iri: str, opts: ParseOptions, name: str) -> str:
+def _instance_type(v: dict[str, Any], iri: str, opts: ParseOptions, name: str) -> str:
     """The instance's type: given, inferred from its value member, or "" (partial update)."""
     t = v.get("type")
     if t is None:
@@ -305,29 +305,29 @@ def _wrong_member(k: str, t: str, name: str) -> None:
         raise BadRequestData(f"attribute {name!r}: {k!r} does not belong to a {t}")
 
 
-def _observed_at(inst: dict, x: Any, t: str, ctx: Context, name: str) -> None:
+def _observed_at(inst: dict[str, Any], x: Any, t: str, ctx: Context, name: str) -> None:
     inst["observedAt"] = check_datetime(x, f"observedAt of {name!r}")
 
 
-def _unit_code(inst: dict, x: Any, t: str, ctx: Context, name: str) -> None:
+def _unit_code(inst: dict[str, Any], x: Any, t: str, ctx: Context, name: str) -> None:
     if type(x) is not str or not x:
         raise BadRequestData(f"unitCode of {name!r} must be a string")
     inst["unitCode"] = x
 
 
-def _dataset_id(inst: dict, x: Any, t: str, ctx: Context, name: str) -> None:
+def _dataset_id(inst: dict[str, Any], x: Any, t: str, ctx: Context, name: str) -> None:
     if not is_uri(x):
         raise BadRequestData(f"datasetId of {name!r} must be a URI, got {x!r}")
     inst["datasetId"] = x
 
 
-def _object_type(inst: dict, x: Any, t: str, ctx: Context, name: str) -> None:
+def _object_type(inst: dict[str, Any], x: Any, t: str, ctx: Context, name: str) -> None:
     if t not in ("Relationship", "ListRelationship"):
         raise BadRequestData(f"objectType is only allowed on relationships ({name!r})")
     inst["objectType"] = _parse_vocab(x, ctx, f"objectType of {name!r}")
 
 
-_META: dict[str, Callable[[dict, Any, str, Context, str], None]] = {
+_META: dict[str, Callable[[dict[str, Any], Any, str, Context, str], None]] = {
     "observedAt": _observed_at,
     "unitCode": _unit_code,
     "datasetId": _dataset_id,
@@ -336,7 +336,7 @@ _META: dict[str, Callable[[dict, Any, str, Context, str], None]] = {
 
 
 def _parse_sub_attribute(
-    inst: dict, k: str, x: Any, ctx: Context, now: str, opts: ParseOptions
+    inst: dict[str, Any], k: str, x: Any, ctx: Context, now: str, opts: ParseOptions
 ) -> None:
     check_name(k, "sub-attribute name")
     if k in FORBIDDEN_ATTR_NAMES:
@@ -350,8 +350,14 @@ def _parse_sub_attribute(
 
 
 def _parse_value_member(
-    inst: dict, v: dict, t: str, member: str | None, ctx: Context, opts: ParseOptions, name: str
-) -> dict:
+    inst: dict[str, Any],
+    v: dict[str, Any],
+    t: str,
+    member: str | None,
+    ctx: Context,
+    opts: ParseOptions,
+    name: str,
+) -> dict[str, Any]:
     if member is None or member not in v:
         if opts.partial:  # t == "" is only possible in a partial update
             return inst

@@ -24,8 +24,8 @@ class RenderOptions:
     pick_type: bool = True
     pick_scope: bool = True
     dataset_id: frozenset[str] | None = None  # instance filter ("@none" = default instance)
-    pick_tree: dict | None = None  # parsed pick (with sub-trees for linked entities)
-    omit_tree: dict | None = None  # parsed omit
+    pick_tree: dict[str, Any] | None = None  # parsed pick (with sub-trees for linked entities)
+    omit_tree: dict[str, Any] | None = None  # parsed omit
 
 
 def _lang_prefs(lang: str) -> list[str]:
@@ -33,7 +33,7 @@ def _lang_prefs(lang: str) -> list[str]:
     return [t for _, _, t in sorted(prefs)]
 
 
-def _choose_lang(lmap: dict, lang: str) -> tuple[str | None, Any]:
+def _choose_lang(lmap: dict[str, Any], lang: str) -> tuple[str | None, Any]:
     """Pick a language of a languageMap (lang= value with optional q-weights; '*' = any)."""
     for want in _lang_prefs(lang):
         if want == "*":
@@ -48,7 +48,9 @@ def _choose_lang(lmap: dict, lang: str) -> tuple[str | None, Any]:
     return None, None
 
 
-def _render_sub(attrs: dict, ctx: Context, ro: RenderOptions, out: dict) -> None:
+def _render_sub(
+    attrs: dict[str, Any], ctx: Context, ro: RenderOptions, out: dict[str, Any]
+) -> None:
     for iri, insts in attrs.items():
         if not insts:
             continue
@@ -65,7 +67,7 @@ _SYS = frozenset(("createdAt", "modifiedAt"))
 _SLOW = frozenset(("attrs", "objectType", "vocab", "languageMap"))
 
 
-def _render_instance(inst: dict, ctx: Context, ro: RenderOptions) -> Any:
+def _render_instance(inst: dict[str, Any], ctx: Context, ro: RenderOptions) -> Any:
     if not ro.key_values and not ro.concise and _SLOW.isdisjoint(inst):
         # fast path: the stored instance is already the normalized form
         if ro.sys_attrs:
@@ -109,7 +111,7 @@ def _render_instance(inst: dict, ctx: Context, ro: RenderOptions) -> Any:
     return out
 
 
-def _simplified_value(inst: dict, ctx: Context, ro: RenderOptions) -> Any:
+def _simplified_value(inst: dict[str, Any], ctx: Context, ro: RenderOptions) -> Any:
     t = inst.get("type", "Property")
     if t == "Relationship":
         return inst.get("object")
@@ -129,13 +131,13 @@ def _simplified_value(inst: dict, ctx: Context, ro: RenderOptions) -> Any:
     return inst.get("value")
 
 
-def _filter_instances(insts: list, ds: frozenset[str] | None) -> list:
+def _filter_instances(insts: list[Any], ds: frozenset[str] | None) -> list[Any]:
     if ds is None:
         return insts
     return [i for i in insts if i.get("datasetId", "@none") in ds]
 
 
-def render_entity(doc: dict, ctx: Context, ro: RenderOptions) -> dict:
+def render_entity(doc: dict[str, Any], ctx: Context, ro: RenderOptions) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if ro.pick_id:
         out["id"] = doc["id"]
@@ -169,7 +171,9 @@ def render_entity(doc: dict, ctx: Context, ro: RenderOptions) -> dict:
     return out
 
 
-def render_feature(doc: dict, ctx: Context, ro: RenderOptions, geometry_property: str) -> dict:
+def render_feature(
+    doc: dict[str, Any], ctx: Context, ro: RenderOptions, geometry_property: str
+) -> dict[str, Any]:
     """GeoJSON Feature of an entity; ``geometry_property`` is an expanded attribute name."""
     rendered = render_entity(
         doc,
@@ -202,8 +206,9 @@ def render_feature(doc: dict, ctx: Context, ro: RenderOptions, geometry_property
     return feat
 
 
-def geometry_of(doc: dict, attr: str) -> dict | None:
+def geometry_of(doc: dict[str, Any], attr: str) -> dict[str, Any] | None:
     insts = (doc.get("attrs") or {}).get(attr)
     if insts and insts[0].get("type") == "GeoProperty":
-        return insts[0].get("value")
+        geometry: dict[str, Any] | None = insts[0].get("value")
+        return geometry
     return None

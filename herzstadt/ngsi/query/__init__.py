@@ -135,11 +135,11 @@ def parse_query(
     scopeQ: str | None = None,
     georel: str | None = None,
     geometry: str | None = None,
-    coordinates: str | list | None = None,
+    coordinates: str | list[Any] | None = None,
     geoproperty: str | None = None,
-    id: str | list | None = None,
+    id: str | list[Any] | None = None,
     idPattern: str | None = None,
-    attrs: str | list | None = None,
+    attrs: str | list[Any] | None = None,
 ) -> Query:
     """Parse every entity filter parameter of a query into one ``Query`` (None = absent).
 

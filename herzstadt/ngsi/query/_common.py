@@ -32,7 +32,7 @@ def q_paths(node: Any) -> Iterator[Any]:
         yield node
 
 
-def operand_items(operand: Any) -> tuple:
+def operand_items(operand: Any) -> tuple[Any, ...]:
     """The values of a comparison operand: a value list's items, else the operand itself."""
     return operand.items if isinstance(operand, ValueList) else (operand,)
 

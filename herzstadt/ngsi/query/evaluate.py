@@ -32,7 +32,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from ._common import (
     MEMBER_BY_TYPE,
@@ -98,7 +98,7 @@ def scalar_predicates(
         (v,) = items
         fam, val, cmp = v.family, v.value, _ORDER[op]
         return (lambda t: family(t) == fam and cmp(t, val), lambda t: family(t) == fam, False)
-    sets: dict[str, set] = {}
+    sets: dict[str, set[Any]] = {}
     for v in items:
         sets.setdefault(v.family, set()).add(v.value)
         if extra and v.family == "string":
@@ -114,7 +114,7 @@ def scalar_predicates(
 
 
 # ---------------------------------------------------------------------------------- extraction
-def member_of(inst: dict) -> str:
+def member_of(inst: dict[str, Any]) -> str:
     return MEMBER_BY_TYPE.get(inst.get("type"), "value")  # type: ignore[arg-type]
 
 
@@ -137,14 +137,14 @@ def walk(x: Any, keys: tuple[str, ...]) -> Any:
     return x
 
 
-def leaf_instances(doc: Doc, iris: tuple[str, ...]) -> list[dict]:
+def leaf_instances(doc: Doc, iris: tuple[str, ...]) -> list[dict[str, Any]]:
     attrs = doc.get("attrs")
     insts = attrs.get(iris[0]) if isinstance(attrs, dict) else None
     if not isinstance(insts, list):
         return []
     cur = [i for i in insts if isinstance(i, dict)]
     for sub in iris[1:]:
-        nxt: list[dict] = []
+        nxt: list[dict[str, Any]] = []
         for i in cur:
             a = i.get("attrs")
             s = a.get(sub) if isinstance(a, dict) else None
@@ -154,14 +154,14 @@ def leaf_instances(doc: Doc, iris: tuple[str, ...]) -> list[dict]:
     return cur
 
 
-def instance_targets(inst: dict, path: AttrPath) -> Any:
+def instance_targets(inst: dict[str, Any], path: AttrPath) -> Any:
     if path.meta:
         return unwrap(inst.get(path.meta, MISSING))
     t = inst.get("type")
     if not path.keys:
         if t == "LanguageProperty":
             lm = inst.get("languageMap")
-            out: list = []
+            out: list[Any] = []
             if isinstance(lm, dict):
                 for v in lm.values():
                     if isinstance(v, list):
@@ -178,7 +178,7 @@ def instance_targets(inst: dict, path: AttrPath) -> Any:
     return unwrap(walk(inst.get(member_of(inst), MISSING), path.keys))
 
 
-def instance_exists(inst: dict, path: AttrPath) -> bool:
+def instance_exists(inst: dict[str, Any], path: AttrPath) -> bool:
     if path.meta:
         return path.meta in inst
     if path.keys:
@@ -195,7 +195,7 @@ def _compile_q(node: Any, ex: dict[str, str | None]) -> Callable[[Doc], bool]:
         parts = [_compile_q(it, ex) for it in node.items]
         return lambda d: any(p(d) for p in parts)
     path: AttrPath = node.path
-    iris = tuple(ex[n] for n in path.names)  # type: ignore[misc]
+    iris = cast("tuple[str, ...]", tuple(ex[n] for n in path.names))
     if isinstance(node, (Exists, NotExists)):
         want = isinstance(node, Exists)
         if not iris:
@@ -219,7 +219,7 @@ def _compile_q(node: Any, ex: dict[str, str | None]) -> Callable[[Doc], bool]:
 
     if not iris:
         meta = path.meta
-        return lambda d: targets_match(unwrap(d.get(meta, MISSING)), pos)
+        return lambda d: targets_match(unwrap(d.get(cast(str, meta), MISSING)), pos)
 
     def match(d: Doc) -> bool:
         for inst in leaf_instances(d, iris):
@@ -245,7 +245,7 @@ def scope_predicate(pat: ScopePattern) -> Callable[[str], bool]:
     return lambda s: s == exact
 
 
-def _compile_scope(node: ScopeExpr) -> Callable[[list], bool]:
+def _compile_scope(node: ScopeExpr) -> Callable[[list[Any]], bool]:
     if isinstance(node, And):
         parts = [_compile_scope(it) for it in node.items]
         return lambda scopes: all(p(scopes) for p in parts)
@@ -266,7 +266,11 @@ def _build(query: Query, ex: dict[str, str | None]) -> Callable[[Doc], bool]:
         checks.append(lambda d: idrx.search(d.get("id")))
     if query.type is not None:
         texpr = query.type
-        checks.append(lambda d: _type_match(texpr, set(d.get("type") or ()), ex.__getitem__))
+        checks.append(
+            lambda d: _type_match(
+                texpr, set(d.get("type") or ()), cast("Callable[[str], str]", ex.__getitem__)
+            )
+        )
     if query.attrs is not None:
         names = [ex[a] for a in query.attrs]
         checks.append(lambda d: any(n in (d.get("attrs") or {}) for n in names))

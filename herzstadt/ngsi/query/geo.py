@@ -157,7 +157,7 @@ class GeoQuery:
     given_shape: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
-    def geojson(self) -> dict:
+    def geojson(self) -> dict[str, Any]:
         return {"type": self.geometry, "coordinates": _lists(self.coordinates)}
 
     @property
@@ -208,7 +208,7 @@ class GeoQuery:
             return False
         return False  # pragma: no cover
 
-    def matches_doc(self, doc: dict, attr_iri: str) -> bool:
+    def matches_doc(self, doc: dict[str, Any], attr_iri: str) -> bool:
         """Any GeoProperty instance of ``attr_iri`` in a stored doc satisfies the relation."""
         insts = (doc.get("attrs") or {}).get(attr_iri)
         if not isinstance(insts, list):
@@ -239,7 +239,7 @@ def _tuples(x: Any) -> Any:
 def parse_geo_query(
     georel: str | None,
     geometry: str | None,
-    coordinates: str | list | tuple | None,
+    coordinates: str | list[Any] | tuple[Any, ...] | None,
     geoproperty: str | None = None,
 ) -> GeoQuery:
     """Validate the four geo-query parameters; raises QuerySyntaxError.
@@ -384,7 +384,7 @@ def _check_geometry(gtype: str, c: Any) -> None:
         raise QuerySyntaxError("coordinates", str(e)) from None
 
 
-def _prefilter_bbox(rel: str, max_d: float | None, g: Any) -> tuple | None:
+def _prefilter_bbox(rel: str, max_d: float | None, g: Any) -> tuple[Any, ...] | None:
     if rel == "disjoint":
         return None
     minx, miny, maxx, maxy = (float(v) for v in g.bounds)
@@ -413,11 +413,12 @@ def _prefilter_bbox(rel: str, max_d: float | None, g: Any) -> tuple | None:
 
 def _meridional_radius(lat_deg: float) -> float:
     w2 = 1 - _E2 * math.sin(math.radians(lat_deg)) ** 2
-    return _A * (1 - _E2) / w2**1.5
+    radius: float = _A * (1 - _E2) / w2**1.5
+    return radius
 
 
 # ------------------------------------------------------------------------------- index rows
-def geo_index_rows(doc: dict) -> list[tuple[str, float, float, float, float]]:
+def geo_index_rows(doc: dict[str, Any]) -> list[tuple[str, float, float, float, float]]:
     """``(attr_iri, minx, miny, maxx, maxy)`` for every GeoProperty instance (top-level
     attributes, every instance of multi-instance attributes) of a stored entity doc."""
     rows: list[tuple[str, float, float, float, float]] = []

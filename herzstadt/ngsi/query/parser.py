@@ -180,10 +180,10 @@ class BaseParser:
         raise NotImplementedError
 
 
-def _combine(cls: type, items: list) -> Any:
+def _combine(cls: type[Any], items: list[Any]) -> Any:
     if len(items) == 1:
         return items[0]
-    flat: list = []
+    flat: list[Any] = []
     for it in items:
         flat.extend(it.items if isinstance(it, cls) else (it,))
     return cls(tuple(flat))
@@ -504,7 +504,8 @@ def _normalize_timestamps(operand: Any) -> Any:
 
 @lru_cache(maxsize=2048)
 def _parse_q(text: str) -> QNode:
-    return QParser(text).parse()
+    node: QNode = QParser(text).parse()
+    return node
 
 
 def parse_q(text: str) -> QNode:
@@ -574,7 +575,8 @@ class ScopeParser(BaseParser):
 
 @lru_cache(maxsize=1024)
 def _parse_scope_q(text: str) -> ScopeExpr:
-    return ScopeParser(text).parse()
+    expr: ScopeExpr = ScopeParser(text).parse()
+    return expr
 
 
 def parse_scope_q(text: str) -> ScopeExpr:

@@ -180,7 +180,7 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _class(ranges: tuple | list, negated: bool) -> str:
+def _class(ranges: tuple[Any, ...] | list[Any], negated: bool) -> str:
     return "[" + ("^" if negated else "") + _ranges_text(list(ranges)) + "]"
 
 
@@ -423,7 +423,7 @@ class _Translator:
         merged = _fold(ranges) if self.icase else _merge(ranges)
         return _class(merged, negated)
 
-    def _class_char(self, ranges: list, in_range: bool = False) -> int | None:
+    def _class_char(self, ranges: list[Any], in_range: bool = False) -> int | None:
         s = self.s
         c = s[self.i]
         self.i += 1

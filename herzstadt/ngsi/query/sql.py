@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import re2
 
@@ -55,7 +55,7 @@ from .regex import compile_pattern, re2_compile
 DIALECTS = ("sqlite", "postgresql")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 _ORDERING = (">", ">=", "<", "<=")
-Frag = tuple[str, list]
+Frag = tuple[str, list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +72,8 @@ class SqlFilter:
     """
 
     sql: str
-    params: list
-    post_filter: Callable[[dict], bool] | None = None
+    params: list[Any]
+    post_filter: Callable[[dict[str, Any]], bool] | None = None
     bbox: tuple[str, float, float, float, float] | None = None
     bbox_mode: str | None = None
 
@@ -83,7 +83,7 @@ class _Src:
     """A FROM clause producing target values, its WHERE filter and how to read a target."""
 
     frm: str
-    params: list
+    params: list[Any]
     where: str
     ty: str = ""  # sqlite: json type of the target
     at: str = ""  # sqlite: SQL value of the target / postgresql: the jsonb target
@@ -143,10 +143,10 @@ class _Compiler:
     def inst_type(self, inst: str) -> str:
         return f"{inst}.v->>'type'" if self.pg else f"json_extract({inst}.value, '$.type')"
 
-    def chain(self, iris: list[str]) -> tuple[str, list, str]:
+    def chain(self, iris: list[str]) -> tuple[str, list[Any], str]:
         """FROM clause walking the instances of an attribute and its sub-attributes."""
         parts: list[str] = []
-        params: list = []
+        params: list[Any] = []
         prev = None
         for iri in iris:
             a = self.fresh("i")
@@ -244,7 +244,7 @@ class _Compiler:
         )
 
     # ------------------------------------------------------------------- scalar predicates
-    def s_pos(self, op: str, operand: Any, s: _Src, extra: dict | None) -> Frag:
+    def s_pos(self, op: str, operand: Any, s: _Src, extra: dict[str, Any] | None) -> Frag:
         ph = self.ph
         if isinstance(operand, Pattern):
             if self.pg:
@@ -284,7 +284,7 @@ class _Compiler:
             return f"({self.fam_sqlite(v.family, s)} AND {s.at} {op} ?)", [v.value]
         # equality with one value or a list
         items = operand_items(operand)
-        by_fam: dict[str, list] = {}
+        by_fam: dict[str, list[Any]] = {}
         for v in items:
             vals = by_fam.setdefault(v.family, [])
             if v.value not in vals or v.family == "bool":
@@ -297,7 +297,7 @@ class _Compiler:
                 return f"{s.at} = %s::jsonb", vals_j
             return f"{s.at} IN ({', '.join(['%s::jsonb'] * len(vals_j))})", vals_j
         ors: list[str] = []
-        params: list = []
+        params: list[Any] = []
         for fam, vals in by_fam.items():
             if fam == "bool":
                 kinds = sorted({"true" if x else "false" for x in vals})
@@ -332,7 +332,12 @@ class _Compiler:
         return "(" + " OR ".join(self.fam_sqlite(f, s) for f in sorted(fams)) + ")"
 
     def over(
-        self, make: Callable[[], _Src], op: str, operand: Any, extra: dict | None, negative: bool
+        self,
+        make: Callable[[], _Src],
+        op: str,
+        operand: Any,
+        extra: dict[str, Any] | None,
+        negative: bool,
     ) -> Frag:
         pos_op = {"!=": "==", "!~=": "~="}.get(op, op)
 
@@ -475,7 +480,7 @@ class _Compiler:
         else:
             lang = self.over(lambda: self.src_lang(inst), op, operand, None, negative)
             objl = self.over(lambda: self.src_objlist(inst), op, operand, None, negative)
-            rest = ("Relationship", "ListProperty", "JsonProperty")
+            rest: tuple[str, ...] = ("Relationship", "ListProperty", "JsonProperty")
             sql = (
                 f"CASE {self.inst_type(inst)} WHEN 'LanguageProperty' THEN {lang[0]}"
                 f" WHEN 'ListRelationship' THEN {objl[0]}"
@@ -538,6 +543,7 @@ class _Compiler:
             frm = f"json_each({e}.doc, '$.scope') AS {s}"
             col = f"{s}.value"
         ph = self.ph
+        params: list[Any]
         if not pat.levels:
             cond, params = self.true, []
         elif pat.has_wildcard:
@@ -562,7 +568,7 @@ class _Compiler:
 
     def compile(self, query: Query) -> SqlFilter:
         conds: list[str] = []
-        params: list = []
+        params: list[Any] = []
         e, ph = self.e, self.ph
 
         def add(f: Frag) -> None:
@@ -583,7 +589,7 @@ class _Compiler:
         if query.type is not None:
             add(self.type_expr(query.type))
         if query.attrs is not None:
-            names = list(dict.fromkeys(self.ex[a] for a in query.attrs))
+            names = cast("list[str]", list(dict.fromkeys(self.ex[a] for a in query.attrs)))
             if self.pg:
                 add((f"({e}.doc->'attrs') ?| %s::text[]", [names]))
             elif names:
@@ -614,12 +620,12 @@ class _Compiler:
                 add(self.geo_prefilter(attr, geo.bbox, mode))
             post = _geo_post(geo, attr)
         sql = " AND ".join(conds) if conds else self.true
-        return SqlFilter(sql, params, post, bbox, mode)  # type: ignore[arg-type]
+        return SqlFilter(sql, params, post, bbox, mode)
 
-    def geo_prefilter(self, attr: str, bbox: tuple | None, mode: str | None) -> Frag:
+    def geo_prefilter(self, attr: str, bbox: tuple[Any, ...] | None, mode: str | None) -> Frag:
         ph = self.ph
         conds = [f"g.entity_pk = {self.e}.pk", f"g.attr = {ph}"]
-        params: list = [attr]
+        params: list[Any] = [attr]
         if self.tenant is not None:
             conds.append(f"g.tenant = {ph}")
             params.append(self.tenant)
@@ -639,9 +645,10 @@ _BBOX_TESTS = {
 }
 
 
-def _geo_post(geo: Any, attr: str) -> Callable[[dict], bool]:
-    def post_filter(doc: dict) -> bool:
-        return geo.matches_doc(doc, attr)
+def _geo_post(geo: Any, attr: str) -> Callable[[dict[str, Any]], bool]:
+    def post_filter(doc: dict[str, Any]) -> bool:
+        matches: bool = geo.matches_doc(doc, attr)
+        return matches
 
     return post_filter
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from .ast import And, Or, TypeExpr, TypeName
 from .parser import BaseParser
@@ -37,7 +38,8 @@ class TypeParser(BaseParser):
 
 @lru_cache(maxsize=1024)
 def _parse_type_expr(text: str) -> TypeExpr:
-    return TypeParser(text).parse()
+    expr: TypeExpr = TypeParser(text).parse()
+    return expr
 
 
 def parse_type_expr(text: str) -> TypeExpr:
@@ -74,7 +76,7 @@ def type_matches(expr: TypeExpr, types: Iterable[str], expand: Callable[[str], s
     return _match(expr, have, expand)
 
 
-def _match(expr: TypeExpr, have: set | frozenset, expand: Callable[[str], str]) -> bool:
+def _match(expr: TypeExpr, have: set[Any] | frozenset[Any], expand: Callable[[str], str]) -> bool:
     if isinstance(expr, TypeName):
         return expand(expr.term) in have
     if isinstance(expr, And):

@@ -104,21 +104,22 @@ class SqlStore:
     def tenants(self) -> list[str]:
         return self._column("SELECT name FROM ngsi_tenant ORDER BY name", ())
 
-    def _decode(self, v: Any) -> dict:
-        return orjson.loads(v) if isinstance(v, (str, bytes)) else v
+    def _decode(self, v: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = orjson.loads(v) if isinstance(v, (str, bytes)) else v
+        return doc
 
-    def _encode(self, doc: dict) -> Any:
+    def _encode(self, doc: dict[str, Any]) -> Any:
         return encode_doc(doc)
 
     # --- reads
-    def get(self, tenant: str, eid: str) -> dict | None:
+    def get(self, tenant: str, eid: str) -> dict[str, Any] | None:
         p = self.placeholder
         with self._reader() as cur:
             cur.execute(f"SELECT doc FROM ngsi_entity WHERE tenant={p} AND id={p}", (tenant, eid))
             r = cur.fetchone()
         return self._decode(r[0]) if r else None
 
-    def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict]:
+    def all_docs(self, tenant: str, types: list[str] | None = None) -> Iterator[dict[str, Any]]:
         p = self.placeholder
         with self._reader() as cur:
             if types:
@@ -136,7 +137,7 @@ class SqlStore:
 
     attr_keys_sql = ""  # SELECT DISTINCT attribute IRIs of a tenant's entities (one placeholder)
 
-    def _column(self, sql: str, params: tuple) -> list:
+    def _column(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._reader() as cur:
             cur.execute(sql, params)
             return [r[0] for r in cur.fetchall()]
@@ -154,9 +155,9 @@ class SqlStore:
         decoding the documents in Python)."""
         return sorted(self._column(self.attr_keys_sql, (tenant,)))
 
-    def _query_sql(self, tenant: str, spec: QuerySpec) -> tuple[str, list, str]:
+    def _query_sql(self, tenant: str, spec: QuerySpec) -> tuple[str, list[Any], str]:
         p = self.placeholder
-        params: list = []
+        params: list[Any] = []
         conds: list[str] = []
         if spec.types and len(spec.types) == 1:
             frm = "ngsi_entity_type t JOIN ngsi_entity e ON e.pk = t.entity_pk"
@@ -194,7 +195,7 @@ class SqlStore:
             params += wp
         return f"FROM {frm} WHERE {' AND '.join(conds)}", params, order
 
-    def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
+    def _bbox_condition(self, tenant: str, bbox: tuple[Any, ...]) -> tuple[str, list[Any]]:
         raise NotImplementedError
 
     doc_text = "e.doc"  # SQL for the document as JSON text
@@ -218,7 +219,7 @@ class SqlStore:
             )
             return [r[0] for r in cur.fetchall()], total
 
-    def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict], int | None]:
+    def query(self, tenant: str, spec: QuerySpec) -> tuple[list[dict[str, Any]], int | None]:
         frm, params, order = self._query_sql(tenant, spec)
         p = self.placeholder
         total: int | None = None
@@ -237,11 +238,11 @@ class SqlStore:
             cur.execute(f"SELECT e.doc {frm} ORDER BY {order}", params)
             return self._filtered(cur, spec)
 
-    def _filtered(self, cur: Any, spec: QuerySpec) -> tuple[list[dict], int | None]:
+    def _filtered(self, cur: Any, spec: QuerySpec) -> tuple[list[dict[str, Any]], int | None]:
         """Page through the rows that pass the Python predicate."""
         pred = spec.predicate
         assert pred is not None
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         n = 0
         end = spec.offset + spec.limit
         for (raw,) in cur:
@@ -256,7 +257,7 @@ class SqlStore:
         return out, (n if spec.count else None)
 
     # --- subscriptions (documents keyed by (tenant, id))
-    def sub_get(self, tenant: str, sid: str) -> dict | None:
+    def sub_get(self, tenant: str, sid: str) -> dict[str, Any] | None:
         p = self.placeholder
         with self._reader() as cur:
             cur.execute(
@@ -265,7 +266,7 @@ class SqlStore:
             r = cur.fetchone()
         return self._decode(r[0]) if r else None
 
-    def sub_list(self, tenant: str) -> list[dict]:
+    def sub_list(self, tenant: str) -> list[dict[str, Any]]:
         p = self.placeholder
         with self._reader() as cur:
             cur.execute(
@@ -330,7 +331,7 @@ class SqlWriteTx:
         self.tenant = tenant
         self.p = store.placeholder
 
-    def get(self, eid: str) -> tuple[int, dict] | None:
+    def get(self, eid: str) -> tuple[int, dict[str, Any]] | None:
         self.cur.execute(
             f"SELECT pk, doc FROM ngsi_entity WHERE tenant={self.p} AND id={self.p}"
             + self.store.for_update,
@@ -339,10 +340,10 @@ class SqlWriteTx:
         r = self.cur.fetchone()
         return (r[0], self.store._decode(r[1])) if r else None
 
-    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]:
+    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         """The stored entities among ``ids`` (locked for update on PostgreSQL, in id order, so
         that concurrent batches over the same entities queue instead of deadlocking)."""
-        out: dict[str, tuple[int, dict]] = {}
+        out: dict[str, tuple[int, dict[str, Any]]] = {}
         p = self.p
         for chunk in _chunks(sorted(set(ids)), 500):
             self.cur.execute(
@@ -354,7 +355,7 @@ class SqlWriteTx:
                 out[eid] = (pk, self.store._decode(doc))
         return out
 
-    def insert(self, doc: dict) -> int | None:
+    def insert(self, doc: dict[str, Any]) -> int | None:
         """Insert a new entity with its index rows; None (nothing written) when an entity with
         this id exists, also one committed by a concurrent transaction a moment ago."""
         p = self.p
@@ -373,10 +374,13 @@ class SqlWriteTx:
         row = self.cur.fetchone()
         if row is None:
             return None
-        self._index(row[0], doc)
-        return row[0]
+        pk: int = row[0]
+        self._index(pk, doc)
+        return pk
 
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
+    def insert_many(
+        self, docs: list[dict[str, Any]], *, events_at: str | None = None
+    ) -> list[dict[str, Any]]:
         """Insert new entities (with their 'create' events when ``events_at`` is given); returns
         the documents that were not inserted because their id exists."""
         conflicts = [d for d in docs if self.insert(d) is None]
@@ -392,7 +396,15 @@ class SqlWriteTx:
             )
         return conflicts
 
-    def _index(self, pk: int, doc: dict, *, types=True, scope=True, geo=True) -> None:
+    def _index(
+        self,
+        pk: int,
+        doc: dict[str, Any],
+        *,
+        types: bool = True,
+        scope: bool = True,
+        geo: bool = True,
+    ) -> None:
         """Index rows of one entity (type, scope, geo; those named)."""
         p, t = self.p, self.tenant
         if types:
@@ -408,13 +420,15 @@ class SqlWriteTx:
         if geo and has_geo(doc):
             self._geo_insert(pk, geo_rows(doc))
 
-    def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
+    def _geo_insert(self, pk: int, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
     def _geo_delete(self, pks: list[int]) -> None:
         raise NotImplementedError
 
-    def _unindex(self, pks: list[int], *, types=True, scope=True, geo=True) -> None:
+    def _unindex(
+        self, pks: list[int], *, types: bool = True, scope: bool = True, geo: bool = True
+    ) -> None:
         p = self.p
         for chunk in _chunks(pks, 500):
             marks = ",".join([p] * len(chunk))
@@ -427,10 +441,10 @@ class SqlWriteTx:
             if geo:
                 self._geo_delete(chunk)
 
-    def update(self, pk: int, old: dict | None, doc: dict) -> None:
+    def update(self, pk: int, old: dict[str, Any] | None, doc: dict[str, Any]) -> None:
         self.update_many([(pk, old, doc)])
 
-    def update_many(self, rows: list[tuple[int, dict | None, dict]]) -> None:
+    def update_many(self, rows: list[tuple[int, dict[str, Any] | None, dict[str, Any]]]) -> None:
         p = self.p
         self.cur.executemany(
             f"UPDATE ngsi_entity SET doc={p}{self.store.json_cast}, modified_at={p} WHERE pk={p}",
@@ -461,7 +475,7 @@ class SqlWriteTx:
                 f"DELETE FROM ngsi_entity WHERE pk IN ({','.join([p] * len(chunk))})", chunk
             )
 
-    def sub_insert(self, sid: str, doc: dict) -> bool:
+    def sub_insert(self, sid: str, doc: dict[str, Any]) -> bool:
         """Insert a subscription; False if the id exists."""
         p = self.p
         self.cur.execute(
@@ -471,7 +485,7 @@ class SqlWriteTx:
         )
         return self.cur.fetchone() is not None
 
-    def sub_update(self, sid: str, doc: dict) -> None:
+    def sub_update(self, sid: str, doc: dict[str, Any]) -> None:
         p = self.p
         self.cur.execute(
             f"UPDATE ngsi_subscription SET doc={p}{self.store.json_cast} WHERE tenant={p} AND id={p}",
@@ -483,9 +497,10 @@ class SqlWriteTx:
         self.cur.execute(
             f"DELETE FROM ngsi_subscription WHERE tenant={p} AND id={p}", (self.tenant, sid)
         )
-        return self.cur.rowcount > 0
+        deleted: bool = self.cur.rowcount > 0
+        return deleted
 
-    def events(self, rows: list[tuple]) -> None:
+    def events(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             p = self.p
             self.cur.executemany(
@@ -495,6 +510,6 @@ class SqlWriteTx:
             )
 
 
-def _chunks(xs: list, n: int) -> Iterable[list]:
+def _chunks(xs: list[Any], n: int) -> Iterable[list[Any]]:
     for i in range(0, len(xs), n):
         yield xs[i : i + n]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import orjson
 
 
-def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> list[tuple]:
+def event_rows(
+    tenant: str, old: dict[str, Any] | None, new: dict[str, Any] | None, now: str
+) -> list[tuple[Any, ...]]:
     """Append-only change events, written in the transaction of the change.
 
     Rows: (tenant, entity_id, attr, kind, instance_json, observed_at, modified_at).
@@ -14,8 +18,8 @@ def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> lis
     instance (kind create/update/delete; a deleted instance is ``{"datasetId": ...}`` or ``{}``)
     plus an attr '' row (instance ``{"type": [...], "scope": [...]}``) when types/scope changed.
     """
-    eid = (new or old)["id"]
-    rows: list[tuple] = []
+    eid = cast("dict[str, Any]", new or old)["id"]
+    rows: list[tuple[Any, ...]] = []
     if old is None and new is not None:
         rows.append((tenant, eid, "", "create", orjson.dumps(new).decode(), None, now))
         return rows
@@ -68,7 +72,7 @@ def event_rows(tenant: str, old: dict | None, new: dict | None, now: str) -> lis
     return rows
 
 
-def _deleted(tenant: str, eid: str, attr: str, ds: str | None, now: str) -> tuple:
+def _deleted(tenant: str, eid: str, attr: str, ds: str | None, now: str) -> tuple[Any, ...]:
     """The event row of a deleted attribute instance."""
     return (
         tenant,
@@ -81,7 +85,7 @@ def _deleted(tenant: str, eid: str, attr: str, ds: str | None, now: str) -> tupl
     )
 
 
-def _entity_head(doc: dict) -> dict:
+def _entity_head(doc: dict[str, Any]) -> dict[str, Any]:
     h = {"type": doc.get("type")}
     if "scope" in doc:
         h["scope"] = doc["scope"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -93,13 +94,13 @@ class _Cursor(psycopg.Cursor):
     """Turns errors caused by a request's data into 400s and lost races into retryable
     conflicts; anything else stays an internal error."""
 
-    def execute(self, query, params=None, **kw):  # type: ignore[override]
+    def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
         try:
             return super().execute(query, params, **kw)
         except psycopg.Error as e:
             raise _translate(e) from None
 
-    def executemany(self, query, params_seq, **kw):  # type: ignore[override]
+    def executemany(self, query: Any, params_seq: Any, **kw: Any) -> Any:
         try:
             return super().executemany(query, params_seq, **kw)
         except psycopg.Error as e:
@@ -110,7 +111,7 @@ def _translate(e: psycopg.Error) -> Exception:
     if isinstance(e, psycopg.DataError):  # SQLSTATE class 22: NUL bytes, numbers out of range
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         return BadRequestData(f"the database cannot take this value: {msg}")
-    if isinstance(e, psycopg.errors.TransactionRollbackError):  # deadlock, serialization
+    if isinstance(e, psycopg.errors.TransactionRollbackError):  # type: ignore[attr-defined]  # deadlock, serialization
         return TransientConflict("the write collided with concurrent writes; retry")
     return e
 
@@ -179,9 +180,12 @@ class PostgresStore(SqlStore):
             # Documents up to ~8 kB stay in the row uncompressed: every ``doc->…`` of a query
             # would otherwise decompress the whole document again (tables of older versions
             # get the setting for the rows written from now on).
-            opts = conn.execute(
-                "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
-            ).fetchone()[0]
+            opts = cast(
+                "tuple[Any, ...]",
+                conn.execute(
+                    "SELECT reloptions FROM pg_class WHERE oid = 'ngsi_entity'::regclass"
+                ).fetchone(),
+            )[0]
             if ENTITY_STORAGE not in (opts or []):
                 conn.execute(f"ALTER TABLE ngsi_entity SET ({ENTITY_STORAGE})")
 
@@ -209,8 +213,9 @@ class PostgresStore(SqlStore):
     def _give_reader(self, conn: psycopg.Connection) -> None:
         self.pool.putconn(conn)
 
-    def _decode(self, v):
-        return v if isinstance(v, dict) else orjson.loads(v)
+    def _decode(self, v: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = v if isinstance(v, dict) else orjson.loads(v)
+        return doc
 
     @contextmanager
     def write(self, tenant: str) -> Iterator[PostgresWriteTx]:
@@ -226,7 +231,7 @@ class PostgresStore(SqlStore):
     def close(self) -> None:
         self.pool.close()
 
-    def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
+    def _bbox_condition(self, tenant: str, bbox: tuple[Any, ...]) -> tuple[str, list[Any]]:
         attr, minx, miny, maxx, maxy = bbox
         return (
             "e.pk IN (SELECT g.entity_pk FROM ngsi_geo g WHERE"
@@ -237,7 +242,9 @@ class PostgresStore(SqlStore):
 
 
 class PostgresWriteTx(SqlWriteTx):
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
+    def insert_many(
+        self, docs: list[dict[str, Any]], *, events_at: str | None = None
+    ) -> list[dict[str, Any]]:
         """Bulk insert with COPY (entities, index rows and 'create' events); returns the
         documents whose id exists (not inserted).
 
@@ -295,7 +302,9 @@ class PostgresWriteTx(SqlWriteTx):
         inserted = set(done)
         return [d for n, d in enumerate(docs) if n not in inserted]
 
-    def _index_many(self, rows: list[tuple[int, dict, str]], events_at: str | None) -> None:
+    def _index_many(
+        self, rows: list[tuple[int, dict[str, Any], str]], events_at: str | None
+    ) -> None:
         """Index rows and 'create' events of freshly inserted entities, with COPY."""
         t = self.tenant
         cur = self.cur
@@ -323,7 +332,7 @@ class PostgresWriteTx(SqlWriteTx):
                 for _pk, d, enc in rows:
                     cp.write_row((t, d["id"], "", "create", enc, None, events_at))
 
-    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict]]:
+    def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         """One pipelined point look-up per id: the unique index whatever the table statistics
         say (an ``IN`` list over a freshly loaded table is planned as a scan of the tenant)."""
         ids = sorted(set(ids))  # lock order: see SqlWriteTx.get_many
@@ -335,7 +344,7 @@ class PostgresWriteTx(SqlWriteTx):
             [(self.tenant, i) for i in ids],
             returning=True,
         )
-        out: dict[str, tuple[int, dict]] = {}
+        out: dict[str, tuple[int, dict[str, Any]]] = {}
         decode = self.store._decode
         while True:
             for pk, eid, doc in cur.fetchall():
@@ -343,7 +352,7 @@ class PostgresWriteTx(SqlWriteTx):
             if not cur.nextset():
                 return out
 
-    def events(self, rows: list[tuple]) -> None:
+    def events(self, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) < 16:
             super().events(rows)
             return
@@ -354,7 +363,7 @@ class PostgresWriteTx(SqlWriteTx):
             for row in rows:
                 cp.write_row(row)
 
-    def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
+    def _geo_insert(self, pk: int, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             self.cur.executemany(
                 "INSERT INTO ngsi_geo(tenant, entity_pk, attr, minx, miny, maxx, maxy)"

@@ -10,7 +10,7 @@ from ..errors import BadRequestData
 from ..query import geo_index_rows
 
 
-def has_geo(doc: dict) -> bool:
+def has_geo(doc: dict[str, Any]) -> bool:
     for insts in (doc.get("attrs") or {}).values():
         for i in insts:
             if i.get("type") == "GeoProperty":
@@ -18,7 +18,7 @@ def has_geo(doc: dict) -> bool:
     return False
 
 
-def geo_rows(doc: dict) -> list[tuple]:
+def geo_rows(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
     """(attr, minx, miny, maxx, maxy) for every GeoProperty instance of a stored entity."""
     points = []
     for attr, insts in (doc.get("attrs") or {}).items():

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 try:
     import fcntl
@@ -223,7 +224,7 @@ class SqliteStore(SqlStore):
                 os.close(self._lockfd)
                 self._lockfd = None
 
-    def _bbox_condition(self, tenant: str, bbox: tuple) -> tuple[str, list]:
+    def _bbox_condition(self, tenant: str, bbox: tuple[Any, ...]) -> tuple[str, list[Any]]:
         attr, minx, miny, maxx, maxy = bbox
         return (
             "e.pk IN (SELECT g.entity_pk FROM ngsi_geo g"
@@ -234,7 +235,9 @@ class SqliteStore(SqlStore):
 
 
 class SqliteWriteTx(SqlWriteTx):
-    def insert_many(self, docs: list[dict], *, events_at: str | None = None) -> list[dict]:
+    def insert_many(
+        self, docs: list[dict[str, Any]], *, events_at: str | None = None
+    ) -> list[dict[str, Any]]:
         """Insert new entities; with ``events_at`` also their 'create' events (one row each,
         sharing the encoded document). Returns the documents whose id exists (not inserted)."""
         if not docs:
@@ -251,7 +254,7 @@ class SqliteWriteTx(SqlWriteTx):
                 for n, d in enumerate(docs)
             ],
         )
-        conflicts: list[dict] = []
+        conflicts: list[dict[str, Any]] = []
         rows = list(enumerate(docs))
         if self.cur.rowcount != len(docs):
             written = {
@@ -272,7 +275,7 @@ class SqliteWriteTx(SqlWriteTx):
             self.cur.executemany(
                 "INSERT INTO ngsi_scope(tenant, scope, entity_pk) VALUES (?,?,?)", scopes
             )
-        geo: list[tuple] = []
+        geo: list[tuple[Any, ...]] = []
         for n, d in rows:
             if has_geo(d):
                 geo.extend(self._geo_tuples(base + n, geo_rows(d)))
@@ -290,7 +293,7 @@ class SqliteWriteTx(SqlWriteTx):
             )
         return conflicts
 
-    def _geo_tuples(self, pk: int, rows: list[tuple]) -> list[tuple]:
+    def _geo_tuples(self, pk: int, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if len(rows) > GEO_PER_ENTITY:
             raise BadRequestData(f"at most {GEO_PER_ENTITY} GeoProperty instances per entity")
         return [
@@ -298,7 +301,7 @@ class SqliteWriteTx(SqlWriteTx):
             for k, (attr, minx, miny, maxx, maxy) in enumerate(rows)
         ]
 
-    def _geo_insert(self, pk: int, rows: list[tuple]) -> None:
+    def _geo_insert(self, pk: int, rows: list[tuple[Any, ...]]) -> None:
         self.cur.executemany(
             "INSERT INTO ngsi_geo(id, minx, maxx, miny, maxy, tenant, entity_pk, attr)"
             " VALUES (?,?,?,?,?,?,?,?)",

@@ -26,6 +26,7 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
@@ -180,7 +181,7 @@ def collect(process: Process, *, open_data: bool, absolute: Callable[[str], str]
 
 def metadata(process: Process, *, open_data: bool, absolute: Callable[[str], str]) -> dict:
     city = process.city
-    meta = {
+    meta: dict[str, Any] = {
         "title": process.title,
         "process": process.slug,
         "url": absolute(process.get_absolute_url()),

@@ -99,13 +99,13 @@ def survey_results(survey: Survey) -> list[dict]:
         elif question.kind == QuestionKind.RATING:
             ratings = [r for v in values if (r := _rating(v, question.scale_max)) is not None]
             item["answered"] = len(ratings)
-            counts = Counter(ratings)
+            per_rating = Counter(ratings)
             item["distribution"] = [
                 {
                     "label": str(n),
                     "value": n,
-                    "count": counts[n],
-                    "percent": _percent(counts[n], len(ratings)),
+                    "count": per_rating[n],
+                    "percent": _percent(per_rating[n], len(ratings)),
                 }
                 for n in range(1, question.scale_max + 1)
             ]

@@ -3,11 +3,11 @@
 import pytest
 
 from herzstadt.accounts.models import Notification
-from herzstadt.core.models import Measure
 from herzstadt.participation import services
 from herzstadt.participation.models import Idea
 from herzstadt.participation.notifications import NotificationKind
 from tests.conftest import login
+from tests.factories import make_measure
 from tests.participation.backoffice.conftest import bo_url
 
 pytestmark = pytest.mark.django_db
@@ -17,11 +17,11 @@ def _post(idea, **fields):
     return {f"idea-{idea.pk}-{k}": v for k, v in fields.items()}
 
 
-def test_answer_notifies_author_and_followers(client, world, actors, make_user, demo):
+def test_answer_notifies_author_and_followers(client, world, actors, make_user, city):
     idea, anna = world["idea"], world["anna"]
     follower = make_user(name="Fiona")
     services.follow(follower, idea=idea)
-    measure = Measure.objects.filter(city=demo).first()
+    measure = make_measure(city, world["process"].district)
     login(client, actors["staff"])
     url = bo_url("ideas", slug=world["process"].slug)
     response = client.post(

@@ -20,9 +20,9 @@ def local(value: dt.datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_create_and_edit_a_process(client, demo, actors):
+def test_create_and_edit_a_process(client, city, actors):
     login(client, actors["staff"])
-    district = District.objects.get(city=demo, slug="pfaff-areal")
+    district = District.objects.get(city=city, slug="pfaff-areal")
     data = {
         "title": "Neuer Park",
         "slug": "neuer-park",
@@ -36,7 +36,7 @@ def test_create_and_edit_a_process(client, demo, actors):
         "process", slug="neuer-park"
     )
     process = Process.objects.get(slug="neuer-park")
-    assert process.city == demo and process.district == district and process.is_published
+    assert process.city == city and process.district == district and process.is_published
     # the slug is unique per city
     response = client.post(bo_url("process-create"), data)
     assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
@@ -50,7 +50,7 @@ def test_create_and_edit_a_process(client, demo, actors):
     assert process.slug == "park" and not process.is_published
 
 
-def test_invalid_process_shows_errors_next_to_fields(client, demo, actors):
+def test_invalid_process_shows_errors_next_to_fields(client, city, actors):
     login(client, actors["staff"])
     response = client.post(
         bo_url("process-create"), {"title": "", "slug": "kein slug!", "summary": ""}
@@ -95,11 +95,11 @@ def test_phase_create_validates_order_and_overlap(client, process, actors):
     assert process.phases.filter(kind="results").exists()
 
 
-def test_phases_may_touch_and_edit_ignores_itself(client, demo, actors):
-    process = Process.objects.create(city=demo, slug="p2", title="P2", summary="s")
+def test_phases_may_touch_and_edit_ignores_itself(client, city, actors):
+    process = Process.objects.create(city=city, slug="p2", title="P2", summary="s")
     t0 = timezone.localtime().replace(second=0, microsecond=0) + dt.timedelta(days=3)
     first = Phase.objects.create(
-        city=demo,
+        city=city,
         process=process,
         kind="information",
         title="Info",
