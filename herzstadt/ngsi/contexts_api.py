@@ -77,7 +77,7 @@ def _find(broker: Broker, req: Req, cid: str) -> StoredContext | None:
     if sc is not None:
         return sc
     lid = local_id(cid) or cid
-    return r.find_local(req.tenant, lid)
+    return r.find_local(req.tenant, lid, fresh=True)
 
 
 def serve_context(broker: Broker, req: Req, params: Details, cid: str) -> Result:

@@ -404,18 +404,21 @@ class ContextResolver:
                 return v
         return None
 
-    def find_local(self, tenant: str, cid: str) -> StoredContext | None:
-        """An implicitly created or hosted @context of the tenant by its local id."""
+    def find_local(self, tenant: str, cid: str, *, fresh: bool = False) -> StoredContext | None:
+        """An implicitly created or hosted @context of the tenant by its local id (``fresh``:
+        a hosted one from the store, not from this worker's copy)."""
         sc = self.docs.get(("implicit", tenant, cid))
         if sc is not None:
             return sc
-        return self.hosted(tenant, cid)
+        return self.hosted(tenant, cid, fresh=fresh)
 
-    def hosted(self, tenant: str, cid: str) -> StoredContext | None:
+    def hosted(self, tenant: str, cid: str, *, fresh: bool = False) -> StoredContext | None:
+        """A hosted @context of the tenant: this worker's copy for ``HOSTED_TTL`` seconds, then
+        (and with ``fresh`` always) looked up in the store again."""
         key = ("hosted", tenant, cid)
         hit = self.docs.get(key)
         now = time.monotonic()
-        if hit is not None and hit[0] > now:
+        if hit is not None and ((hit[0] > now and not fresh) or self.hosted_lookup is None):
             return hit[1]
         if self.hosted_lookup is None:
             return None
