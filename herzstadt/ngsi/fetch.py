@@ -9,8 +9,9 @@
   shared, multicast, reserved or unspecified address, IPv4-mapped IPv6 included), unless
   ``allow_private``; the connection goes to the checked address (no second DNS lookup, so DNS
   rebinding cannot swap it), https with SNI and certificate verification of the host name;
-* the whole exchange (connect, TLS, headers, body, every redirect) ends before ``deadline``
-  seconds: every socket read waits at most for the time left;
+* the whole exchange (DNS, connect, TLS, headers, body, every redirect) ends before
+  ``deadline`` seconds: every socket read waits at most for the time left, the DNS lookup runs
+  in a helper thread the caller stops waiting for at the deadline;
 * the body is at most ``max_bytes`` (Content-Length and the bytes actually read);
 * redirects (at most ``max_redirects``) pass the same checks.
 
@@ -27,8 +28,10 @@ import ipaddress
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .errors import LdContextNotAvailable
@@ -202,7 +205,7 @@ class SafeFetcher:
         port = parts.port or (443 if https else 80)
         if not self.hosts.allows(host, port):
             raise _Refused(f"host {host}:{port} is not on the allow-list")
-        addrs = self.resolve(host, port)
+        addrs = self._resolve(host, port, end)
         if not addrs:
             raise _Refused("no address")
         if not self.allow_private:
@@ -248,6 +251,31 @@ class SafeFetcher:
             return 200, None, b"".join(chunks)
         finally:
             sock.close()
+
+    def _resolve(self, host: str, port: int, end: float) -> list[str]:
+        """The addresses of ``host``; the lookup runs in a helper thread so that a slow DNS
+        server cannot hold the caller past the deadline."""
+        try:
+            ipaddress.ip_address(host)
+            return [host]  # a literal address: no lookup
+        except ValueError:
+            pass
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["addrs"] = self.resolve(host, port)
+            except Exception as e:  # reported to the caller below
+                box["error"] = e
+
+        t = threading.Thread(target=run, name="context-dns", daemon=True)
+        t.start()
+        t.join(max(0.0, end - time.monotonic()))
+        if t.is_alive():
+            raise _Refused(f"DNS lookup of {host} past the deadline")
+        if "error" in box:
+            raise _Refused(f"DNS lookup of {host} failed: {box['error']}")
+        return box["addrs"]
 
     def _connect(self, addrs: list[str], port: int, end: float) -> socket.socket:
         last: Exception = _Refused("no address")

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from .errors import BadRequestData, InvalidRequest
+from .errors import BadRequestData, InvalidRequest, LdContextNotAvailable
 from .fetch import SafeFetcher, unavailable
 from .lru import ByteLRU
 
@@ -203,6 +203,8 @@ MEMO_ENTRY_BYTES = 160
 #: seconds a worker trusts its copy of a hosted @context: one deleted through another worker is
 #: used here at most this long after its deletion
 HOSTED_TTL = 5.0
+#: seconds a @context URL whose fetch failed is answered 503 without trying again
+FAILED_TTL = 10.0
 
 #: ``(tenant, local id) -> StoredContext | None``: the hosted @contexts of the broker's store
 HostedLookup = Callable[[str, str], "StoredContext | None"]
@@ -286,6 +288,8 @@ class ContextResolver:
         #: documents: ("url", url) -> StoredContext (Cached), ("implicit", tenant, id) ->
         #: StoredContext (ImplicitlyCreated), ("hosted", tenant, id) -> (expires, StoredContext)
         self.docs = ByteLRU(cache_bytes // 2)
+        #: URLs whose fetch failed -> until when they are not tried again
+        self._failed = ByteLRU(1024 * 1024)
         #: built contexts: key or (tenant, key) -> (Context, expires)
         self.contexts = ByteLRU(cache_bytes - cache_bytes // 2)
         self.core_entry = StoredContext(
@@ -365,16 +369,27 @@ class ContextResolver:
             raise unavailable(url) from None
         return doc
 
-    def _fetch(self, url: str) -> Any:
-        body = self.fetcher.fetch(url)  # raises LdContextNotAvailable with the one text
-        try:
-            doc = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            log.debug("@context %s is not JSON", url)
-            raise unavailable(url) from None
-        if not isinstance(doc, dict) or "@context" not in doc:
-            log.debug("@context %s has no @context member", url)
+    def _fetch(self, url: str, *, retry: bool = False) -> Any:
+        """Fetch and check a document; a URL that failed is not tried again for
+        ``FAILED_TTL`` seconds (unless ``retry``), so requests naming a dead context server
+        do not each hold a thread for the whole deadline."""
+        until = self._failed.peek(url)
+        if until is not None and until > time.monotonic() and not retry:
             raise unavailable(url)
+        try:
+            body = self.fetcher.fetch(url)  # raises LdContextNotAvailable with the one text
+            try:
+                doc = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                log.debug("@context %s is not JSON", url)
+                raise unavailable(url) from None
+            if not isinstance(doc, dict) or "@context" not in doc:
+                log.debug("@context %s has no @context member", url)
+                raise unavailable(url)
+        except LdContextNotAvailable:
+            self._failed.put(url, time.monotonic() + FAILED_TTL, len(url) + 100)
+            raise
+        self._failed.pop(url)
         return doc
 
     def _remember(self, url: str, doc: Any, kind: str, origin: str) -> StoredContext:
@@ -484,7 +499,7 @@ class ContextResolver:
         elif not self.allow_remote:
             raise unavailable(sc.url)
         else:
-            doc = self._fetch(sc.url)
+            doc = self._fetch(sc.url, retry=True)
         sc.doc = doc
         sc.created_at = time.time()
         self.docs.put(("url", sc.url), sc, len(orjson.dumps(doc)) + len(sc.url) + 200)

@@ -211,6 +211,20 @@ def test_trickling_server_is_cut_off_at_the_deadline():
         assert time.monotonic() - started < 20
 
 
+def test_slow_dns_is_cut_off_at_the_deadline():
+    release = threading.Event()
+
+    def slow_resolve(host, port):
+        release.wait(30)
+        return ["93.184.216.34"]
+
+    f = SafeFetcher(["slow-dns.example"], deadline=0.5, resolve=slow_resolve)
+    try:
+        _error(f, "http://slow-dns.example/ctx.jsonld")
+    finally:
+        release.set()
+
+
 def test_size_cap_by_content_length_and_by_streamed_bytes():
     big = {"@context": {"x": "y" * 5000}}
     with context_server({"/big": _json(big), "/chunked": _big_chunked}) as port:
@@ -283,6 +297,19 @@ def test_resolver_fetches_through_the_safe_fetcher():
         assert r.get(url).expand("speed") == "https://example.org/vocab#speed"
         with pytest.raises(LdContextNotAvailable, match="could not be retrieved"):
             r.get(f"http://127.0.0.1:{port}/nojson")
+        # a failed URL is not tried again for a while (a dead server cannot hold every request)
+        calls = []
+        real_fetch = r.fetcher.fetch
+
+        def counting(u):
+            calls.append(u)
+            return real_fetch(u)
+
+        r.fetcher.fetch = counting  # type: ignore[method-assign]
+        for _ in range(3):
+            with pytest.raises(LdContextNotAvailable):
+                r.get(f"http://127.0.0.1:{port}/missing")
+        assert len(calls) == 1
         # the default: no host is allowed, so nothing is fetched
         with pytest.raises(LdContextNotAvailable, match="could not be retrieved"):
             ContextResolver().get(url)
