@@ -98,6 +98,8 @@ def is_public(addr: str) -> bool:
             ip = mapped
         elif ip.teredo is not None:
             ip = ip.teredo[1]
+        elif ip.is_site_local:  # fec0::/10, deprecated but still routed inside some networks
+            return False
     return bool(
         ip.is_global
         and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_loopback)

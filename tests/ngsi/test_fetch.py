@@ -273,9 +273,10 @@ def test_unsupported_urls_are_refused():
 def test_address_classification():
     for a in ("127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0"):
         assert not is_public(a), a
-    for a in ("::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::", "ff02::1", "100.64.0.1"):
+    for a in ("::1", "fe80::1", "fc00::1", "fec0::1", "::ffff:127.0.0.1", "::", "ff02::1"):
         assert not is_public(a), a
     assert not is_public("224.0.0.1") and not is_public("2002:7f00:1::")  # 6to4 of 127.0.0.1
+    assert not is_public("100.64.0.1") and not is_public("64:ff9b::7f00:1")  # CGNAT, NAT64
     for a in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"):
         assert is_public(a), a
 
