@@ -22,6 +22,7 @@ no port-scan oracle; the reason is logged at debug level.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import ipaddress
@@ -140,6 +141,11 @@ class _Conn:
 Resolver = Callable[[str, int], list[str]]
 
 
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 def _getaddrinfo(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -215,6 +221,11 @@ class SafeFetcher:
             if bad:
                 raise _Refused(f"{host} resolves to a non-public address {bad[0]}")
         sock = self._connect(addrs, port, end)
+        # a watchdog shuts the connection at the deadline: it ends what the per-read timeouts
+        # cannot bound by themselves (a TLS handshake made of many slow reads)
+        watchdog = threading.Timer(max(0.0, end - time.monotonic()), _shut, (sock,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             if https:
                 ctx = self.ssl_context or ssl.create_default_context()
@@ -250,8 +261,13 @@ class SafeFetcher:
                 if total > self.max_bytes:
                     raise _Refused(f"body over {self.max_bytes} bytes")
                 chunks.append(chunk)
+            if time.monotonic() >= end:
+                raise _Refused("deadline passed")  # the watchdog shut the connection
+            if length is not None and length.strip().isdigit() and total != int(length):
+                raise _Refused(f"body of {total} bytes, Content-Length {length}")
             return 200, None, b"".join(chunks)
         finally:
+            watchdog.cancel()
             sock.close()
 
     def _resolve(self, host: str, port: int, end: float) -> list[str]:

@@ -211,6 +211,50 @@ def test_trickling_server_is_cut_off_at_the_deadline():
         assert time.monotonic() - started < 20
 
 
+def test_trickling_tls_handshake_is_cut_off_at_the_deadline():
+    """A 'TLS server' that sends one byte every 0.3 s: every read gets something in time,
+    only the watchdog ends the handshake."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            # a TLS record header promising a long handshake record, then a byte at a time
+            for b in b"\x16\x03\x03\x40\x00" + b"\x02" * 200:
+                if stop.wait(0.3):
+                    return
+                try:
+                    conn.sendall(bytes([b]))
+                except OSError:
+                    return
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        f = SafeFetcher([f"127.0.0.1:{port}"], allow_private=True, deadline=1.0)
+        _error(f, f"https://127.0.0.1:{port}/ctx.jsonld")
+    finally:
+        stop.set()
+        srv.close()
+        t.join(5)
+
+
+def test_a_truncated_body_is_refused():
+    def short(h):
+        h.send_response(200)
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        h.wfile.write(b'{"@context": {}}')  # then the connection closes
+
+    with context_server({"/short": short}) as port:
+        f = SafeFetcher([f"127.0.0.1:{port}"], allow_private=True)
+        _error(f, f"http://127.0.0.1:{port}/short")
+
+
 def test_slow_dns_is_cut_off_at_the_deadline():
     release = threading.Event()
 
