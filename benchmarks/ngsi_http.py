@@ -18,7 +18,7 @@ What it does (docs/performance.md has the figures and how to read them):
    keep-alive, ``--concurrency`` connections in all): batch upsert of all entities (500 per
    request, new, then replacing), then ``--seconds`` each of GET entity by id, PATCH one attribute,
    query ``type`` + ``q`` (``limit=100``), GET entity by id with an API key, and two baselines: Django's ``/healthz`` (a bare JSON
-   view through the whole Django middleware stack) and ``/ngsi-ld/v1/jsonldContexts?kind=Hosted``
+   view through the whole Django middleware stack) and ``/ngsi-ld/v1/jsonldContexts?kind=Cached``
    (routing and JSON of the NGSI-LD ASGI app, no database).
 
 Access: the server gets an API keys file (``HERZSTADT_NGSI_API_KEYS_FILE``) with one key (read and
@@ -423,7 +423,7 @@ def client_main(
             {"Link": link(PARKING_CTX), **key},
         ),
         "healthz": request("GET", "/healthz", hostport),
-        "ngsi_bare": request("GET", f"{BASE}/jsonldContexts?kind=Hosted", hostport),
+        "ngsi_bare": request("GET", f"{BASE}/jsonldContexts?kind=Cached", hostport),
     }
     conn.send("ready")
     while True:

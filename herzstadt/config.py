@@ -14,26 +14,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from herzstadt.ngsi.config import parse_bool
+
 
 class ConfigError(Exception):
     """The environment does not describe a runnable installation (the message says what to set)."""
 
 
-TRUE = {"1", "true", "yes", "on"}
-FALSE = {"0", "false", "no", "off", ""}
-
-
 def env_bool(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
+    """A boolean variable, parsed like every ``HERZSTADT_NGSI_*`` flag (one parser)."""
     environ = os.environ if environ is None else environ
     raw = environ.get(name)
     if raw is None:
         return default
-    value = raw.strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+    try:
+        return parse_bool(name, raw)
+    except ValueError as e:
+        raise ConfigError(f"{e}.") from None
 
 
 def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:

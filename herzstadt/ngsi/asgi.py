@@ -262,7 +262,7 @@ class NgsiApp:
         self.broker = broker or Broker(c)
         self.base = c.base_path.rstrip("/") + "/"
         self.router = router
-        self.public_url = (c.public_url or "http://localhost").rstrip("/")
+        self.public_url = self.broker.public_url
         self.host_ok = _host_matcher(c.allowed_hosts)
         self.workers = Workers(c.handler_threads)
         self.verifier: CachingVerifier | None = None
@@ -488,7 +488,7 @@ class NgsiApp:
             contexts = route.pattern == "jsonldContexts"
             raw_ctx = self._body(req, scope["method"], contexts, headers, body, link_url)
         req.raw_context = raw_ctx
-        req.ctx = self.broker.resolver.get(raw_ctx)
+        req.ctx = self.broker.resolver.get(raw_ctx, tenant)
         params = op.parse(raw, self.config) if op.parse is not None else None
         return op.handler(self.broker, req, params, *args), req
 
@@ -628,7 +628,7 @@ class NgsiApp:
         if isinstance(raw, str):
             return raw
         sc = self.broker.resolver.implicit(
-            raw, req.base_url + self.config.base_path + "/jsonldContexts"
+            raw, req.base_url + self.config.base_path + "/jsonldContexts", req.tenant
         )
         return sc.url
 

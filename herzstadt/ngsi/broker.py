@@ -16,7 +16,7 @@ from .audit import AuditedTx, AuditTrail
 from .auth import Principal
 from .config import NgsiConfig
 from .errors import BadRequestData, Forbidden, InvalidRequest, ResourceNotFound
-from .jsonld import Context, ContextResolver
+from .jsonld import Context, ContextResolver, StoredContext
 from .model import RenderOptions
 from .params import RetrieveOptions
 from .storage import Store, event_rows, open_store
@@ -117,13 +117,42 @@ class Broker:
             use_etsi_preload=c.etsi_preload,
             core_url=c.core_context_url,
             allow_remote=c.allow_remote_contexts,
+            context_hosts=c.context_hosts,
+            allow_private=c.context_allow_private,
+            max_bytes=c.context_max_bytes,
+            cache_bytes=c.context_cache_bytes,
+            own_prefix=self.public_url + c.base_path + "/jsonldContexts/",
         )
+        if self.resolver.hosted_lookup is None:
+            self.resolver.hosted_lookup = self.hosted_context
         self.fragments = FragmentCache()
         self.audit = AuditTrail(
             self.store,
             max_rows=c.audit_max_rows,
             max_days=c.audit_max_days,
             prune_every=c.audit_prune_every,
+        )
+
+    @property
+    def public_url(self) -> str:
+        """The configured public base URL (``scheme://host``), never a request's ``Host``."""
+        return (self.config.public_url or "http://localhost").rstrip("/")
+
+    def hosted_context(self, tenant: str, cid: str) -> StoredContext | None:
+        """A hosted @context of the tenant, from the store (every worker sees the same)."""
+        row = self.store.context_get(tenant, cid)
+        if row is None:
+            return None
+        url, kind, doc, created_at = row
+        return StoredContext(
+            id=cid,
+            url=url,
+            kind=kind,
+            doc=doc,
+            created_at=created_at,
+            last_used=created_at,
+            origin="UserCreated",
+            tenant=tenant,
         )
 
     @contextmanager

@@ -31,9 +31,22 @@ class NgsiConfig:
     preload_files: list[str] = field(default_factory=list)
     #: ship-and-use the ETSI test-suite preload map (contexts/etsi-test-suite-preload.json)
     etsi_preload: bool = True
-    #: fetch remote @contexts over HTTP (else only shipped/preloaded/hosted ones)
+    #: fetch remote @contexts over HTTP from the hosts of ``context_hosts`` (off: only shipped,
+    #: preloaded and hosted ones, whatever the list says)
     allow_remote_contexts: bool = True
+    #: hosts remote @contexts may be fetched from: ``host``, ``host:port``, ``*.example.org``
+    #: (its subdomains); empty: none (only shipped, preloaded and hosted @contexts)
+    context_hosts: list[str] = field(default_factory=list)
+    #: let allow-listed hosts resolve to loopback/private/link-local addresses (a local test
+    #: suite's context server); off: such addresses are never fetched from
+    context_allow_private: bool = False
+    #: seconds one fetch may take in total (connect, TLS, headers, body, redirects)
     context_fetch_timeout: float = 5.0
+    #: largest remote @context document fetched (bytes)
+    context_max_bytes: int = 1024 * 1024
+    #: memory budget (bytes) of each cache of a worker's @context resolver: fetched/preloaded
+    #: documents, inline (implicitly created) contexts, built contexts, hosted documents
+    context_cache_bytes: int = 64 * 1024 * 1024
     #: URL announced for the core context (Link header, @context of responses)
     core_context_url: str = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
     #: path prefix under which the API is served (the app sees full paths)
@@ -91,12 +104,19 @@ class NgsiConfig:
                 db = str(Path(data) / "ngsi.sqlite3")
         cfg.database = db
         cfg.preload_dir = env.get("HERZSTADT_NGSI_PRELOAD_DIR") or None
-        if env.get("HERZSTADT_NGSI_ETSI_PRELOAD"):
-            cfg.etsi_preload = env["HERZSTADT_NGSI_ETSI_PRELOAD"] not in ("0", "false", "no")
-        if env.get("HERZSTADT_NGSI_REMOTE_CONTEXTS"):
-            cfg.allow_remote_contexts = env["HERZSTADT_NGSI_REMOTE_CONTEXTS"] not in ("0", "false")
+        for name, var in (
+            ("etsi_preload", "HERZSTADT_NGSI_ETSI_PRELOAD"),
+            ("allow_remote_contexts", "HERZSTADT_NGSI_REMOTE_CONTEXTS"),
+            ("context_allow_private", "HERZSTADT_NGSI_CONTEXT_ALLOW_PRIVATE"),
+            ("open_access", "HERZSTADT_NGSI_OPEN_ACCESS"),
+            ("durable_commits", "HERZSTADT_NGSI_DURABLE_COMMITS"),
+        ):
+            if var in env:
+                setattr(cfg, name, parse_bool(var, env[var]))
         for name, conv in (
             ("context_fetch_timeout", float),
+            ("context_max_bytes", int),
+            ("context_cache_bytes", int),
             ("default_limit", int),
             ("max_limit", int),
             ("max_body_bytes", int),
@@ -113,10 +133,9 @@ class NgsiConfig:
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:
                 setattr(cfg, name, conv(v))
-        for name in ("open_access", "durable_commits"):
-            var = "HERZSTADT_NGSI_" + name.upper()
-            if var in env:
-                setattr(cfg, name, parse_bool(var, env[var]))
+        if "HERZSTADT_NGSI_CONTEXT_HOSTS" in env:
+            hosts = env["HERZSTADT_NGSI_CONTEXT_HOSTS"].split(",")
+            cfg.context_hosts = [h.strip() for h in hosts if h.strip()]
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_ALLOWED_HOSTS"):

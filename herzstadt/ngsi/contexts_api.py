@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from .broker import NO_CONTENT, Broker, Kind, Req, Result
 from .errors import BadRequestData, InvalidRequest, NgsiError, ResourceNotFound
-from .jsonld import StoredContext, is_core_url
+from .jsonld import StoredContext, is_core_url, local_id
 from .params import ContextListParams, Details, ReloadParams
 
 
@@ -32,32 +32,56 @@ def _details(sc: StoredContext) -> dict:
     return out
 
 
-def _core_entry(broker: Broker) -> StoredContext:
+def _hosted(broker: Broker, tenant: str) -> list[StoredContext]:
+    """The tenant's hosted @contexts, from the store (with this worker's usage figures)."""
     r = broker.resolver
-    sc = r.by_url.get(r.core_url)
-    if sc is None:
-        sc = r._remember(r.core_url, r.core_doc, "Cached", "Shipped")
-    return sc
+    out = []
+    for cid, url, kind, doc, created_at in broker.store.context_list(tenant):
+        sc = StoredContext(
+            id=cid,
+            url=url,
+            kind=kind,
+            doc=doc,
+            created_at=created_at,
+            origin="UserCreated",
+            tenant=tenant,
+        )
+        hit = r.docs.peek(("hosted", tenant, cid))
+        if hit is not None:
+            sc.uses, sc.last_used = hit[1].uses, hit[1].last_used
+        out.append(sc)
+    return out
 
 
 def list_contexts(broker: Broker, req: Req, params: ContextListParams) -> Result:
     want = params.kind  # the spec's values are Hosted, Cached, ImplicitlyCreated
-    _core_entry(broker)
-    items = [sc for sc in broker.resolver.stored.values() if want is None or sc.kind == want]
+    r = broker.resolver
+    items: list[StoredContext] = []
+    if want in (None, "Cached"):
+        items += r.cached()
+    if want in (None, "Hosted"):
+        items += _hosted(broker, req.tenant)
+    if want in (None, "ImplicitlyCreated"):
+        items += r.implicit_of(req.tenant)
     if params.details:
         return Result(200, [_details(sc) for sc in items], Kind.RAW)
     return Result(200, [sc.url for sc in items], Kind.RAW)
 
 
-def _find(broker: Broker, cid: str) -> StoredContext | None:
+def _find(broker: Broker, req: Req, cid: str) -> StoredContext | None:
+    """A @context by local id or URL: the core one, a cached one, or one of the tenant's."""
     r = broker.resolver
     if is_core_url(cid):
-        return _core_entry(broker)
-    return r.stored.get(cid) or r.by_url.get(cid)
+        return r.core_entry
+    sc = r.find_cached(cid)
+    if sc is not None:
+        return sc
+    lid = local_id(cid) or cid
+    return r.find_local(req.tenant, lid, fresh=True)
 
 
 def serve_context(broker: Broker, req: Req, params: Details, cid: str) -> Result:
-    sc = _find(broker, cid)
+    sc = _find(broker, req, cid)
     if sc is None:
         raise ResourceNotFound(f"@context {cid} not found")
     if params.details:
@@ -83,8 +107,12 @@ def add_context(broker: Broker, req: Req, params: None = None) -> Result:
     for u in raw if isinstance(raw, list) else [raw]:
         if isinstance(u, str):
             with contextlib.suppress(NgsiError):
-                r.load_document(u)
-    r.host({"@context": raw}, base, cid)
+                r.load_document(u, req.tenant)
+    doc = {"@context": raw}
+    sc = StoredContext(id=cid, url=base + "/" + cid, kind="Hosted", doc=doc, tenant=req.tenant)
+    with broker.store.write(req.tenant) as tx:
+        tx.context_insert(cid, sc.url, "Hosted", doc, sc.created_at)
+    r.host(doc, base, cid, req.tenant)
     return Result(
         201,
         None,
@@ -94,7 +122,7 @@ def add_context(broker: Broker, req: Req, params: None = None) -> Result:
 
 
 def delete_context(broker: Broker, req: Req, params: ReloadParams, cid: str) -> Result:
-    sc = _find(broker, cid)
+    sc = _find(broker, req, cid)
     if params.reload:
         if sc is None:
             raise BadRequestData(f"@context {cid} is not a cached @context")
@@ -108,5 +136,12 @@ def delete_context(broker: Broker, req: Req, params: ReloadParams, cid: str) -> 
         raise ResourceNotFound(f"@context {cid} not found")
     if is_core_url(sc.url):
         raise BadRequestData("the core @context cannot be deleted")
+    if sc.kind == "Hosted":
+        with broker.store.write(req.tenant) as tx:
+            gone = tx.context_delete(sc.id)
+        broker.resolver.forget(sc)
+        if not gone:
+            raise ResourceNotFound(f"@context {cid} not found")
+        return NO_CONTENT
     broker.resolver.forget(sc)
     return NO_CONTENT

@@ -42,7 +42,7 @@ def _batch_entity_ctx(broker: Broker, req: Req, item: Any) -> Context:
     if req.ld:
         if "@context" not in item:
             raise BadRequestData("application/ld+json entity without @context")
-        return broker.resolver.get(item["@context"])
+        return broker.resolver.get(item["@context"], req.tenant)
     if "@context" in item:
         raise BadRequestData("@context in an application/json entity; use application/ld+json")
     assert req.ctx is not None
@@ -339,7 +339,7 @@ def load_entities(
     req = Req(
         principal=principal,
         tenant=principal.tenant if tenant is None else tenant,
-        ctx=broker.resolver.get(context),
+        ctx=broker.resolver.get(context, principal.tenant if tenant is None else tenant),
         body=list(entities),
     )
     res = batch_upsert(broker, req, WriteOptions(update=not replace))

@@ -56,7 +56,9 @@ def _context_url(broker: Broker, req: Req) -> str:
         return broker.config.core_context_url
     if isinstance(raw, str):
         return raw
-    sc = broker.resolver.implicit(raw, req.base_url + broker.config.base_path + "/jsonldContexts")
+    sc = broker.resolver.implicit(
+        raw, req.base_url + broker.config.base_path + "/jsonldContexts", req.tenant
+    )
     return sc.url
 
 

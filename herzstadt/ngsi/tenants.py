@@ -20,6 +20,7 @@ TENANT_TABLES = (
     "ngsi_geo",
     "ngsi_event",
     "ngsi_subscription",
+    "ngsi_context",
     "ngsi_audit",
     "ngsi_entity",
 )

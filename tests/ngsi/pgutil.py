@@ -14,6 +14,7 @@ def drop_tenant(store, tenant: str) -> None:
             "ngsi_geo",
             "ngsi_event",
             "ngsi_subscription",
+            "ngsi_context",
             "ngsi_audit",
             "ngsi_entity",
         ):

@@ -67,12 +67,12 @@ def test_a_slow_context_fetch_does_not_delay_other_requests(tmp_path):
     real_get = resolver.get
     slow_url = "https://slow.example.org/context.jsonld"
 
-    def get(raw):
+    def get(raw, tenant=""):
         if raw == slow_url:  # a context server that answers slowly
             started.set()
             release.wait(10)
             raw = None
-        return real_get(raw)
+        return real_get(raw, tenant)
 
     resolver.get = get
     link = f'<{slow_url}>; rel="http://www.w3.org/ns/json-ld#context"'

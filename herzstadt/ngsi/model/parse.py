@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import geojson
 from ..errors import BadRequestData
-from ..jsonld import Context
+from ..jsonld import MEMO_ENTRIES, Context
 from .vocab import (
     _SCOPE_RE,
     ATTR_TYPES,
@@ -144,7 +144,7 @@ def parse_attrs(
             if name in FORBIDDEN_ATTR_NAMES or name in ctx.keywords:
                 raise BadRequestData(f"{name!r} cannot be used as an attribute name")
             iri = ctx.expand(name)
-            if len(known) < 10_000:
+            if len(known) < MEMO_ENTRIES:
                 known[name] = iri
         attrs[iri] = parse_attribute(iri, value, ctx, now, opts=opts, name=name)
     return attrs

@@ -275,6 +275,30 @@ class SqlStore:
             rows = cur.fetchall()
         return [self._decode(r[0]) for r in rows]
 
+    # --- hosted @contexts (documents keyed by (tenant, id))
+    def context_get(self, tenant: str, cid: str) -> tuple[str, str, Any, float] | None:
+        """``(url, kind, doc, created_at)`` of a hosted @context of the tenant, or None."""
+        p = self.placeholder
+        with self._reader() as cur:
+            cur.execute(
+                f"SELECT url, kind, doc, created_at FROM ngsi_context WHERE tenant={p} AND id={p}",
+                (tenant, cid),
+            )
+            r = cur.fetchone()
+        return (r[0], r[1], self._decode(r[2]), float(r[3])) if r else None
+
+    def context_list(self, tenant: str) -> list[tuple[str, str, str, Any, float]]:
+        """``(id, url, kind, doc, created_at)`` of the tenant's hosted @contexts, oldest first."""
+        p = self.placeholder
+        with self._reader() as cur:
+            cur.execute(
+                "SELECT id, url, kind, doc, created_at FROM ngsi_context"
+                f" WHERE tenant={p} ORDER BY created_at, id",
+                (tenant,),
+            )
+            rows = cur.fetchall()
+        return [(r[0], r[1], r[2], self._decode(r[3]), float(r[4])) for r in rows]
+
     # --- writes
     @contextmanager
     def write(self, tenant: str) -> Iterator[SqlWriteTx]:
@@ -496,6 +520,22 @@ class SqlWriteTx:
         p = self.p
         self.cur.execute(
             f"DELETE FROM ngsi_subscription WHERE tenant={p} AND id={p}", (self.tenant, sid)
+        )
+        deleted: bool = self.cur.rowcount > 0
+        return deleted
+
+    def context_insert(self, cid: str, url: str, kind: str, doc: Any, created_at: float) -> None:
+        p = self.p
+        self.cur.execute(
+            "INSERT INTO ngsi_context(tenant, id, url, kind, doc, created_at)"
+            f" VALUES ({p},{p},{p},{p},{p}{self.store.json_cast},{p})",
+            (self.tenant, cid, url, kind, self.store._encode(doc), created_at),
+        )
+
+    def context_delete(self, cid: str) -> bool:
+        p = self.p
+        self.cur.execute(
+            f"DELETE FROM ngsi_context WHERE tenant={p} AND id={p}", (self.tenant, cid)
         )
         deleted: bool = self.cur.rowcount > 0
         return deleted

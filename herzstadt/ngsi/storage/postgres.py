@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS ngsi_subscription (
     tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL,
     PRIMARY KEY (tenant, id)
 );
+CREATE TABLE IF NOT EXISTS ngsi_context (
+    tenant text NOT NULL, id text NOT NULL, url text NOT NULL, kind text NOT NULL,
+    doc jsonb NOT NULL, created_at double precision NOT NULL,
+    PRIMARY KEY (tenant, id)
+);
 """
 
 ENTITY_STORAGE = "toast_tuple_target=8160"

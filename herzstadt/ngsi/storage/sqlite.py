@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS ngsi_subscription (
     tenant TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ngsi_context (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL,
+    doc TEXT NOT NULL, created_at REAL NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
 """
 
 
