@@ -43,8 +43,16 @@ def _ref(name: str) -> dict:
 
 
 # ------------------------------------------------------------------------------- schemas
-_URI = {"type": "string", "format": "uri"}
-_NAME_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+#: what the broker accepts as a URI (``model.is_uri``) and as a name (``model.check_name``)
+_URI = {
+    "type": "string",
+    "format": "uri",
+    "pattern": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+$",
+}
+_NAME_PATTERN = r"^[^@<>\"'=;()\s\x00-\x1f\x7f&?][^<>\"'=;()\s\x00-\x1f\x7f&?]*$"
+_NAME = {"type": "string", "pattern": _NAME_PATTERN}
+_NAME_LIST = {"type": "array", "items": _NAME, "minItems": 1}
+_MEMBER_NAMES = {"anyOf": [{"const": "@context"}, {"pattern": _NAME_PATTERN}]}
 
 SCHEMAS: dict[str, dict] = {
     "ProblemDetails": {
@@ -97,6 +105,11 @@ SCHEMAS: dict[str, dict] = {
             "unitCode": {"type": "string"},
         },
     },
+    "AttributeFragment": {
+        "type": "object",
+        "description": "The members of an attribute to change (partial attribute update).",
+        "minProperties": 1,
+    },
     "AttributeValue": {
         "description": "An attribute: one instance, several (by datasetId), or in the"
         " keyValues/concise representations a plain value.",
@@ -109,6 +122,7 @@ SCHEMAS: dict[str, dict] = {
     "Fragment": {
         "type": "object",
         "description": "Attributes (names to attributes), as in an entity without id and type.",
+        "propertyNames": _MEMBER_NAMES,
         "additionalProperties": _ref("AttributeValue"),
     },
     "Entity": {
@@ -122,10 +136,11 @@ SCHEMAS: dict[str, dict] = {
             },
             "@context": _ref("LdContext"),
         },
+        "propertyNames": _MEMBER_NAMES,
         "additionalProperties": _ref("AttributeValue"),
     },
-    "EntityList": {"type": "array", "items": _ref("Entity")},
-    "EntityIdList": {"type": "array", "items": _URI},
+    "EntityList": {"type": "array", "items": _ref("Entity"), "minItems": 1},
+    "EntityIdList": {"type": "array", "items": _URI, "minItems": 1},
     "BatchResult": {
         "type": "object",
         "description": "207: what succeeded and what failed (with a ProblemDetails each).",
@@ -193,6 +208,7 @@ SCHEMAS: dict[str, dict] = {
     "Subscription": {
         "type": "object",
         "required": ["type", "notification"],
+        "anyOf": [{"required": ["entities"]}, {"required": ["watchedAttributes"]}],
         "properties": {
             "id": _URI,
             "type": {"const": "Subscription"},
@@ -396,7 +412,7 @@ def _body_schema(pattern: str, method: str) -> dict:
     if pattern in ("entities/{entityId}/attrs", "temporal/entities/{entityId}/attrs"):
         return _ref("Fragment")
     if pattern == "entities/{entityId}/attrs/{attrId}":
-        return _ref("AttributeValue")
+        return _ref("Attribute") if method == "PUT" else _ref("AttributeFragment")
     if pattern == "entityOperations/query":
         return _ref("Query")
     if pattern == "entityOperations/delete":
@@ -413,7 +429,7 @@ def _body_schema(pattern: str, method: str) -> dict:
 
 
 #: an identifier in a path: a URI (``urn:…``; other schemes percent-encoded)
-_ID = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$"}
+_ID = {"type": "string", "pattern": _URI["pattern"]}
 
 _PATH_PARAMS: dict[str, tuple[dict, str]] = {
     "entityId": (_ID, "Entity id (a URI)"),
@@ -437,8 +453,13 @@ _HEADERS = {
         "in": "header",
         "required": False,
         "description": 'The @context: `<url>; rel="http://www.w3.org/ns/json-ld#context";'
-        ' type="application/ld+json"` (not with application/ld+json payloads).',
-        "schema": {"type": "string"},
+        ' type="application/ld+json"` (not with application/ld+json payloads). A URL the'
+        " broker does not hold and may not fetch is a 503 LdContextNotAvailable.",
+        "schema": {
+            "type": "string",
+            "pattern": r'^<https?://[^<>\s]+>\s*;\s*rel="http://www\.w3\.org/ns/json-ld#context"'
+            r'(\s*;\s*type="application/ld\+json")?$',
+        },
     },
 }
 
