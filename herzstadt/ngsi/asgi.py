@@ -610,6 +610,9 @@ class NgsiApp:
         elif kind is Kind.RAW:
             headers.append(CT_JSON)
             body = orjson.dumps(res.body)
+        elif kind is Kind.BYTES:
+            headers.append(CT_JSON)
+            body = res.body
         elif kind is Kind.DOCUMENT:
             headers.append(CT_LD if out_type == LD else CT_JSON)
             body = orjson.dumps(res.body)

@@ -54,6 +54,7 @@ class Kind(Enum):
     FEATURE = "feature"  # one GeoJSON Feature
     FEATURES = "features"  # a GeoJSON FeatureCollection
     FRAGMENTS = "fragments"  # pre-rendered entities (JSON bytes) of a query
+    BYTES = "bytes"  # a JSON document already serialised (cached bytes, sent as they are)
 
 
 @dataclass(slots=True)

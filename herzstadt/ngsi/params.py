@@ -438,3 +438,96 @@ def parse_retrieve(p: Params, config: NgsiConfig) -> RetrieveOptions:
 
 def parse_paging(p: Params, config: NgsiConfig) -> Paging:
     return Paging.parse(p, config)
+
+
+# ------------------------------------------------------------------ the parameters, described
+def _list_of(*values: str) -> dict:
+    """A comma list of the given values (OpenAPI: an array, ``style: form, explode: false``)."""
+    return {"type": "array", "items": {"type": "string", "enum": list(values)}, "minItems": 1}
+
+
+_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+_BOOL = {"type": "string", "enum": ["true", "false"]}
+_TIME = {"type": "string", "format": "date-time"}
+
+#: Every query parameter a route accepts: its JSON schema and what it means. The OpenAPI
+#: description (``openapi``) is built from this table and ``routes``; a parameter a route lists
+#: without an entry here is an error there, so the two cannot drift apart.
+QUERY_PARAMETERS: dict[str, tuple[dict, str]] = {
+    # --- which entities
+    "type": (
+        {"type": "string", "minLength": 1},
+        "Entity type expression (names, `,` `;` `|` `()`).",
+    ),
+    "id": (_NAMES, "Entity ids (URIs)."),
+    "idPattern": ({"type": "string"}, "Regular expression (RE2) the entity id must match."),
+    "attrs": (_NAMES, "Attribute names: entities having them; only them in the response."),
+    "q": ({"type": "string"}, "NGSI-LD query language (clause 4.9)."),
+    "scopeQ": ({"type": "string"}, "Scope query (clause 4.19)."),
+    "georel": (
+        {"type": "string"},
+        "Geo relationship: near;maxDistance==n, near;minDistance==n, within, contains,"
+        " intersects, equals, disjoint, overlaps.",
+    ),
+    "geometry": (
+        {
+            "type": "string",
+            "enum": [
+                "Point",
+                "MultiPoint",
+                "LineString",
+                "MultiLineString",
+                "Polygon",
+                "MultiPolygon",
+            ],
+        },
+        "GeoJSON geometry type of the geo query.",
+    ),
+    "coordinates": ({"type": "string"}, "Coordinates of the geo query (a JSON array)."),
+    "geoproperty": ({"type": "string"}, "GeoProperty the geo query applies to (default location)."),
+    "csf": ({"type": "string"}, "Context source filter (ignored: no context sources)."),
+    "local": (_BOOL, "Only this broker's own data (always the case here)."),
+    "datasetId": (_NAMES, "Dataset ids (URIs) of the attribute instances."),
+    "lang": ({"type": "string", "minLength": 1}, "Language(s) of LanguageProperties (`*`: all)."),
+    # --- how rendered
+    "options": (_list_of(*sorted(OPTIONS)), "Representation and write options."),
+    "format": (
+        {"type": "string", "enum": [*_REPRESENTATIONS, "geojson"]},
+        "Representation (wins over options).",
+    ),
+    "geometryProperty": ({"type": "string"}, "GeoProperty used as the GeoJSON geometry."),
+    "pick": ({"type": "string"}, "Projection: the members to keep (clause 4.21)."),
+    "omit": ({"type": "string"}, "Projection: the members to drop (clause 4.21)."),
+    "join": ({"type": "string", "enum": ["inline", "flat", "@none"]}, "Linked-entity retrieval."),
+    "joinLevel": ({"type": "integer", "minimum": 1}, "Depth of the linked-entity retrieval."),
+    "collation": ({"type": "string"}, "Collation of orderBy (accepted, not used)."),
+    "expandValues": (_NAMES, "Attributes whose values are expanded (accepted, not used)."),
+    "entityMap": (_BOOL, "Return an entity map (accepted, not used)."),
+    "jsonKeys": (_NAMES, "JsonProperty keys (accepted, not used)."),
+    "containedBy": (_NAMES, "Containment of linked entities (accepted, not used)."),
+    "sysAttrs": (_BOOL, "Include createdAt/modifiedAt."),
+    "doNotCompact": (_BOOL, "Do not compact the response (accepted, not used)."),
+    # --- paging
+    "limit": ({"type": "integer", "minimum": 0}, "Page size (0 only with count=true)."),
+    "offset": ({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Page start."),
+    "count": (_BOOL, "Return the total in the NGSILD-Results-Count header."),
+    "orderBy": ({"type": "string"}, "Sort keys: `path[;asc|;desc]`, comma separated."),
+    # --- temporal (routed, not implemented yet)
+    "timerel": ({"type": "string", "enum": ["before", "after", "between"]}, "Temporal relation."),
+    "timeAt": (_TIME, "Time of the temporal query."),
+    "endTimeAt": (_TIME, "End time of a between query."),
+    "timeproperty": ({"type": "string"}, "Time property of the temporal query."),
+    "lastN": ({"type": "integer", "minimum": 1}, "Last n instances."),
+    "aggrMethods": (_NAMES, "Aggregation methods."),
+    "aggrPeriodDuration": ({"type": "string"}, "Aggregation period (ISO 8601 duration)."),
+    # --- purge, details, deletion
+    "keep": (_NAMES, "Purge: the attributes to keep (the others are deleted)."),
+    "drop": (_NAMES, "Purge: the attributes to delete."),
+    "details": (_BOOL, "Detailed information."),
+    "kind": (
+        {"type": "string", "enum": ["Hosted", "Cached", "ImplicitlyCreated"]},
+        "Kind of @context (case-insensitive).",
+    ),
+    "reload": (_BOOL, "Reload a cached @context instead of deleting it."),
+    "deleteAll": (_BOOL, "Delete every instance (all datasetIds) of the attribute."),
+}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import contexts_api, params, service, subscriptions
+from . import contexts_api, openapi, params, service, subscriptions
 from .auth import Scope
 from .config import NgsiConfig
 from .params import Params
@@ -308,6 +308,7 @@ def _table() -> list[Route]:
                 "POST": Op(ni, _NOT_IMPLEMENTED, body=True, scope=S),
             },
         ),
+        Route("openapi.json", {"GET": Op(openapi.serve_openapi, frozenset(), scope=None)}),
         Route(
             "csourceSubscriptions/{subscriptionId}",
             {
