@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "herzstadt.accounts",  # before allauth, so its templates override allauth's
     "allauth",
     "allauth.account",
+    "oauth2_provider",
     "herzstadt.web",
     "herzstadt.core",
     "herzstadt.urbandata",
@@ -212,8 +213,24 @@ HERZSTADT_MAP_ATTRIBUTION = CONFIG.map_attribution
 # (tables prefixed ngsi_). HERZSTADT_NGSI_DATABASE overrides it.
 HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
 # Who may use the NGSI-LD API: dotted path of a callable returning a herzstadt.ngsi.auth.Verifier.
-# The default knows the hosted cities' tenants, no API clients and no public types (closed).
-NGSI_VERIFIER = "herzstadt.urbandata.verifier.CityTenantVerifier"
+# The default: the hosted cities' tenants, their API clients (API keys, OAuth2 bearer tokens),
+# device keys, open-data types and CORS origins, all managed in the back office ("API-Zugänge").
+NGSI_VERIFIER = "herzstadt.urbandata.verifier.SiteVerifier"
+# OAuth2 (django-oauth-toolkit): only the client-credentials grant, for API clients; token endpoint
+# /api/v1/oauth/token/. Client secrets are stored hashed, access tokens only as SHA-256 checksums
+# (RFC 9700); tokens live one hour.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "Read entities",
+        "write": "Create, change and delete entities",
+        "subscriptions": "Manage subscriptions",
+        "admin": "Purge and administration",
+    },
+    "DEFAULT_SCOPES": ["__all__"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # Public base URL of the site (HERZSTADT_PUBLIC_URL); URLs the NGSI-LD API hands out use it.
 HERZSTADT_PUBLIC_URL = CONFIG.public_url
 # Reverse proxies in front that append to X-Forwarded-For (rate limits then use the client's address).
