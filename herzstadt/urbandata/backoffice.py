@@ -60,7 +60,7 @@ def client_create(request: HttpRequest, city: City) -> HttpResponse:
         client, key = access.create_client(city, request.user, form.save(commit=False))
         return _secret_page(
             request,
-            {"client": client, "key": key, "api_url": _api_url(city), "tenant": city.ngsi_tenant},
+            {"obj": client, "key": key, "api_url": _api_url(city), "tenant": city.ngsi_tenant},
         )
     return form_page(
         request,
@@ -124,7 +124,7 @@ def client_new_key(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     key = access.new_key(client)
     return _secret_page(
         request,
-        {"client": client, "key": key, "api_url": _api_url(city), "tenant": city.ngsi_tenant},
+        {"obj": client, "key": key, "api_url": _api_url(city), "tenant": city.ngsi_tenant},
     )
 
 
@@ -137,7 +137,7 @@ def client_oauth(request: HttpRequest, city: City, pk: int) -> HttpResponse:
         return redirect("backoffice:api-client", pk=client.pk)
     client_id, secret = access.create_oauth_credentials(client)
     context = {
-        "client": client,
+        "obj": client,
         "oauth_client_id": client_id,
         "oauth_secret": secret,
         "token_url": f"{public_url()}{reverse('api:oauth-token')}",
@@ -155,7 +155,13 @@ def device_create(request: HttpRequest, city: City) -> HttpResponse:
         device, key = access.create_device(city, request.user, form.save(commit=False))
         return _secret_page(
             request,
-            {"device": device, "key": key, "api_url": _api_url(city), "tenant": city.ngsi_tenant},
+            {
+                "obj": device,
+                "is_device": True,
+                "key": key,
+                "api_url": _api_url(city),
+                "tenant": city.ngsi_tenant,
+            },
         )
     return form_page(
         request,
