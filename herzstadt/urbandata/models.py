@@ -13,6 +13,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -154,3 +156,12 @@ class DeviceCredential(Credential):
         constraints = [
             models.UniqueConstraint(fields=["city", "device_id"], name="urbandata_device_id")
         ]
+
+
+@receiver(post_delete, sender=ApiClient)
+def _delete_oauth_application(sender, instance: ApiClient, **kwargs) -> None:
+    """A deleted client (e.g. with its city) leaves no OAuth2 application that could get tokens."""
+    if instance.application_id is not None:
+        from oauth2_provider.models import Application
+
+        Application.objects.filter(pk=instance.application_id).delete()

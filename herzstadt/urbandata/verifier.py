@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from herzstadt.core.models import City, CityRole
 from herzstadt.ngsi.auth import Principal, Scope, TenantPolicy, hash_key
+
+log = logging.getLogger(__name__)
 
 #: ``last_used_at`` is written at most this often per credential.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -61,8 +64,15 @@ class CityTenantVerifier:
 
 
 def _touch(model, obj, now: dt.datetime) -> None:
+    """Record when the credential was last used (bookkeeping: a busy database does not refuse a
+    valid credential)."""
     if obj.last_used_at is None or now - obj.last_used_at >= LAST_USED_RESOLUTION:
-        model.objects.filter(pk=obj.pk).update(last_used_at=now)
+        try:
+            model.objects.filter(pk=obj.pk).update(last_used_at=now)
+        except DatabaseError:
+            if connection.in_atomic_block:
+                raise
+            log.warning("could not record the use of %s %s", model.__name__, obj.pk)
 
 
 def client_principal(client, scopes: frozenset[Scope] | None = None) -> Principal:

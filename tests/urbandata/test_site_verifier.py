@@ -173,3 +173,13 @@ def test_new_oauth_credentials_replace_the_old_ones(city, client):
     assert SiteVerifier().authenticate("bearer", token) is None
     assert _token(client, oauth_id, secret).status_code == 401
     assert _token(client, oauth_id2, secret2).status_code == 200
+
+
+def test_deleting_a_city_deletes_its_clients_and_oauth_applications(city):
+    from oauth2_provider.models import Application
+
+    api_client, _key = make_client(city)
+    oauth_id, _secret = access.create_oauth_credentials(api_client)
+    city.delete()
+    assert not ApiClient.objects.filter(pk=api_client.pk).exists()
+    assert not Application.objects.filter(client_id=oauth_id).exists()
