@@ -229,7 +229,20 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["__all__"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # client secrets are 320 random bits: a fast salted hash (a slow one would make every token
+    # request, also with a wrong secret, cost ~0.4 s of CPU); see urbandata/hashers.py
+    "CLIENT_SECRET_HASHER": "sha256_random_secret",
 }
+# Django's default password hashers (people's passwords use the first), then the one for OAuth2
+# client secrets.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "herzstadt.urbandata.hashers.RandomSecretHasher",
+]
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # Public base URL of the site (HERZSTADT_PUBLIC_URL); URLs the NGSI-LD API hands out use it.
 HERZSTADT_PUBLIC_URL = CONFIG.public_url

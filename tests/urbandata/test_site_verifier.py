@@ -134,7 +134,8 @@ def test_bearer_tokens_of_the_client_credentials_grant(city, client):
     api_client, _key = make_client(city, ("read", "write"), [PARKING])
     oauth_id, secret = access.create_oauth_credentials(api_client)
     app = Application.objects.get(client_id=oauth_id)
-    assert secret not in app.client_secret  # stored hashed
+    assert secret not in app.client_secret  # stored hashed (salted SHA-256: the secret is random)
+    assert app.client_secret.startswith("sha256_random_secret$")
 
     assert _token(client, oauth_id, "wrong").status_code == 401
     response = _token(client, oauth_id, secret)
