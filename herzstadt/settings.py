@@ -228,10 +228,28 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["__all__"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # RFC 9700 (OAuth 2.0 Security BCP) everywhere: tokens stored only as checksums, no implicit
+    # or password grant, no tokens in query strings, …
+    **{
+        f"COMPLIANT_BCP_RFC9700_{name}": True
+        for name in (
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "PKCE_REQUIRED",
+            "REDIRECT_URI_MATCHING",
+            "REDIRECT_URI_SCHEME",
+            "REFRESH_TOKEN",
+            "TOKEN_STORAGE",
+        )
+    },
     # client secrets are 320 random bits: a fast salted hash (a slow one would make every token
     # request, also with a wrong secret, cost ~0.4 s of CPU); see urbandata/hashers.py
     "CLIENT_SECRET_HASHER": "sha256_random_secret",
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # Django's default password hashers (people's passwords use the first), then the one for OAuth2
 # client secrets.
