@@ -103,8 +103,8 @@ def client_edit(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     )
 
 
+@admin_required  # first: who may not use the page gets 302/403 for any method
 @require_POST
-@admin_required
 def client_revoke(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     client = _client(city, pk)
     access.revoke_client(client)
@@ -114,8 +114,8 @@ def client_revoke(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     return redirect("backoffice:api-client", pk=client.pk)
 
 
+@admin_required  # first: who may not use the page gets 302/403 for any method
 @require_POST
-@admin_required
 def client_new_key(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     client = _client(city, pk)
     if not client.active:
@@ -128,8 +128,8 @@ def client_new_key(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     )
 
 
+@admin_required  # first: who may not use the page gets 302/403 for any method
 @require_POST
-@admin_required
 def client_oauth(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     client = _client(city, pk)
     if not client.active:
@@ -180,8 +180,8 @@ def device_detail(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     return render(request, "urbandata/backoffice/device.html", context)
 
 
+@admin_required  # first: who may not use the page gets 302/403 for any method
 @require_POST
-@admin_required
 def device_revoke(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     device = get_object_or_404(DeviceCredential, city=city, pk=pk)
     device.revoke()
