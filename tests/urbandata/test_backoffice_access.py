@@ -45,7 +45,9 @@ def test_only_the_citys_administrators_get_in(client, demo, other_city, actors, 
     login(client, other_admin)
     assert client.get(bo_url("api-access")).status_code == 403
     login(client, admin)
-    for url in urls:
+    for url in urls + [
+        bo_url(n, "en") for n in ("api-access", "api-client-create", "api-open-data")
+    ]:
         assert client.get(url).status_code == 200, url
     section = {s.key: s for s in registry.backoffice_sections()}["api-access"]
     assert permissions.allowed(admin, section.permission, demo)
