@@ -13,7 +13,6 @@ import hashlib
 
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
-from django.utils.translation import gettext_noop as _
 
 
 class RandomSecretHasher(BasePasswordHasher):
@@ -36,10 +35,11 @@ class RandomSecretHasher(BasePasswordHasher):
 
     def safe_summary(self, encoded: str) -> dict:
         decoded = self.decode(encoded)
+        # Django's own keys (its admin translates them with Django's catalogue)
         return {
-            _("algorithm"): decoded["algorithm"],
-            _("salt"): mask_hash(decoded["salt"], show=2),
-            _("hash"): mask_hash(decoded["hash"]),
+            "algorithm": decoded["algorithm"],
+            "salt": mask_hash(decoded["salt"], show=2),
+            "hash": mask_hash(decoded["hash"]),
         }
 
     def harden_runtime(self, password: str, encoded: str) -> None:
