@@ -21,8 +21,11 @@ What it does (docs/performance.md has the figures and how to read them):
    view through the whole Django middleware stack) and ``/ngsi-ld/v1/jsonldContexts?kind=Cached``
    (routing and JSON of the NGSI-LD ASGI app, no database).
 
-Access: the server gets an API keys file (``HERZSTADT_NGSI_API_KEYS_FILE``) with one key (read and
-write scopes) and the three entity types as the default tenant's open data. Writes, the query and
+Access (``--access``): ``keys-file`` (default) gives the server an API keys file
+(``HERZSTADT_NGSI_API_KEYS_FILE``) with one key (read and write scopes) and the three entity types
+as the default tenant's open data; ``site`` uses the site's own verifier instead, as a city runs
+it: a hosted city on the default tenant publishes the three types as open data and has an API client
+made as the back office makes one (key hashed in the database). Writes, the query and
 "GET entity (API key)" send the key; "GET entity" reads the open data without credentials, so the
 two GET figures of one run show what checking a credential costs.
 
@@ -507,8 +510,39 @@ def api_keys_file(directory: Path, api_key: str) -> Path:
     return path
 
 
+#: ``--access site``: a hosted city on the default tenant, its open data and an API client made
+#: the way the back office makes one; prints the client's key
+SITE_ACCESS_SETUP = """
+import os, sys, json
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herzstadt.settings")
+import django
+django.setup()
+from herzstadt.core.models import City, CityRole
+from herzstadt.urbandata import access
+from herzstadt.urbandata.models import ApiClient
+city, _ = City.objects.get_or_create(
+    slug="bench", defaults={"name": "Bench", "role": CityRole.HOSTED, "ngsi_tenant": ""}
+)
+access.save_settings(city, json.loads(sys.argv[1]), [])
+client = ApiClient(name="bench", scopes=["read", "write"])
+print(access.create_client(city, None, client)[1])
+"""
+
+
+def site_api_key(env: dict) -> str:
+    """``--access site``: set up the city and its client in the server's database; the key."""
+    run = subprocess.run(
+        [sys.executable, "-c", SITE_ACCESS_SETUP, orjson.dumps(list(TYPE_IRIS)).decode()],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return run.stdout.strip().splitlines()[-1]
+
+
 def server_env(
-    data_dir: Path, database_url: str | None, host: str, keys_file: Path
+    data_dir: Path, database_url: str | None, host: str, keys_file: Path | None
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERZSTADT_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
@@ -518,8 +552,9 @@ def server_env(
         "HERZSTADT_ALLOWED_HOSTS": f"{host},localhost",
         "HERZSTADT_DATA_DIR": str(data_dir),
         "HERZSTADT_LOG_LEVEL": "WARNING",
-        "HERZSTADT_NGSI_API_KEYS_FILE": str(keys_file),
     }
+    if keys_file is not None:
+        env["HERZSTADT_NGSI_API_KEYS_FILE"] = str(keys_file)
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
@@ -786,6 +821,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="PostgreSQL server to use, e.g. postgresql://postgres@127.0.0.1:5432/postgres; a "
         f"scratch database {SCRATCH_DB!r} is created there and dropped (default: SQLite)",
     )
+    ap.add_argument(
+        "--access",
+        choices=("keys-file", "site"),
+        default="keys-file",
+        help="who checks the API key: a keys file (%(default)s) or the site's verifier (API "
+        "clients of a city's back office, in the database)",
+    )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -826,7 +868,8 @@ def main(argv: list[str] | None = None) -> int:
             info["postgresql"] = pg_version(db_url)
         port = a.port or free_port(a.host)
         api_key = secrets.token_urlsafe(32)
-        env = server_env(tmp / "data", db_url, a.host, api_keys_file(tmp, api_key))
+        keys_file = api_keys_file(tmp, api_key) if a.access == "keys-file" else None
+        env = server_env(tmp / "data", db_url, a.host, keys_file)
         print(
             f"starting herzstadt serve --workers {a.workers} on {a.host}:{port}"
             f" ({'PostgreSQL' if db_url else 'SQLite'}) …",
@@ -834,6 +877,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         server = Server(env, a.host, port, a.workers, tmp / "server.log")
         info["server"] = server.how
+        if a.access == "site":
+            # before any NGSI-LD request: the verifier's answers are cached for 30 s
+            api_key = site_api_key(env)
+        info["access"] = a.access
         print(f"starting {a.clients} client processes, {a.concurrency} connections …", flush=True)
         clients = Clients(a.clients, a.host, port, a.entities, a.concurrency, api_key)
         print("batch upsert (new entities) …", flush=True)
@@ -884,7 +931,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {'PostgreSQL ' + info.get('postgresql', '') if db_url else 'SQLite ' + info['sqlite']}"
     )
     print(f"{info['cpu']}, {info['cores']} cores, {info['memory']}, Python {info['python']}")
-    print(f"server: {info['server']}")
+    print(f"server: {info['server']}; API key checked by: {info['access']}")
     print(f"query returns {results['query']['entities_per_response']} entities per response")
     print(table(results))
     if a.json:
@@ -892,7 +939,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": info,
             "options": {
                 k: getattr(a, k)
-                for k in ("entities", "seconds", "workers", "clients", "concurrency")
+                for k in ("entities", "seconds", "workers", "clients", "concurrency", "access")
             },
             "database": "postgresql" if db_url else "sqlite",
             "server": info["server"],

@@ -158,6 +158,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     _check_port(args.host, args.port)
     _check_database()
+    # addresses the demo prints (and the API hands out) name the port it runs on
+    os.environ["HERZSTADT_PORT"] = str(args.port)
     print(f"Data directory: {settings.DATA_DIR}")
     print("Preparing the database …", flush=True)
     _migrate(verbosity=0)

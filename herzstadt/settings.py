@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "herzstadt.accounts",  # before allauth, so its templates override allauth's
     "allauth",
     "allauth.account",
+    "oauth2_provider",
     "herzstadt.web",
     "herzstadt.core",
     "herzstadt.urbandata",
@@ -213,8 +214,55 @@ HERZSTADT_MAP_ATTRIBUTION = CONFIG.map_attribution
 # (tables prefixed ngsi_). HERZSTADT_NGSI_DATABASE overrides it.
 HERZSTADT_NGSI_DATABASE = CONFIG.ngsi_database
 # Who may use the NGSI-LD API: dotted path of a callable returning a herzstadt.ngsi.auth.Verifier.
-# The default knows the hosted cities' tenants, no API clients and no public types (closed).
-NGSI_VERIFIER = "herzstadt.urbandata.verifier.CityTenantVerifier"
+# The default: the hosted cities' tenants, their API clients (API keys, OAuth2 bearer tokens),
+# device keys, open-data types and CORS origins, all managed in the back office ("API-Zugänge").
+NGSI_VERIFIER = "herzstadt.urbandata.verifier.SiteVerifier"
+# OAuth2 (django-oauth-toolkit): only the client-credentials grant, for API clients; token endpoint
+# /api/v1/oauth/token/. Client secrets are stored hashed, access tokens only as SHA-256 checksums
+# (RFC 9700); tokens live one hour.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "Read entities",
+        "write": "Create, change and delete entities",
+        "subscriptions": "Manage subscriptions",
+        "admin": "Purge and administration",
+    },
+    "DEFAULT_SCOPES": ["__all__"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # RFC 9700 (OAuth 2.0 Security BCP) everywhere: tokens stored only as checksums, no implicit
+    # or password grant, no tokens in query strings, …
+    **{
+        f"COMPLIANT_BCP_RFC9700_{name}": True
+        for name in (
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "PKCE_REQUIRED",
+            "REDIRECT_URI_MATCHING",
+            "REDIRECT_URI_SCHEME",
+            "REFRESH_TOKEN",
+            "TOKEN_STORAGE",
+        )
+    },
+    # client secrets are 320 random bits: a fast salted hash (a slow one would make every token
+    # request, also with a wrong secret, cost ~0.4 s of CPU); see urbandata/hashers.py
+    "CLIENT_SECRET_HASHER": "sha256_random_secret",
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# Django's default password hashers (people's passwords use the first), then the one for OAuth2
+# client secrets.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "herzstadt.urbandata.hashers.RandomSecretHasher",
+]
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # Public base URL of the site (HERZSTADT_PUBLIC_URL); URLs the NGSI-LD API hands out use it.
 HERZSTADT_PUBLIC_URL = CONFIG.public_url
 # Reverse proxies in front that append to X-Forwarded-For (rate limits then use the client's address).

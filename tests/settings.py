@@ -24,7 +24,10 @@ else:
 
 from herzstadt.settings import *  # noqa: F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+PASSWORD_HASHERS = [  # fast, tests only; then the one for OAuth2 client secrets
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "herzstadt.urbandata.hashers.RandomSecretHasher",
+]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrency tests need SQLite's real locking (WAL, busy timeout).

@@ -1,10 +1,12 @@
 """The herzstadt command as a user runs it: help, errors with meaningful exit codes, the demo."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -172,6 +174,21 @@ def test_demo_serves_the_pfaff_areal(tmp_path):
         assert "7.7512, 49.4432" in body
         with urllib.request.urlopen(url + "en/", timeout=5) as response:
             assert 'lang="en"' in response.read().decode()
+        # the printed demo key and curl example work against the running server
+        output = "".join(lines)
+        key = output.split("Demo API key for ", 1)[1].split(": ", 1)[1].split()[0]
+        example = output.split("Try: curl ", 1)[1].split("\n", 1)[0]
+        entities_url = example.rsplit("'", 2)[-2]
+        assert entities_url.startswith(f"http://127.0.0.1:{port}/ngsi-ld/v1/entities?type="), output
+        request = urllib.request.Request(entities_url, headers={"X-API-Key": key})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())  # the parking entities
+        with urllib.request.urlopen(entities_url, timeout=10) as response:
+            assert json.loads(response.read())  # open data: anonymous too
+        bad = urllib.request.Request(entities_url, headers={"X-API-Key": key + "x"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(bad, timeout=10)
+        assert refused.value.code == 401
     finally:
         process.terminate()
         try:

@@ -11,6 +11,7 @@ class UrbanDataConfig(AppConfig):
 
     def ready(self) -> None:
         from herzstadt.core import registry
+        from herzstadt.urbandata import permissions  # noqa: F401 - defines the rules
         from herzstadt.urbandata.pillar import PILLAR
 
         registry.register(PILLAR)

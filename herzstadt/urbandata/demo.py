@@ -1,19 +1,39 @@
-"""Load the Pfaff-Areal snapshot (FIWARE Smart Data Models, NGSI-LD normalized) into the broker."""
+"""Load the Pfaff-Areal snapshot (FIWARE Smart Data Models, NGSI-LD normalized) into the broker,
+publish its non-personal entity types as open data and make a demo API client whose key is printed
+for the data engineer."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from herzstadt.core.models import City
 from herzstadt.ngsi.auth import system_principal
 from herzstadt.ngsi.params import WriteOptions
 from herzstadt.ngsi.service import Req, batch_upsert
-from herzstadt.urbandata.broker import get_broker
+from herzstadt.urbandata.broker import get_broker, public_url
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 #: The snapshot shipped for a demo city, by the city's slug.
 DEMO_FILES = {"kaiserslautern": DEMO_DIR / "pfaff-areal.jsonld"}
+#: Smart Data Models the demo publishes as open data (no personal data: not the households'
+#: smart-meter readings, not the citizens' issue reports).
+OPEN_DATA_MODELS = frozenset(
+    {
+        "OffStreetParking",
+        "ParkingSpot",
+        "TrafficFlowObserved",
+        "BikeHireDockingStation",
+        "EVChargingStation",
+        "AirQualityObserved",
+        "NoiseLevelObserved",
+        "WeatherObserved",
+        "PhotovoltaicMeasurement",
+    }
+)
+#: The demo's API client (read and write), re-keyed on every demo load.
+DEMO_CLIENT_NAME = "Demo: Datenplattform (lesen und schreiben)"
 
 
 class DemoLoadError(RuntimeError):
@@ -39,11 +59,67 @@ def load_city(city: City, path: Path) -> int:
     return len(entities)
 
 
+def _short(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def publish_open_data(city: City) -> list[str]:
+    """Publish the city's non-personal demo types as open data; returns their IRIs."""
+    from herzstadt.urbandata.access import save_settings, settings_of
+
+    types = [
+        t
+        for t in get_broker().store.entity_types(city.ngsi_tenant)
+        if _short(t) in OPEN_DATA_MODELS
+    ]
+    save_settings(city, types, settings_of(city).cors_origins)
+    return sorted(types)
+
+
+def demo_client(city: City) -> str:
+    """The demo's read+write API client of ``city`` with a new key; returns the key (the previous
+    demo key stops working)."""
+    from herzstadt.urbandata.access import new_key
+    from herzstadt.urbandata.models import ApiClient
+
+    client, _created = ApiClient.objects.get_or_create(
+        city=city,
+        name=DEMO_CLIENT_NAME,
+        defaults={
+            "description": "Made by the demo loader; its key is printed when the demo starts.",
+            "scopes": ["read", "write"],
+        },
+    )
+    client.scopes, client.entity_types, client.revoked_at, client.expires_at = (
+        ["read", "write"],
+        None,
+        None,
+        None,
+    )
+    client.save()
+    return new_key(client)
+
+
 def demo_loader(context) -> str:
-    """The pillar's ``DemoLoader``: the snapshot of every demo city that has one."""
+    """The pillar's ``DemoLoader``: the snapshot of every demo city that has one, its open data,
+    and a demo API key (printed)."""
     count = 0
+    lines = []
     for slug, city in context.cities.items():
         path = DEMO_FILES.get(slug)
-        if path is not None:
-            count += load_city(city, path)
-    return f"{count} NGSI-LD entities"
+        if path is None:
+            continue
+        count += load_city(city, path)
+        types = publish_open_data(city)
+        key = demo_client(city)
+        example = next(
+            (t for t in types if _short(t) == "OffStreetParking"), types[0] if types else ""
+        )
+        tenant = f" -H 'NGSILD-Tenant: {city.ngsi_tenant}'" if city.ngsi_tenant else ""
+        lines.append(
+            f"\n  Demo API key for {city.name} (read+write, shown at every demo start): {key}"
+            f"\n  Try: curl -H 'X-API-Key: {key}'{tenant}"
+            f" '{public_url()}/ngsi-ld/v1/entities?type={quote(example, safe='')}'"
+            "\n  (more keys, OAuth2 and device keys: back office → API-Zugänge)"
+        )
+    return f"{count} NGSI-LD entities" + "".join(lines)

@@ -1,12 +1,13 @@
-"""Urban data's registration: the NGSI-LD API mounted at /ngsi-ld/, the district panel, the demo
-snapshot and one open-data dataset per entity type a city publishes."""
+"""Urban data's registration: the NGSI-LD API mounted at /ngsi-ld/, the OAuth2 token endpoint, the
+back-office section "API-Zugänge", the district panel, the demo snapshot (with a demo API client)
+and one open-data dataset per entity type a city publishes."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
-from herzstadt.urbandata import datasets, panels
+from herzstadt.urbandata import datasets, panels, urls
 from herzstadt.urbandata.broker import ngsi_application
 
 
@@ -16,9 +17,37 @@ def _load_demo(context: registry.DemoContext) -> str:
     return demo_loader(context)
 
 
+def _access_summary(city) -> str:
+    from django.utils.translation import ngettext
+
+    from herzstadt.urbandata.models import ApiClient
+
+    n = ApiClient.objects.filter(city=city, revoked_at__isnull=True).count()
+    return ngettext("%(n)s active API client", "%(n)s active API clients", n) % {"n": n}
+
+
+SECTIONS = (
+    registry.BackofficeSection(
+        key="api-access",
+        label=_("API access"),
+        url_name="backoffice:api-access",
+        permission="urbandata.manage_access",
+        description=_(
+            "Who may use the city's urban data API: API clients with keys or OAuth2, device keys, "
+            "the open-data types anyone may read, and the audit trail of writes."
+        ),
+        order=60,
+        current=tuple(f"backoffice:{p.name}" for p in urls.backoffice_urlpatterns),
+        summary=_access_summary,
+    ),
+)
+
 PILLAR = registry.Pillar(
     name="urbandata",
     label=_("Urban data"),
+    api_urls=urls.api_urlpatterns,
+    backoffice_urls=urls.backoffice_urlpatterns,
+    backoffice_sections=SECTIONS,
     asgi_mounts=(registry.AsgiMount(prefix=datasets.NGSI_LD_PREFIX, factory=ngsi_application),),
     panels=(registry.Panel(page="district", render=panels.district_panel, order=50),),
     demo=registry.DemoLoader(load=_load_demo, order=20),

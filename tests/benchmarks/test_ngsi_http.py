@@ -26,10 +26,22 @@ PHASES = (
 
 
 @pytest.mark.slow
-def test_http_benchmark_runs_and_reports_every_metric(tmp_path):
+@pytest.mark.parametrize("access", ["keys-file", "site"])
+def test_http_benchmark_runs_and_reports_every_metric(tmp_path, access):
     out = tmp_path / "result.json"
     run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--entities", "300", "--seconds", "0.5", "--json", str(out)],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--entities",
+            "300",
+            "--seconds",
+            "0.5",
+            "--access",
+            access,
+            "--json",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -48,6 +60,7 @@ def test_http_benchmark_runs_and_reports_every_metric(tmp_path):
         "raw sqlite3 executemany",
     ):
         assert label in run.stdout
+    assert f"API key checked by: {access}" in run.stdout
     results = json.loads(out.read_text())["results"]
     assert set(results) == set(PHASES)
     for name in PHASES:

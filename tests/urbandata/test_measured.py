@@ -52,10 +52,15 @@ LINK = '<https://raw.githubusercontent.com/smart-data-models/dataModel.Parking/m
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_ngsi_ld_api_of_the_site_is_closed_by_default(demo, anyio_backend):
+async def test_ngsi_ld_api_of_the_site_serves_only_open_data_without_a_key(demo, anyio_backend):
     from herzstadt.asgi import Dispatcher, django_app
-    from herzstadt.urbandata.broker import ngsi_application
+    from herzstadt.urbandata.broker import get_broker, ngsi_application
 
+    metering = next(
+        t
+        for t in get_broker().store.entity_types(demo.ngsi_tenant)
+        if t.endswith("/SmartMeteringObservation")
+    )
     ngsi = ngsi_application()
     app = Dispatcher(django_app, {"/ngsi-ld/": ngsi})
     transport = httpx.ASGITransport(app=app)
@@ -65,7 +70,10 @@ async def test_ngsi_ld_api_of_the_site_is_closed_by_default(demo, anyio_backend)
             response = await client.get(
                 url, params={"type": "OffStreetParking"}, headers={"Link": LINK}
             )
-            assert response.status_code == 200 and response.json() == []  # nothing is public
+            # the demo publishes parking as open data, not the households' smart meters
+            assert response.status_code == 200 and response.json()
+            response = await client.get(url, params={"type": metering})
+            assert response.status_code == 200 and response.json() == []
             entity = {"id": "urn:ngsi-ld:X:1", "type": "X"}
             response = await client.post(url, json=entity)
             assert response.status_code == 401 and "www-authenticate" in response.headers

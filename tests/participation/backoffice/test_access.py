@@ -9,7 +9,7 @@ from tests.participation.backoffice.conftest import bo_url
 
 pytestmark = pytest.mark.django_db
 
-MOD, STAFF = "moderator", "staff"
+MOD, STAFF, ADMIN = "moderator", "staff", "admin"
 
 
 def urls(w):
@@ -52,6 +52,18 @@ def urls(w):
         ("export", {"slug": p, "fmt": "geojson"}, STAFF),
         ("roles", {}, STAFF),
         ("role-remove", {"user_id": w["moderator"].pk}, STAFF),
+        # urban data's section "API-Zugänge": the city's administrators only
+        ("api-access", {}, ADMIN),
+        ("api-open-data", {}, ADMIN),
+        ("api-client-create", {}, ADMIN),
+        ("api-client", {"pk": w["api_client"].pk}, ADMIN),
+        ("api-client-edit", {"pk": w["api_client"].pk}, ADMIN),
+        ("api-client-revoke", {"pk": w["api_client"].pk}, ADMIN),
+        ("api-client-new-key", {"pk": w["api_client"].pk}, ADMIN),
+        ("api-client-oauth", {"pk": w["api_client"].pk}, ADMIN),
+        ("api-device-create", {}, ADMIN),
+        ("api-device", {"pk": w["device"].pk}, ADMIN),
+        ("api-device-revoke", {"pk": w["device"].pk}, ADMIN),
     ]
 
 
@@ -67,18 +79,26 @@ def every_backoffice_name() -> set[str]:
 
 
 EXPECTED = {
-    # actor: (status for moderator pages, status for staff pages)
-    "anonymous": (302, 302),
-    "citizen": (403, 403),
-    "moderator": (200, 403),
-    "staff": (200, 200),
-    "other_staff": (403, 403),
+    # actor: (status for moderator pages, for staff pages, for administrator pages)
+    "anonymous": (302, 302, 302),
+    "citizen": (403, 403, 403),
+    "moderator": (200, 403, 403),
+    "staff": (200, 200, 403),
+    "other_staff": (403, 403, 403),
 }
+LEVELS = {MOD: 0, STAFF: 1, ADMIN: 2}
 
 
 @pytest.mark.parametrize("actor", list(EXPECTED))
 def test_permission_matrix(client, world, actors, actor):
+    from herzstadt.urbandata import access
+    from herzstadt.urbandata.models import ApiClient, DeviceCredential
+
     world["moderator"] = actors["moderator"]
+    city = world["process"].city
+    world["api_client"] = access.create_client(city, None, ApiClient(name="c", scopes=["read"]))[0]
+    device = DeviceCredential(name="d", device_id="d", entity_types=["https://example.org/T"])
+    world["device"] = access.create_device(city, None, device)[0]
     login(client, actors[actor])
     seen = set()
     for name, kwargs, level in urls(world):
@@ -86,7 +106,7 @@ def test_permission_matrix(client, world, actors, actor):
         for lang in ("de", "en"):
             url = bo_url(name, lang, **kwargs)
             response = client.get(url)
-            expected = EXPECTED[actor][0 if level == MOD else 1]
+            expected = EXPECTED[actor][LEVELS[level]]
             assert response.status_code == expected, (actor, url, response.status_code)
             if expected == 302:
                 assert (

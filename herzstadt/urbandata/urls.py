@@ -1,0 +1,41 @@
+"""Urban data's addresses: the back-office section "API-Zugänge" (mounted by the shell under
+``/verwaltung/`` in the shared namespace ``backoffice``) and the OAuth2 token endpoint (under
+``/api/v1/``, namespace ``api``)."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.views import TokenView
+
+from herzstadt.urbandata.backoffice import (
+    client_create,
+    client_detail,
+    client_edit,
+    client_new_key,
+    client_oauth,
+    client_revoke,
+    device_create,
+    device_detail,
+    device_revoke,
+    open_data,
+    overview,
+)
+
+backoffice_urlpatterns = [
+    path(_("api-access/"), overview, name="api-access"),
+    path(_("api-access/open-data/"), open_data, name="api-open-data"),
+    path(_("api-access/clients/new/"), client_create, name="api-client-create"),
+    path(_("api-access/clients/<int:pk>/"), client_detail, name="api-client"),
+    path(_("api-access/clients/<int:pk>/edit/"), client_edit, name="api-client-edit"),
+    path(_("api-access/clients/<int:pk>/revoke/"), client_revoke, name="api-client-revoke"),
+    path(_("api-access/clients/<int:pk>/new-key/"), client_new_key, name="api-client-new-key"),
+    path(_("api-access/clients/<int:pk>/oauth/"), client_oauth, name="api-client-oauth"),
+    path(_("api-access/devices/new/"), device_create, name="api-device-create"),
+    path(_("api-access/devices/<int:pk>/"), device_detail, name="api-device"),
+    path(_("api-access/devices/<int:pk>/revoke/"), device_revoke, name="api-device-revoke"),
+]
+
+#: OAuth2 client-credentials grant: POST grant_type=client_credentials with the client id and
+#: secret (HTTP Basic or form fields) → a bearer token for the NGSI-LD API.
+api_urlpatterns = [
+    path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+]
