@@ -170,13 +170,13 @@ class Workers:
     def __init__(self, size: int, name: str = "ngsi"):
         self.size = max(1, size)
         self.name = name
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.threads: list[threading.Thread] = []
         self.outstanding = 0  # queued or running
         self.lock = threading.Lock()
         self.closed = False
 
-    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Run ``fn(*args)`` in a worker thread; await the returned future for its result."""
         if self.closed:
             raise RuntimeError("the workers are shut down")
@@ -224,7 +224,7 @@ class Workers:
                 t.join(max(0.0, deadline - time.monotonic()))
 
 
-def _resolve(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+def _resolve(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
     if fut.cancelled():
         return
     if exc is not None:
@@ -282,7 +282,9 @@ class NgsiApp:
                 verifier, ttl=c.auth_cache_ttl, max_entries=c.auth_cache_entries
             )
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         typ = scope["type"]
         if typ == "http":
             await self._http(scope, receive, send)
@@ -300,7 +302,9 @@ class NgsiApp:
         self.workers.shutdown()
         self.broker.close()
 
-    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def _http(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         method = scope["method"]
         headers: dict[str, str] = {}
         for k, v in scope["headers"]:
@@ -348,7 +352,7 @@ class NgsiApp:
             return
         await self._respond(send, res, out_type, req, state)
 
-    def _route(self, scope: dict) -> tuple[Route, list[str]]:
+    def _route(self, scope: dict[str, Any]) -> tuple[Route, list[str]]:
         path: str = scope["path"]
         if not path.startswith(self.base):
             raise ResourceNotFound(f"no such resource: {path}")
@@ -361,7 +365,7 @@ class NgsiApp:
         route, args = m
         return route, [unquote(a) if "%" in a else a for a in args]
 
-    async def _read_body(self, receive: Callable, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, receive: Callable[..., Any], headers: dict[str, str]) -> bytes:
         limit = self.config.max_body_bytes
         cl = headers.get("content-length")
         if cl is not None:
@@ -452,7 +456,7 @@ class NgsiApp:
 
     def _execute(
         self,
-        scope: dict,
+        scope: dict[str, Any],
         route: Route,
         op: Op,
         args: list[str],
@@ -541,7 +545,7 @@ class NgsiApp:
 
     # ---------------------------------------------------------------------------- responses
     async def _send(
-        self, send: Callable, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+        self, send: Callable[..., Any], status: int, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> None:
         headers.append(NOSNIFF)
         headers.append((b"content-length", str(len(body)).encode()))
@@ -554,7 +558,7 @@ class NgsiApp:
             hdrs.append((b"access-control-expose-headers", CORS_EXPOSE))
             hdrs.append((b"vary", b"Origin"))
 
-    async def _problem(self, send: Callable, e: NgsiError, state: _State) -> None:
+    async def _problem(self, send: Callable[..., Any], e: NgsiError, state: _State) -> None:
         hdrs = [CT_PROBLEM]
         if isinstance(e, MethodNotAllowed):
             hdrs.append((b"allow", e.allow))
@@ -564,7 +568,7 @@ class NgsiApp:
         await self._send(send, e.status, hdrs, e.body())
 
     async def _respond(
-        self, send: Callable, res: Result, out_type: str, req: Req, state: _State
+        self, send: Callable[..., Any], res: Result, out_type: str, req: Req, state: _State
     ) -> None:
         headers = list(res.headers)
         body = b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -90,7 +91,7 @@ class NgsiConfig:
     db_pool_timeout: float = 10.0
 
     @classmethod
-    def from_env(cls, **overrides) -> NgsiConfig:
+    def from_env(cls, **overrides: Any) -> NgsiConfig:
         """Build from ``HERZSTADT_NGSI_*`` / ``HERZSTADT_DATA_DIR`` / ``DATABASE_URL`` variables."""
         env = os.environ
         cfg = cls()

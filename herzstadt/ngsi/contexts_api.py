@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from .broker import NO_CONTENT, Broker, Kind, Req, Result
 from .errors import BadRequestData, InvalidRequest, NgsiError, ResourceNotFound
@@ -17,7 +18,7 @@ def _iso(ts: float) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
 
 
-def _details(sc: StoredContext) -> dict:
+def _details(sc: StoredContext) -> dict[str, Any]:
     out = {
         "URL": sc.url,
         "localId": sc.id,

@@ -184,7 +184,9 @@ def _resolve_iri(value: str, defs: dict[str, Any], vocab: str, seen: set[str]) -
     return vocab + value
 
 
-def _term_iri(term: str, definition: Any, defs: dict, vocab: str, seen: set[str]) -> str | None:
+def _term_iri(
+    term: str, definition: Any, defs: dict[str, Any], vocab: str, seen: set[str]
+) -> str | None:
     if isinstance(definition, str):
         return _resolve_iri(definition, defs, vocab, seen)
     if isinstance(definition, dict):
@@ -329,7 +331,9 @@ class ContextResolver:
             self.preload[url] = p
 
     # -- documents ----------------------------------------------------------------------------
-    def load_document(self, url: str, tenant: str = "", deps: list | None = None) -> Any:
+    def load_document(
+        self, url: str, tenant: str = "", deps: list[StoredContext] | None = None
+    ) -> Any:
         """The JSON document behind a context URL (``{"@context": ...}``); a hosted one is
         appended to ``deps``."""
         if is_core_url(url):
@@ -544,7 +548,7 @@ class ContextResolver:
                     sc.uses += 1
                     sc.last_used = time.time()
 
-    def _build(self, raw: Any, tenant: str, deps: list) -> Context:
+    def _build(self, raw: Any, tenant: str, deps: list[StoredContext]) -> Context:
         defs: dict[str, Any] = {}
         vocab: list[str | None] = [None]
         self._collect(raw, defs, vocab, 0, tenant, deps)
@@ -572,7 +576,13 @@ class ContextResolver:
         return Context(raw, terms, types, voc, frozenset(keywords))
 
     def _collect(
-        self, item: Any, defs: dict, vocab: list, depth: int, tenant: str, deps: list
+        self,
+        item: Any,
+        defs: dict[str, Any],
+        vocab: list[str | None],
+        depth: int,
+        tenant: str,
+        deps: list[StoredContext],
     ) -> None:
         if depth > 16:
             raise BadRequestData("@context nesting too deep")

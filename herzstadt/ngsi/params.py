@@ -117,8 +117,8 @@ class RetrieveOptions:
     options: frozenset[str] = frozenset()
     lang: str | None = None
     attrs: tuple[str, ...] | None = None
-    pick: dict | None = None  # parsed pick tree
-    omit: dict | None = None  # parsed omit tree
+    pick: dict[str, Any] | None = None  # parsed pick tree
+    omit: dict[str, Any] | None = None  # parsed omit tree
     dataset_id: frozenset[str] | None = None
     join: str | None = None  # inline | flat | @none, as given (None: not given)
     join_level: int | None = None  # as given (validated when a join is given)
@@ -176,7 +176,7 @@ class RetrieveOptions:
             type=p.get("type") or None,
         )
 
-    def with_body(self, body: dict, attrs: tuple[str, ...] | None) -> RetrieveOptions:
+    def with_body(self, body: dict[str, Any], attrs: tuple[str, ...] | None) -> RetrieveOptions:
         """Options of ``POST /entityOperations/query``: the Query's ``attrs`` replace the URL's;
         its ``lang``, ``join`` and ``joinLevel`` apply where the URL gives none."""
         changes: dict[str, Any] = {}
@@ -233,7 +233,7 @@ class GeoQuery:
     geoproperty: str | None = None
 
     @classmethod
-    def from_body(cls, g: dict) -> GeoQuery:
+    def from_body(cls, g: dict[str, Any]) -> GeoQuery:
         return cls(g.get("georel"), g.get("geometry"), g.get("coordinates"), g.get("geoproperty"))
 
 
@@ -249,7 +249,9 @@ class EntityQuery:
     q: str | None = None
     scope_q: str | None = None
     geo: GeoQuery | None = None
-    entities: tuple[dict, ...] | None = None  # EntitySelectors (POST /entityOperations/query)
+    entities: tuple[dict[str, Any], ...] | None = (
+        None  # EntitySelectors (POST /entityOperations/query)
+    )
     local: bool = False
 
     @classmethod
@@ -441,7 +443,7 @@ def parse_paging(p: Params, config: NgsiConfig) -> Paging:
 
 
 # ------------------------------------------------------------------ the parameters, described
-def _list_of(*values: str) -> dict:
+def _list_of(*values: str) -> dict[str, Any]:
     """A comma list of the given values (OpenAPI: an array, ``style: form, explode: false``)."""
     return {"type": "array", "items": {"type": "string", "enum": list(values)}, "minItems": 1}
 
@@ -453,7 +455,7 @@ _TIME = {"type": "string", "format": "date-time"}
 #: Every query parameter a route accepts: its JSON schema and what it means. The OpenAPI
 #: description (``openapi``) is built from this table and ``routes``; a parameter a route lists
 #: without an entry here is an error there, so the two cannot drift apart.
-QUERY_PARAMETERS: dict[str, tuple[dict, str]] = {
+QUERY_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     # --- which entities
     "type": (
         {"type": "string", "minLength": 1},
