@@ -248,9 +248,19 @@ def test_workers_end_with_a_killed_main_process_and_free_the_port(tmp_path):
             30,
             "orphaned workers survived their main process",
         )
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind(("127.0.0.1", server.port))  # the port is free again
+        # the port is free again (a killed worker's leader shows as a zombie while its other
+        # threads may still be closing the files they share, so give the kernel a moment)
+        _wait_for(lambda: _port_is_free(server.port), 10, "the port is still held")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @pytest.mark.slow
