@@ -82,6 +82,10 @@ def small_pool(transactional_db, settings):
     connection.close()
     connection.close_pool()
     options["pool"] = {**(saved or {}), "min_size": 1, "max_size": 4, "timeout": 5}
+    # open it as a serving worker's is (Django opens it lazily, at the first connection: when every
+    # request is cancelled before it takes one — seen under load — the pool was never opened and
+    # the check below failed on the unopened pool, not on a leak)
+    connection.pool.open(wait=True)
     try:
         yield connection.pool
     finally:
