@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from herzstadt.core import registry
@@ -41,7 +41,7 @@ _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]
 
 
 @require_safe
-def serve(request: HttpRequest, name: str) -> HttpResponse:
+def serve(request: HttpRequest, name: str) -> HttpResponseBase:
     if not _NAME.fullmatch(name) or len(name) > 255:
         raise Http404("no such file")
     content_type = CONTENT_TYPES.get(Path(name).suffix.lower())
@@ -56,6 +56,7 @@ def serve(request: HttpRequest, name: str) -> HttpResponse:
     if not path.is_relative_to(root) or not path.is_file():
         raise Http404("no such file")
     accel = getattr(settings, "HERZSTADT_MEDIA_ACCEL_REDIRECT", "")
+    response: HttpResponseBase
     if accel:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = accel + quote(name)
