@@ -168,6 +168,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not CONFIG.production
+# the schematic base maps (web/static/herzstadt/basemap/*.geojson)
+WHITENOISE_MIMETYPES = {".geojson": "application/geo+json"}
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 # Uploads are served by herzstadt/web/media.py, only for published content; behind nginx it answers
