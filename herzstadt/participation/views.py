@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -359,7 +361,16 @@ def ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection.
 
     The process page's map fetches it. Lean: one query of the few columns a point needs (no model
-    instances, no joins), cacheable for a minute."""
+    instances, no joins), cacheable for a minute. ``?lang=en`` gives the English addresses and
+    status labels (the map of an English page asks for them; the API's default is German)."""
+    lang = request.GET.get("lang", "")
+    if lang in dict(settings.LANGUAGES):
+        with translation.override(lang):
+            return _ideas_geojson(request, slug)
+    return _ideas_geojson(request, slug)
+
+
+def _ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     city = _city(request)
     process = get_object_or_404(Process, city=city, slug=slug, is_published=True)
     rows = (

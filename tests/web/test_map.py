@@ -190,10 +190,11 @@ def _ideas(process, user, n):
 
 def test_the_process_map_fetches_the_ideas_and_lists_only_this_page(client, process, make_user):
     _ideas(process, make_user(), 23)
+    translation.activate("de")
     response = client.get(process.get_absolute_url())
     html = response.content.decode()
     (attrs,) = Maps(html).maps
-    assert attrs["data-map-url"] == f"/api/v1/processes/{process.slug}/ideas.geojson"
+    assert attrs["data-map-url"] == f"/api/v1/processes/{process.slug}/ideas.geojson?lang=de"
     embedded = response.context["map_data"]
     assert [f["properties"]["kind"] for f in embedded["features"]] == ["district"]
     first = Maps(html).places
@@ -273,3 +274,19 @@ def test_the_idea_and_measure_pages_write_latitude_first(client, process, city, 
     measure = located_measure(city, slug="andere", title="Andere Maßnahme")
     html = client.get(measure.get_absolute_url()).content.decode()
     assert "49,44430° N, 7,75610° O" in html
+
+
+def test_the_map_of_an_english_page_gets_english_addresses_and_labels(client, process, make_user):
+    _ideas(process, make_user(), 1)
+    with translation.override("en"):
+        html = client.get(process.get_absolute_url()).content.decode()
+    (attrs,) = Maps(html).maps
+    assert attrs["data-map-url"].endswith("ideas.geojson?lang=en")
+    (feature,) = client.get(attrs["data-map-url"]).json()["features"]
+    assert feature["properties"]["url"].startswith("/en/participation/")
+    assert feature["properties"]["status_label"] == "received"
+    endpoint = f"/api/v1/processes/{process.slug}/ideas.geojson"
+    for query in ("", "?lang=xx"):  # the API's default: German
+        (feature,) = client.get(endpoint + query).json()["features"]
+        assert feature["properties"]["url"].startswith("/beteiligung/")
+        assert feature["properties"]["status_label"] == "eingegangen"
