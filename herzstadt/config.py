@@ -9,6 +9,7 @@ host list is a start-up error that says what to set.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ class Config:
     upload_wait: float = 10.0
     #: the site's public base URL (https://herzstadt.example.org): URLs the NGSI-LD API hands out
     public_url: str = ""
+    #: behind nginx: answer /media/ with X-Accel-Redirect to this internal location (web/media.py)
+    media_accel_redirect: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -157,7 +160,19 @@ def load(environ: dict[str, str] | None = None) -> Config:
         ),
         upload_wait=_whole_number(environ, "HERZSTADT_UPLOAD_WAIT", 10, 1, 120),
         public_url=environ.get("HERZSTADT_PUBLIC_URL", "").strip().rstrip("/"),
+        media_accel_redirect=_accel_location(environ),
     )
+
+
+def _accel_location(environ: dict[str, str]) -> str:
+    """HERZSTADT_MEDIA_ACCEL_REDIRECT: nginx's internal location for uploads, e.g. /_protected-media/."""
+    raw = environ.get("HERZSTADT_MEDIA_ACCEL_REDIRECT", "").strip()
+    if raw and not re.fullmatch(r"/[A-Za-z0-9_/-]*/", raw):
+        raise ConfigError(
+            "HERZSTADT_MEDIA_ACCEL_REDIRECT must be a location path that starts and ends with '/', "
+            "e.g. /_protected-media/."
+        )
+    return raw
 
 
 def _whole_number(environ: dict[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -168,8 +168,13 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not CONFIG.production
+# the schematic base maps (web/static/herzstadt/basemap/*.geojson)
+WHITENOISE_MIMETYPES = {".geojson": "application/geo+json"}
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Uploads are served by herzstadt/web/media.py, only for published content; behind nginx it answers
+# with X-Accel-Redirect to this internal location instead of sending the bytes (deploy/nginx)
+HERZSTADT_MEDIA_ACCEL_REDIRECT = CONFIG.media_accel_redirect
 # Uploaded images: at most this many pixels (checked before decoding), one processed at a time per
 # worker, waiting at most HERZSTADT_UPLOAD_WAIT seconds for the turn (participation/images.py)
 HERZSTADT_UPLOAD_MAX_PIXELS = CONFIG.upload_max_pixels

@@ -1,6 +1,6 @@
 """The site's URLs, built from the pillar registry (``herzstadt.core.registry``).
 
-- ``/admin/``, ``/healthz``: the shell
+- ``/admin/``, ``/healthz``, ``/media/`` (uploads the owning pillar lets through): the shell
 - ``/api/v1/``: every pillar's ``api_urls`` in the shared namespace ``api`` (language-independent)
 - under ``i18n_patterns`` (German unprefixed, English under ``/en/``): allauth, the privacy page, every
   pillar's ``urls`` in its own namespace, and the back office (``/verwaltung/``) with every pillar's
@@ -11,6 +11,7 @@ Names in a shared namespace must be unique: :func:`build` refuses duplicates.
 
 from typing import Any
 
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
@@ -18,6 +19,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
+from herzstadt.web import media as web_media
 from herzstadt.web import views as web_views
 
 admin.site.site_header = "herzstadt"
@@ -62,6 +64,8 @@ def build() -> list:
         path("admin/", admin.site.urls),
         path("api/v1/", include((_shared("api", "api_urls"), "api"))),
         path("healthz", web_views.healthz, name="healthz"),
+        # uploads: only what the owning pillar says is visible (herzstadt/web/media.py)
+        path(settings.MEDIA_URL.lstrip("/") + "<path:name>", web_media.serve, name="media"),
         *i18n_patterns(
             path("accounts/", include("allauth.urls")),
             path(_("privacy/"), web_views.privacy, name="privacy"),

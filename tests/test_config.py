@@ -117,3 +117,13 @@ def test_production_refuses_ngsi_open_access(tmp_path):
     # development may open the API for experiments
     dev = {"HERZSTADT_DATA_DIR": str(tmp_path), "HERZSTADT_NGSI_OPEN_ACCESS": "1"}
     assert not load(dev).production
+
+
+def test_media_accel_redirect_is_an_internal_location_or_nothing(tmp_path):
+    base = {"HERZSTADT_DATA_DIR": str(tmp_path)}
+    assert load(base).media_accel_redirect == ""
+    ok = load({**base, "HERZSTADT_MEDIA_ACCEL_REDIRECT": "/_protected-media/"})
+    assert ok.media_accel_redirect == "/_protected-media/"
+    for bad in ("_protected-media/", "/_protected-media", "http://x/", "/a b/", "/../"):
+        with pytest.raises(ConfigError, match="HERZSTADT_MEDIA_ACCEL_REDIRECT"):
+            load({**base, "HERZSTADT_MEDIA_ACCEL_REDIRECT": bad})

@@ -126,6 +126,21 @@ class BackofficeSection:
 
 
 @dataclass(frozen=True)
+class MediaFolder:
+    """Uploaded files under ``MEDIA_ROOT/<prefix>`` that a pillar owns (e.g. ``"ideas/"``).
+
+    ``/media/<prefix>…`` is served only if ``visible(request, name)`` says so: the pillar answers
+    whether the upload ``name`` (its path below ``MEDIA_ROOT``) belongs to content of the request's
+    city that the person may see now (published, not hidden). ``None``: the file is not served (404).
+    ``"public"``: anyone may see it (cacheable); ``"private"``: only this person (e.g. a moderator
+    checking hidden content; not cached).
+    """
+
+    prefix: str
+    visible: Callable[[HttpRequest, str], str | None]
+
+
+@dataclass(frozen=True)
 class AsgiMount:
     """A framework-free ASGI application served under ``prefix`` (e.g. ``"/ngsi-ld/"``), built by
     ``factory()`` once per worker process. It gets the lifespan events of the server."""
@@ -251,6 +266,7 @@ class Pillar:
       (``/verwaltung/``, namespace ``backoffice``, shared)
     - ``nav``, ``panels``, ``backoffice_sections``, ``asgi_mounts``, ``demo``, ``personal_data``,
       ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``: see the classes above
+    - ``media``: the folders of uploads the pillar owns and decides the visibility of
     - ``datasets(city)``: the open-data datasets the pillar publishes for ``city``
     - ``url_order``: where the citizen patterns go among the other pillars' (lower first)
     """
@@ -273,6 +289,7 @@ class Pillar:
     features: Sequence[Feature] = ()
     phase_kinds: Sequence[PhaseKind] = ()
     process_kinds: Sequence[ProcessKind] = ()
+    media: Sequence[MediaFolder] = ()
 
     @property
     def url_namespace(self) -> str:
@@ -358,6 +375,17 @@ class _Index:
             raise RegistryError(f"there is no page {page!r} for panels (pages: {PANEL_PAGES})")
         for menu in {n.menu for p in ps for n in p.nav} - set(MENUS):
             raise RegistryError(f"there is no menu {menu!r} (menus: {MENUS})")
+        _unique(((f.prefix, p.name) for p in ps for f in p.media), "the media folder")
+        for folder in (f for p in ps for f in p.media):
+            if (
+                not folder.prefix.endswith("/")
+                or folder.prefix.startswith("/")
+                or ".." in folder.prefix
+            ):
+                raise RegistryError(
+                    f"a media folder is relative and ends with '/': {folder.prefix!r}"
+                )
+        self.media = [f for p in ps for f in p.media]
         for mount in (m for p in ps for m in p.asgi_mounts):
             if not (mount.prefix.startswith("/") and mount.prefix.endswith("/")):
                 raise RegistryError(f"an ASGI prefix starts and ends with '/': {mount.prefix!r}")
@@ -433,6 +461,14 @@ def unregister(name: str) -> None:
 def pillars() -> list[Pillar]:
     """Every registered pillar, in URL order."""
     return REGISTRY.pillars()
+
+
+def media_folder(name: str) -> MediaFolder | None:
+    """The media folder that holds the upload ``name`` (a path below ``MEDIA_ROOT``), if any."""
+    for folder in REGISTRY.index.media:
+        if name.startswith(folder.prefix):
+            return folder
+    return None
 
 
 def panels(page: str) -> list[Panel]:

@@ -55,6 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         "partners": city.partners.all(),
         "map_data": geojson.city_map(districts, measures),
+        "map_legend": MeasureStatus.choices,
         "panels": panels.render(request, "home", city),
     }
     return render(request, "core/home.html", context)
@@ -72,6 +73,7 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rings": rings(geom),
         "area_ha": geojson.area_hectares(geom),
         "map_data": geojson.city_map([district], measures),
+        "map_legend": MeasureStatus.choices,
         "panels": panels.render(request, "district", district),
     }
     return render(request, "core/district_detail.html", context)
@@ -108,6 +110,7 @@ def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "milestones": measure.milestones.all(),
         "links": measure.links.all(),
         "map_data": geojson.city_map([measure.district] if measure.district else [], [measure]),
+        "map_legend": [(measure.status, measure.get_status_display())],
         "panels": panels.render(request, "measure", measure),
     }
     return render(request, "core/measure_detail.html", context)

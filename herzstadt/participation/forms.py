@@ -13,15 +13,22 @@ from herzstadt.participation.models import Category, Comment, IdeaStatus, Proces
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
-def parse_coordinate(value: str, low: float, high: float) -> float | None:
-    """Accept "7.7612" and the German "7,7612"."""
+#: the error for a coordinate that is no number, with a correct example for each field
+NOT_A_NUMBER = {
+    "lat": _("Enter the latitude as a number, e.g. 49.4447."),
+    "lon": _("Enter the longitude as a number, e.g. 7.7586."),
+}
+
+
+def parse_coordinate(value: str, low: float, high: float, field: str = "lat") -> float | None:
+    """Accept "49.4447" and the German "49,4447"."""
     value = (value or "").strip().replace(",", ".")
     if not value:
         return None
     try:
         number = float(value)
     except ValueError:
-        raise ValidationError(_("Enter a number, e.g. 7.7612.")) from None
+        raise ValidationError(NOT_A_NUMBER[field]) from None
     if not (low <= number <= high) or number != number:
         raise ValidationError(
             _("The number must lie between %(low)s and %(high)s.") % {"low": low, "high": high}
@@ -88,10 +95,10 @@ class IdeaForm(forms.Form):
             del self.fields["category"]
 
     def clean_lat(self):
-        return parse_coordinate(self.cleaned_data.get("lat"), -90, 90)
+        return parse_coordinate(self.cleaned_data.get("lat"), -90, 90, "lat")
 
     def clean_lon(self):
-        return parse_coordinate(self.cleaned_data.get("lon"), -180, 180)
+        return parse_coordinate(self.cleaned_data.get("lon"), -180, 180, "lon")
 
     def clean_image(self):
         upload = self.cleaned_data.get("image")

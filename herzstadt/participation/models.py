@@ -187,7 +187,7 @@ class Idea(Moderated):
         blank=True,
         help_text=_("An address or a description of the place."),
     )
-    image = models.ImageField(_("image"), upload_to="ideas/%Y/%m/", blank=True)
+    image = models.ImageField(_("image"), upload_to="ideas/%Y/%m/", blank=True, db_index=True)
     image_alt = models.CharField(_("image description"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=IdeaStatus, default=IdeaStatus.RECEIVED

@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from herzstadt.core import registry
-from herzstadt.participation import datasets, notifications, panels, personal_data, phases, urls
+from herzstadt.participation import (
+    datasets,
+    media,
+    notifications,
+    panels,
+    personal_data,
+    phases,
+    urls,
+)
 from herzstadt.participation.backoffice import panels as backoffice_panels
 from herzstadt.participation.backoffice import urls as backoffice_urls
 
@@ -100,4 +108,5 @@ PILLAR = registry.Pillar(
     phase_kinds=phases.PHASE_KINDS,
     process_kinds=phases.PROCESS_KINDS,
     personal_data=registry.PersonalData(export=personal_data.export, erase=personal_data.erase),
+    media=(registry.MediaFolder(prefix=media.FOLDER, visible=media.idea_image_access),),
 )

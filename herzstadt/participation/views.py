@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -143,9 +145,11 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys": process.surveys.all(),
         "can_post": _why_not(request, process, Feature.POST_IDEA) is None,
         "post_blocked": _why_not(request, process, Feature.POST_IDEA),
-        "map_data": _feature_map(
-            process, Idea.objects.filter(process=process, hidden_at__isnull=True)
-        ),
+        # the map draws the district from the page and fetches the ideas from the GeoJSON endpoint;
+        # the list of places under it (the text version) holds this page's ideas only
+        "map_data": _feature_map(process, []),
+        "map_places": _feature_map(process, page.object_list, with_district=False),
+        "map_legend": IdeaStatus.choices,
         "status_counts": [
             (label, status_counts.get(value, 0)) for value, label in IdeaStatus.choices
         ],
@@ -252,6 +256,7 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
         "comment_blocked": _why_not(request, process, Feature.COMMENT),
         "support_blocked": _why_not(request, process, Feature.SUPPORT),
         "map_data": _feature_map(process, [idea]) if idea.has_point else None,
+        "map_legend": [(idea.status, idea.get_status_display())],
         **forms,
     }
     return render(request, "participation/idea_detail.html", context, status=status)
@@ -348,12 +353,56 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 # --- machine-readable -----------------------------------------------------------------------------------
+#: how long browsers and proxies may keep the ideas' GeoJSON (the map of a process fetches it)
+GEOJSON_MAX_AGE = 60
+
+
 def ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
-    """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection."""
+    """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection.
+
+    The process page's map fetches it. Lean: one query of the few columns a point needs (no model
+    instances, no joins), cacheable for a minute. ``?lang=en`` gives the English addresses and
+    status labels (the map of an English page asks for them; the API's default is German)."""
+    lang = request.GET.get("lang", "")
+    if lang in dict(settings.LANGUAGES):
+        with translation.override(lang):
+            return _ideas_geojson(request, slug)
+    return _ideas_geojson(request, slug)
+
+
+def _ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     city = _city(request)
     process = get_object_or_404(Process, city=city, slug=slug, is_published=True)
-    ideas = Idea.objects.filter(process=process, hidden_at__isnull=True, lon__isnull=False)
-    data = _feature_map(process, ideas.select_related("process"), with_district=False)
-    response = JsonResponse(data, content_type="application/geo+json")
+    rows = (
+        Idea.objects.filter(
+            process=process, hidden_at__isnull=True, lon__isnull=False, lat__isnull=False
+        )
+        .order_by("-created_at", "-id")
+        .values_list("pk", "title", "lon", "lat", "status", "support_count", "comment_count")
+    )
+    labels = dict(IdeaStatus.choices)
+    base = reverse("participation:idea", kwargs={"slug": process.slug, "pk": 0})
+    prefix = base[: base.rindex("/0/") + 1]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "kind": "idea",
+                "id": pk,
+                "name": title,
+                "url": f"{prefix}{pk}/",
+                "status": status,
+                "status_label": str(labels.get(status, status)),
+                "supports": supports,
+                "comments": comments,
+            },
+        }
+        for pk, title, lon, lat, status, supports, comments in rows
+    ]
+    response = JsonResponse(
+        {"type": "FeatureCollection", "features": features}, content_type="application/geo+json"
+    )
     response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
+    response["Cache-Control"] = f"public, max-age={GEOJSON_MAX_AGE}"
     return response

@@ -1,4 +1,8 @@
+from functools import cache
+from pathlib import Path
+
 from django.conf import settings
+from django.templatetags.static import static
 from django.urls import translate_url
 from django.utils.translation import get_language
 
@@ -20,4 +24,19 @@ def site(request):
         "current_language": current,
         "map_tile_url": settings.HERZSTADT_MAP_TILE_URL,
         "map_attribution": settings.HERZSTADT_MAP_ATTRIBUTION,
+        "map_basemap": "" if settings.HERZSTADT_MAP_TILE_URL or not city else basemap(city.slug),
     }
+
+
+_BASEMAPS = Path(__file__).parent / "static" / "herzstadt" / "basemap"
+
+
+@cache
+def basemap(city_slug: str) -> str:
+    """The address of the city's schematic base map (``static/herzstadt/basemap/<slug>.geojson``),
+    drawn under the map when no tile server is configured, so the offline map is never blank; ``""``
+    if the city has none."""
+    name = f"{city_slug}.geojson"
+    if "/" in name or not (_BASEMAPS / name).is_file():
+        return ""
+    return static(f"herzstadt/basemap/{name}")

@@ -7,6 +7,7 @@ from herzstadt.core import registry
 from herzstadt.core.registry import (
     AsgiMount,
     Feature,
+    MediaFolder,
     NavEntry,
     NotificationKind,
     Panel,
@@ -21,10 +22,16 @@ def _panel(request, obj):
     return "<section>x</section>"
 
 
+def _no_media(request, name):
+    return None
+
+
 def test_the_platform_registers_its_parts():
     names = {p.name for p in registry.pillars()}
     assert {"core", "accounts", "participation", "urbandata"} <= names
     assert "/ngsi-ld/" in registry.asgi_mounts()
+    assert registry.media_folder("ideas/2026/11/x.png").prefix == "ideas/"
+    assert registry.media_folder("secret_key") is None
     assert [n.key for n in registry.nav("main")][:3] == ["home", "measures", "participation"]
     order = [name for name, _loader in registry.demo_loaders()]
     assert order.index("core") < order.index("urbandata") < order.index("participation")
@@ -63,6 +70,16 @@ def test_registering_the_same_manifest_twice_is_a_noop():
             Pillar(name="a", nav=(NavEntry("n", "N", "core:home"),)),
             Pillar(name="b", nav=(NavEntry("n", "M", "core:home"),)),
             "the navigation entry 'main:n'",
+        ),
+        (
+            Pillar(name="a", media=(MediaFolder("ideas/", _no_media),)),
+            Pillar(name="b", media=(MediaFolder("ideas/", _no_media),)),
+            "the media folder 'ideas/'",
+        ),
+        (
+            Pillar(name="a"),
+            Pillar(name="b", media=(MediaFolder("/etc/", _no_media),)),
+            "a media folder is relative",
         ),
         (
             Pillar(name="a", features=(Feature("f", "F"),)),
