@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.core import registry
+from herzstadt.core import leichte_sprache, registry
 from herzstadt.web import views as web_views
 
 admin.site.site_header = "herzstadt"
@@ -62,6 +62,7 @@ def build() -> list:
         path("admin/", admin.site.urls),
         path("api/v1/", include((_shared("api", "api_urls"), "api"))),
         path("healthz", web_views.healthz, name="healthz"),
+        path("leichte-sprache/", leichte_sprache.switch, name="leichte-sprache"),
         *i18n_patterns(
             path("accounts/", include("allauth.urls")),
             path(_("privacy/"), web_views.privacy, name="privacy"),
