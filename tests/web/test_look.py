@@ -205,3 +205,22 @@ def test_every_icon_a_template_uses_is_vendored():
         assert "<!--" not in svg and "<script" not in svg
     with pytest.raises(ValueError):
         icon_svg("../../secret")
+
+
+@pytest.mark.parametrize("page", ["/", "process"])
+def test_map_pages_stay_under_200_kb_compressed(client, process, page):
+    """The page and every static file it loads (styles, scripts, placeholder pictures, no uploads)."""
+    import gzip
+
+    from django.contrib.staticfiles import finders
+
+    url = process.get_absolute_url() if page == "process" else page
+    html = client.get(url).content
+    total = len(gzip.compress(html, 9))
+    assets = set(re.findall(rb'(?:href|src)="/static/([^"?#]+)"', html))
+    assert any(a.endswith(b".js") for a in assets) and any(a.endswith(b".css") for a in assets)
+    for asset in assets:
+        path = finders.find(asset.decode())
+        assert path, asset
+        total += len(gzip.compress(Path(path).read_bytes(), 9))
+    assert total <= 200 * 1024, f"{url}: {total} bytes compressed"
