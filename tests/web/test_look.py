@@ -103,6 +103,12 @@ def test_demo_pages_in_leichte_sprache_and_the_fallback_notice(client, demo):
     assert "<p>Früher hat die Firma Pfaff dort Näh·maschinen gebaut.<br>Die Fabrik" in html
     assert "Jetzt können Sie Ideen schreiben." in html  # the ideas phase in Leichte Sprache
     assert pfaff.summary not in html and notice not in html
+    # cards say it too, briefly: three measures have Leichte Sprache, the others not yet
+    listing = client.get("/massnahmen/").content.decode()
+    assert measure.ls_summary.splitlines()[0] in listing
+    assert listing.count("(noch nicht in Leichter Sprache)") == (
+        Measure.objects.filter(city=demo, is_public=True, ls_summary="", ls_description="").count()
+    )
     # the English page stays English
     html = client.get("/en" + pfaff.get_absolute_url()).content.decode()
     assert "Früher war dort eine Fabrik." not in html
