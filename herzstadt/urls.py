@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.core import registry
+from herzstadt.core import leichte_sprache, registry
 from herzstadt.web import media as web_media
 from herzstadt.web import views as web_views
 
@@ -66,6 +66,7 @@ def build() -> list:
         path("healthz", web_views.healthz, name="healthz"),
         # uploads: only what the owning pillar says is visible (herzstadt/web/media.py)
         path(settings.MEDIA_URL.lstrip("/") + "<path:name>", web_media.serve, name="media"),
+        path("leichte-sprache/", leichte_sprache.switch, name="leichte-sprache"),
         *i18n_patterns(
             path("accounts/", include("allauth.urls")),
             path(_("privacy/"), web_views.privacy, name="privacy"),

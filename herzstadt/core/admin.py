@@ -82,5 +82,6 @@ class MeasureAdmin(admin.ModelAdmin):
         (_("Timeline and budget"), {"fields": ["start_date", "end_date", "budget_eur", "funding"]}),
         (_("Goals and location"), {"fields": ["goals", "location"]}),
         (_("Results"), {"fields": ["results", "lessons_learned"]}),
+        (_("Leichte Sprache"), {"fields": ["ls_summary", "ls_description"]}),
         (_("Translations"), {"fields": ["i18n"], "classes": ["collapse"]}),
     ]

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from herzstadt.core import leichte_sprache
 from herzstadt.core.geo import GeometryError, parse_geometry
 
 
@@ -52,6 +53,10 @@ class _Translated:
 
     def __getattr__(self, name: str) -> Any:
         lang = (get_language() or "de").split("-")[0]
+        if name in getattr(self._obj, "LEICHTE_SPRACHE_FIELDS", ()) and leichte_sprache.active():
+            value = getattr(self._obj, f"ls_{name}", "")
+            if value:
+                return value
         if lang != "de":
             value = (self._obj.i18n or {}).get(lang, {}).get(name)
             if value:
@@ -61,13 +66,45 @@ class _Translated:
     __getitem__ = __getattr__
 
 
+class LeichteSprache(models.Model):
+    """Texts in Leichte Sprache (easy-to-read German) beside the ordinary ones.
+
+    A subclass names its texts in ``LEICHTE_SPRACHE_FIELDS`` and declares an ``ls_<name>`` field for each
+    (:func:`ls_field`); while a reader has Leichte Sprache on, ``obj.tr.<name>`` returns it when filled.
+    """
+
+    LEICHTE_SPRACHE_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def has_leichte_sprache(self) -> bool:
+        return any(getattr(self, f"ls_{name}", "") for name in self.LEICHTE_SPRACHE_FIELDS)
+
+
+def ls_field(verbose_name: Any, max_length: int | None = None) -> models.TextField:
+    """An optional text in Leichte Sprache."""
+    return models.TextField(
+        verbose_name,
+        blank=True,
+        max_length=max_length,
+        help_text=_(
+            "Short sentences, one statement each, common words; explain hard words; split long "
+            "words with a middle dot (Bürger·beteiligung). Empty: the ordinary text is shown."
+        ),
+    )
+
+
 class CityRole(models.TextChoices):
     HOSTED = "hosted", _("hosted on this platform")
     PARTNER = "partner", _("partner city")
 
 
-class City(Translatable):
+class City(LeichteSprache, Translatable):
     """A municipality: the tenant. Hosted cities have their own site; partner cities are network records."""
+
+    LEICHTE_SPRACHE_FIELDS = ("description",)
 
     slug = models.SlugField(_("short name"), unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -90,6 +127,7 @@ class City(Translatable):
     )
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    ls_description = ls_field(_("description in Leichte Sprache"))
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     ngsi_tenant = models.CharField(
@@ -233,13 +271,17 @@ class MeasureStatus(models.TextChoices):
     STOPPED = "stopped", _("stopped")
 
 
-class Measure(CityOwned, Translatable):
+class Measure(CityOwned, LeichteSprache, Translatable):
     """A measure (Maßnahme): the unit the city plans, funds, implements, evaluates and shares."""
+
+    LEICHTE_SPRACHE_FIELDS = ("summary", "description")
 
     slug = models.SlugField(_("short name"), max_length=80)
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(_("summary"), max_length=600)
     description = models.TextField(_("description"), blank=True)
+    ls_summary = ls_field(_("summary in Leichte Sprache"), max_length=800)
+    ls_description = ls_field(_("description in Leichte Sprache"))
     field_of_action = models.ForeignKey(
         FieldOfAction, verbose_name=_("field of action"), on_delete=models.PROTECT
     )

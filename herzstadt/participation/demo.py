@@ -119,6 +119,8 @@ def load_city(city: City, path: Path) -> str:
             "measure": Measure.objects.filter(city=city, slug=spec["measure"]).first(),
             "is_published": True,
             "i18n": {"en": spec["en"]},
+            "ls_summary": spec.get("ls", {}).get("summary", ""),
+            "ls_description": spec.get("ls", {}).get("description", ""),
         },
     )
     process.phases.all().delete()
@@ -129,6 +131,7 @@ def load_city(city: City, path: Path) -> str:
             kind=ph["kind"],
             title=ph["title"],
             description=ph["description"],
+            ls_description=ph.get("ls", {}).get("description", ""),
             start=now + dt.timedelta(days=ph["start_days"]),
             end=now + dt.timedelta(days=ph["end_days"]),
             i18n={"en": ph["en"]},

@@ -13,15 +13,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.core.models import CityOwned, District, Measure, Translatable
+from herzstadt.core.models import (
+    CityOwned,
+    District,
+    LeichteSprache,
+    Measure,
+    Translatable,
+    ls_field,
+)
 from herzstadt.participation import phases
 from herzstadt.participation.phases import Feature
 
 USER = settings.AUTH_USER_MODEL
 
 
-class Process(CityOwned, Translatable):
+class Process(CityOwned, LeichteSprache, Translatable):
     """A participation process, e.g. "Zukunft Pfaff-Areal: Wie wollen wir hier leben?"."""
+
+    LEICHTE_SPRACHE_FIELDS = ("summary", "description")
 
     slug = models.SlugField(_("short name"), max_length=80)
     title = models.CharField(_("title"), max_length=200)
@@ -29,6 +38,8 @@ class Process(CityOwned, Translatable):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Paragraphs, lists and links are kept.")
     )
+    ls_summary = ls_field(_("summary in Leichte Sprache"), max_length=800)
+    ls_description = ls_field(_("description in Leichte Sprache"))
     district = models.ForeignKey(
         District,
         verbose_name=_("district"),
@@ -90,7 +101,9 @@ class Process(CityOwned, Translatable):
         return bool(self.is_published and phase and feature in phase.spec.features)
 
 
-class Phase(CityOwned, Translatable):
+class Phase(CityOwned, LeichteSprache, Translatable):
+    LEICHTE_SPRACHE_FIELDS = ("description",)
+
     process = models.ForeignKey(
         Process, verbose_name=_("process"), on_delete=models.CASCADE, related_name="phases"
     )
@@ -98,6 +111,7 @@ class Phase(CityOwned, Translatable):
     kind = models.CharField(_("kind"), max_length=30)
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
+    ls_description = ls_field(_("description in Leichte Sprache"))
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
 

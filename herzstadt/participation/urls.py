@@ -8,6 +8,7 @@ from herzstadt.participation.surveys import views as survey_views
 app_name = "participation"
 
 urlpatterns = [
+    path(_("taking-part/"), views.take_part, name="take-part"),
     path(_("participation/"), views.process_list, name="processes"),
     path(_("participation/<slug:slug>/"), views.process_detail, name="process"),
     path(_("participation/<slug:slug>/follow/"), views.process_follow, name="process-follow"),

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from herzstadt.core import permissions
+from herzstadt.core import leichte_sprache, permissions
 from herzstadt.core.geojson import district_feature
 from herzstadt.participation import services
 from herzstadt.participation.forms import (
@@ -107,6 +107,13 @@ def idea_feature(idea: Idea) -> dict:
 
 
 # --- processes --------------------------------------------------------------------------------------
+def take_part(request: HttpRequest) -> HttpResponse:
+    """How to take part; in Leichte Sprache when the reader asked for it."""
+    _city(request)
+    easy = leichte_sprache.active()
+    return render(request, f"participation/take_part{'_ls' if easy else ''}.html")
+
+
 def process_list(request: HttpRequest) -> HttpResponse:
     city = _city(request)
     processes = (

@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from herzstadt.core import leichte_sprache
 from herzstadt.web.navigation import Menus
 
 
@@ -22,6 +23,7 @@ def site(request):
         "city": city if city else None,
         "language_alternates": alternates,
         "current_language": current,
+        "leichte_sprache": leichte_sprache.active(),
         "map_tile_url": settings.HERZSTADT_MAP_TILE_URL,
         "map_attribution": settings.HERZSTADT_MAP_ATTRIBUTION,
         "map_basemap": "" if settings.HERZSTADT_MAP_TILE_URL or not city else basemap(city.slug),

@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import get_language
 
+from herzstadt.core import leichte_sprache
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,7 +68,8 @@ def bad_request(request, exception=None):
 
 def privacy(request):
     """What the platform stores and why, in plain language (GDPR Art. 13)."""
-    return render(request, "web/privacy.html")
+    template = "web/privacy_ls.html" if leichte_sprache.active() else "web/privacy.html"
+    return render(request, template)
 
 
 def healthz(request):

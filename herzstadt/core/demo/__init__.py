@@ -72,6 +72,7 @@ def load_cities(report: DemoReport, data_dir: Path = DEMO_DIR) -> dict[str, City
             setattr(city, key, item.get(key, ""))
         city.lon, city.lat = item.get("lon"), item.get("lat")
         city.i18n = _translations(item, "name", "official_name", "description")
+        city.ls_description = (item.get("ls") or {}).get("description", "")
         cities[city.slug] = _save(city, report, "cities")
     for item in items:
         cities[item["slug"]].partners.add(*(cities[slug] for slug in item.get("partners", [])))
@@ -164,6 +165,9 @@ def _load_measure(city, item, districts, fields, offices, report: DemoReport) ->
             "location": {"type": "Point", "coordinates": location} if location else None,
             "results": item.get("results") or "",
             "lessons_learned": item.get("lessons_learned") or "",
+            # Leichte Sprache (easy-to-read German), where the data file has it
+            "ls_summary": (item.get("ls") or {}).get("summary", ""),
+            "ls_description": (item.get("ls") or {}).get("description", ""),
             "i18n": _translations(
                 item, "title", "summary", "description", "goals", "results", "lessons_learned"
             ),

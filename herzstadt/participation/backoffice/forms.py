@@ -50,6 +50,8 @@ class ProcessForm(forms.ModelForm):
             "kind",
             "summary",
             "description",
+            "ls_summary",
+            "ls_description",
             "district",
             "measure",
             "is_published",
@@ -70,6 +72,7 @@ class ProcessForm(forms.ModelForm):
         self.fields["district"].label_from_instance = lambda obj: obj.tr.name
         self.fields["measure"].label_from_instance = lambda obj: obj.tr.title
         self.fields["summary"].widget = forms.Textarea(attrs={"rows": 3, "maxlength": 600})
+        self.fields["ls_summary"].widget = forms.Textarea(attrs={"rows": 4, "maxlength": 800})
         # The kinds come from the phase registry (any pillar may add one); empty keeps the current.
         self.fields["kind"] = forms.ChoiceField(
             label=_("kind of process"),
@@ -96,7 +99,7 @@ class PhaseForm(forms.ModelForm):
 
     class Meta:
         model = Phase
-        fields = ["kind", "title", "description", "start", "end"]
+        fields = ["kind", "title", "description", "ls_description", "start", "end"]
 
     def __init__(self, process: Process, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,6 +109,7 @@ class PhaseForm(forms.ModelForm):
             label=_("kind"), choices=phases.phase_kind_choices(process.kind)
         )
         self.fields["description"].widget.attrs["rows"] = 4
+        self.fields["ls_description"].widget.attrs["rows"] = 4
 
     def clean(self):
         data = super().clean()

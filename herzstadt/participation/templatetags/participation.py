@@ -18,7 +18,7 @@ def rich(text: str) -> str:
     handlers, styles, javascript: links) is removed by nh3. Plain text becomes paragraphs."""
     text = text or ""
     if "<" not in text:
-        return linebreaks(text, autoescape=True)
+        return mark_safe(linebreaks(text, autoescape=True))  # escaped by linebreaks
     cleaned = nh3.clean(
         text,
         tags=RICH_TAGS,
