@@ -211,6 +211,8 @@ def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("Thank you! Your idea has been published."))
             return redirect(idea)
+    if form.errors:
+        form.note_image_to_choose_again()
     context = {
         "process": process,
         "form": form,

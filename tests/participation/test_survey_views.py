@@ -280,7 +280,7 @@ def test_a_form_sent_too_fast_is_refused_and_kept(client, anon_survey):
     check_accessible(html, "de")
     assert 'class="error-summary"' in html
     assert re.search(rf'id="q{questions(anon_survey)[0].pk}-2"[^>]*checked', html)  # answers kept
-    assert 'name="form_token"' in html  # with a fresh token to send again
+    assert 'name="form_token"' in html  # with its token, to send again
 
 
 def test_a_replayed_form_is_refused(client, anon_survey, no_time_trap):

@@ -48,7 +48,11 @@ def _render_survey(
     status: int = 200,
     notice: str = "",
     already: bool = False,
+    token: str = "",
 ) -> HttpResponse:
+    """The survey page. ``token``: the form token to send again — the one the person's corrected
+    form already carried (verified), so the time trap counts from when they first opened the form
+    and never refuses someone quickly fixing an error."""
     questions = form.questions if form is not None else list(survey.questions.all())
     user = request.user
     allowed = surveys.access(survey, user)
@@ -70,7 +74,9 @@ def _render_survey(
         "answered_here": answered_here,
         "show_form": show_form,
         "anonymous_form": show_form and not user.is_authenticated,
-        "token": surveys.issue_token(survey) if show_form and not user.is_authenticated else "",
+        "token": (token or surveys.issue_token(survey))
+        if show_form and not user.is_authenticated
+        else "",
         "token_field": surveys.TOKEN_FIELD,
         "honeypot_field": surveys.HONEYPOT_FIELD,
         "results_url": _results_url(survey) if survey.results_public else "",
@@ -94,12 +100,13 @@ def survey(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return _render_survey(request, survey, status=409)
 
     form = SurveyForm(survey, list(survey.questions.all()), request.POST)
+    posted_token = "" if user.is_authenticated else request.POST.get(surveys.TOKEN_FIELD, "")
     try:
         surveys.answer_survey(
             survey,
             form.raw_answers(),
             user=user,
-            token=request.POST.get(surveys.TOKEN_FIELD, ""),
+            token=posted_token,
             honeypot=request.POST.get(surveys.HONEYPOT_FIELD, ""),
             ip=surveys.client_ip(request),
         )
@@ -116,10 +123,13 @@ def survey(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 status=e.status,
             )
         form.non_field_errors.append(str(e.message))
-        return _render_survey(request, survey, form=form, status=e.status)
+        # "too fast": the same token again, so its first timestamp still counts
+        keep = posted_token if e.reason == "too_fast" else ""
+        return _render_survey(request, survey, form=form, status=e.status, token=keep)
     except ValidationError as e:
         form.add_errors(e)
-        return _render_survey(request, survey, form=form, status=400)
+        # the token was verified before the answers were checked; keep it for the correction
+        return _render_survey(request, survey, form=form, status=400, token=posted_token)
     response = redirect("participation:survey-thanks", slug=survey.process.slug, pk=survey.pk)
     surveys.remember_in_browser(request, response, survey)
     return response
