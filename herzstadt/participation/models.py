@@ -360,6 +360,9 @@ class Survey(CityOwned, Translatable):
         help_text=_("Protected against repeat submissions and bots without third-party services."),
     )
     results_public = models.BooleanField(_("results are public"), default=True)
+    #: A draft (``False``) is seen only by the city's staff, as a preview; publishing is an explicit
+    #: action in the back office and needs at least one question (``backoffice.commands``).
+    is_published = models.BooleanField(_("published"), default=False)
 
     class Meta:
         verbose_name = _("survey")

@@ -8,10 +8,11 @@ Object of each rule:
   city (signed in, not blocked, e-mail confirmed) while the active phase opens the feature
 - ``participation.answer_survey`` (a survey): its phase is open; signed in, or anonymous when the
   survey allows it; not blocked; a signed-in person has confirmed their e-mail address
-- ``participation.moderate`` (a city, or anything of a city): moderators and up; they also see
-  unpublished processes
+- ``participation.answer_survey`` also needs the survey and its process published (drafts cannot be
+  answered)
+- ``participation.moderate`` (a city, or anything of a city): moderators and up
 - ``participation.manage`` (a city, or anything of a city): city staff and administrators run
-  processes, phases, categories, surveys, answers, statistics and exports
+  processes, phases, categories, surveys, answers, statistics and exports, and see drafts
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ for _feature in (Feature.POST_IDEA, Feature.COMMENT, Feature.SUPPORT):
 
 @rules.predicate
 def survey_is_open(user, survey) -> bool:
-    return survey is not None and survey.process.allows(Feature.ANSWER_SURVEY)
+    return (
+        survey is not None and survey.is_published and survey.process.allows(Feature.ANSWER_SURVEY)
+    )
 
 
 @rules.predicate

@@ -49,14 +49,14 @@ def _city(request: HttpRequest):
 
 
 def _process(request: HttpRequest, slug: str) -> Process:
-    """A published process of this city (moderators also see unpublished ones, to check them)."""
+    """A published process of this city (the city's staff also see drafts, as a preview)."""
     city = _city(request)
     qs = Process.objects.filter(city=city, slug=slug).select_related("district", "measure", "city")
     process = qs.prefetch_related(
         Prefetch("phases", queryset=Phase.objects.order_by("start"))
     ).first()
     if process is None or not (
-        process.is_published or permissions.allowed(request.user, "participation.moderate", city)
+        process.is_published or permissions.allowed(request.user, "participation.manage", city)
     ):
         raise Http404(_("There is no such participation process."))
     return process
@@ -140,7 +140,9 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "page": page,
         "filters": filters,
         "following": following,
-        "surveys": process.surveys.all(),
+        "surveys": process.surveys.all()
+        if permissions.allowed(user, "participation.manage", process.city)
+        else process.surveys.filter(is_published=True),
         "can_post": _why_not(request, process, Feature.POST_IDEA) is None,
         "post_blocked": _why_not(request, process, Feature.POST_IDEA),
         "map_data": _feature_map(

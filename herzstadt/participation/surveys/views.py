@@ -15,23 +15,35 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from herzstadt.core import permissions
 from herzstadt.participation.models import Survey
 from herzstadt.participation.surveys import answering as surveys
 from herzstadt.participation.surveys.forms import SurveyForm, display_choices
 
 
-def _survey(request: HttpRequest, slug: str, pk: int) -> Survey:
+def _survey(request: HttpRequest, slug: str, pk: int, preview: bool = False) -> Survey:
+    """A published survey of a published process of this city. With ``preview`` the city's staff
+    also see drafts (a preview that cannot be answered: ``participation.answer_survey`` needs both
+    published)."""
     city = request.city
     if not city:
         raise Http404
-    return get_object_or_404(
+    survey = get_object_or_404(
         Survey.objects.select_related("process", "city").prefetch_related("process__phases"),
         pk=pk,
         city_id=city.pk,
         process__city_id=city.pk,
         process__slug=slug,
-        process__is_published=True,
     )
+    if not is_public(survey) and not (
+        preview and permissions.allowed(request.user, "participation.manage", city)
+    ):
+        raise Http404
+    return survey
+
+
+def is_public(survey: Survey) -> bool:
+    return survey.is_published and survey.process.is_published
 
 
 def _results_url(survey: Survey) -> str:
@@ -81,6 +93,7 @@ def _render_survey(
         "honeypot_field": surveys.HONEYPOT_FIELD,
         "results_url": _results_url(survey) if survey.results_public else "",
         "notice": notice,
+        "preview": not is_public(survey),
     }
     return render(request, "participation/survey_detail.html", context, status=status)
 
@@ -88,7 +101,7 @@ def _render_survey(
 @never_cache  # the anonymous form carries a one-time token
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    survey = _survey(request, slug, pk)
+    survey = _survey(request, slug, pk, preview=True)
     if request.method != "POST":
         return _render_survey(request, survey)
 
