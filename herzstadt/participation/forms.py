@@ -137,6 +137,13 @@ class IdeaForm(forms.Form):
             )
 
 
+class IdeaEditForm(forms.Form):
+    """The author edits the title and text of their idea (place and image stay as they are)."""
+
+    title = IdeaForm.base_fields["title"]
+    body = IdeaForm.base_fields["body"]
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label=_("Your comment"),

@@ -140,11 +140,20 @@ def test_the_migration_publishes_surveys_that_existed(city):
     executor = MigrationExecutor(connection)
     before = [("participation", "0002_process_kinds_from_phase_registry")]
     after = [("participation", "0003_ux_own_survey_drafts")]
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps.get_model("participation", "Survey")
-    old.objects.create(city_id=city.pk, process_id=process.pk, title="Alt", i18n={})
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(after)
-    assert Survey.objects.get(title="Alt").is_published
-    assert not Survey.objects.create(city=city, process=process, title="Neu").is_published
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps.get_model("participation", "Survey")
+        old.objects.create(city_id=city.pk, process_id=process.pk, title="Alt", i18n={})
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+        migrated = executor.loader.project_state(after).apps.get_model("participation", "Survey")
+        assert migrated.objects.get(title="Alt").is_published
+        assert not migrated.objects.create(
+            city_id=city.pk, process_id=process.pk, title="Neu", i18n={}
+        ).is_published
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)

@@ -26,6 +26,8 @@ moderation_patterns = [
     path(
         _("ideas/<int:pk>/block-author/"), moderation.content_block_author, IDEA, name="idea-block"
     ),
+    path(_("ideas/<int:pk>/versions/"), moderation.versions, IDEA, name="idea-versions"),
+    path(_("comments/<int:pk>/versions/"), moderation.versions, COMMENT, name="comment-versions"),
     path(_("comments/<int:pk>/hide/"), moderation.content_hide, COMMENT, name="comment-hide"),
     path(
         _("comments/<int:pk>/restore/"),

@@ -26,6 +26,8 @@ def urls(w):
         ("idea-hide", {"pk": w["idea"].pk}, MOD),
         ("idea-restore", {"pk": w["idea"].pk}, MOD),
         ("idea-block", {"pk": w["idea"].pk}, MOD),
+        ("idea-versions", {"pk": w["idea"].pk}, MOD),
+        ("comment-versions", {"pk": w["comment"].pk}, MOD),
         ("comment-hide", {"pk": w["comment"].pk}, MOD),
         ("comment-restore", {"pk": w["comment"].pk}, MOD),
         ("comment-block", {"pk": w["comment"].pk}, MOD),
