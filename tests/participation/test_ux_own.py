@@ -92,9 +92,7 @@ def test_editing_ends_with_the_phase_but_deleting_does_not(client, idea, anna, p
     login(client, anna)
     response = client.get(url("idea-edit", slug=process.slug, pk=idea.pk))
     assert response.status_code == 403 and "Phase" in response.content.decode()
-    response = client.get(
-        url("comment-edit", slug=process.slug, pk=idea.pk, cpk=comment.pk)
-    )
+    response = client.get(url("comment-edit", slug=process.slug, pk=idea.pk, cpk=comment.pk))
     assert response.status_code == 403
     response = client.post(url("comment-delete", slug=process.slug, pk=idea.pk, cpk=comment.pk))
     assert response.status_code == 302
@@ -118,7 +116,9 @@ def test_a_comment_is_edited_and_deleted_replies_stay(client, idea, anna, make_u
     client.logout()
     login(client, bert)
     assert client.post(edit, {"body": "Gekapert"}).status_code == 403
-    assert client.post(url("comment-delete", slug=slug, pk=idea.pk, cpk=comment.pk)).status_code == 403
+    assert (
+        client.post(url("comment-delete", slug=slug, pk=idea.pk, cpk=comment.pk)).status_code == 403
+    )
     client.logout()
     login(client, anna)
     delete = url("comment-delete", slug=slug, pk=idea.pk, cpk=comment.pk)

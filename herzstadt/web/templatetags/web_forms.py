@@ -13,7 +13,8 @@ def _has_errors(value) -> bool:
     """A bound form that has been validated and has errors. Forms that are not Django forms (the
     survey form) say so with a ``has_errors`` property. Never triggers validation itself."""
     if isinstance(value, BaseForm):
-        return bool(value.is_bound and value._errors)
+        # ``_errors`` is None until the form has been validated: reading ``errors`` would validate
+        return bool(value.is_bound and getattr(value, "_errors", None))
     return getattr(value, "has_errors", None) is True
 
 
