@@ -173,3 +173,25 @@ def test_the_account_deletion_page_names_the_citys_contact(client, anna, city):
     city.save()
     html = client.get(address).content.decode()
     assert 'href="https://www.stadt.example/"' in html
+
+
+def test_the_back_office_labels_a_deleted_idea(client, idea, anna, actors, process):
+    services.report(actors["citizen"], idea, "Passt nicht hierher.")
+    services.delete_idea(anna, idea)
+    login(client, actors["staff"])
+    for page in (bo_url("ideas", slug=process.slug), bo_url("moderation")):
+        html = client.get(page).content.decode()
+        assert "Gelöschter Beitrag" in html, page
+        assert f'href="{idea.get_absolute_url()}"></a>' not in html
+
+
+def test_the_data_export_has_the_earlier_versions(idea, anna):
+    from herzstadt.participation.personal_data import export
+
+    services.edit_idea(anna, idea, title="Zwei Trinkbrunnen", body="Zwei Brunnen für den Sommer.")
+    comment = services.add_comment(anna, idea, "Erster Gedanke")
+    services.edit_comment(anna, comment, "Zweiter Gedanke")
+    data = export(anna)
+    assert data["ideas"][0]["earlier_versions"][0]["title"] == "Trinkbrunnen am Platz"
+    assert data["ideas"][0]["edited_at"] is not None
+    assert data["comments"][0]["earlier_versions"][0]["body"] == "Erster Gedanke"
