@@ -195,3 +195,15 @@ def test_the_data_export_has_the_earlier_versions(idea, anna):
     assert data["ideas"][0]["earlier_versions"][0]["title"] == "Trinkbrunnen am Platz"
     assert data["ideas"][0]["edited_at"] is not None
     assert data["comments"][0]["earlier_versions"][0]["body"] == "Erster Gedanke"
+
+
+def test_the_moderation_queue_links_the_earlier_versions(client, idea, anna, actors):
+    comment = services.add_comment(anna, idea, "Erster Gedanke")
+    services.edit_comment(anna, comment, "Zweiter Gedanke")
+    services.report(actors["citizen"], comment, "Unpassend.")
+    login(client, actors["moderator"])
+    html = client.get(bo_url("moderation")).content.decode()
+    assert bo_url("comment-versions", pk=comment.pk) in html
+    assert (
+        "Erster Gedanke" in client.get(bo_url("comment-versions", pk=comment.pk)).content.decode()
+    )
