@@ -126,6 +126,14 @@ class City(LeichteSprache, Translatable):
         ),
     )
     website = models.URLField(_("website"), blank=True)
+    contact_email = models.EmailField(
+        _("contact e-mail address"),
+        blank=True,
+        help_text=_(
+            "Where people write to the city about the platform, e.g. to have content removed. "
+            "Shown on the account pages."
+        ),
+    )
     description = models.TextField(_("description"), blank=True)
     ls_description = ls_field(_("description in Leichte Sprache"))
     lon = models.FloatField(_("longitude"), null=True, blank=True)

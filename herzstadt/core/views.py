@@ -93,6 +93,9 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     measures = _public_measures(city)
     if form.is_valid():
         measures = form.filter(measures)
+    elif form.is_bound:
+        # e.g. a search longer than allowed: say so and show nothing, never silently everything
+        measures = measures.none()
     page = Paginator(measures, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,

@@ -29,11 +29,15 @@ def datasets(city) -> list[Dataset]:
         phases = list(process.phases.all())
         latest = [
             process.created_at,
-            Idea.objects.filter(process=process, hidden_at__isnull=True).aggregate(
-                m=Max("created_at")
-            )["m"],
+            Idea.objects.filter(
+                process=process, hidden_at__isnull=True, deleted_at__isnull=True
+            ).aggregate(m=Max("created_at"))["m"],
             Comment.objects.filter(
-                idea__process=process, hidden_at__isnull=True, idea__hidden_at__isnull=True
+                idea__process=process,
+                hidden_at__isnull=True,
+                idea__hidden_at__isnull=True,
+                deleted_at__isnull=True,
+                idea__deleted_at__isnull=True,
             ).aggregate(m=Max("created_at"))["m"],
         ]
         downloads = tuple(

@@ -210,6 +210,7 @@ def load_city(city: City, path: Path) -> str:
         title=sv["title"],
         description=sv["description"],
         allow_anonymous=sv["allow_anonymous"],
+        is_published=True,
         i18n={"en": sv["en"]},
     )
     questions = []

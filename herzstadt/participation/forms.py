@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from herzstadt.participation import images
 from herzstadt.participation.models import Category, Comment, IdeaStatus, Process
+from herzstadt.participation.services import check_point
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
@@ -105,14 +106,49 @@ class IdeaForm(forms.Form):
         return clean_image(upload) if upload else None
 
     def clean(self):
+        """Every check in one pass, so all errors show at once (also the district check, which the
+        use case repeats)."""
         data = super().clean()
         if (data.get("lat") is None) != (data.get("lon") is None) and not self.errors.get("lat"):
             self.add_error("lat", _("Give both latitude and longitude, or neither."))
+        elif not self.errors.get("lat") and not self.errors.get("lon"):
+            try:
+                check_point(self.process, data.get("lon"), data.get("lat"))
+            except ValidationError as exc:
+                for message in exc.message_dict.get("lat", exc.messages):
+                    self.add_error("lat", message)
         if data.get("image") and not (data.get("image_alt") or "").strip():
             self.add_error(
                 "image_alt", _("Please describe the image for people who cannot see it.")
             )
         return data
+
+    def image_to_choose_again(self) -> str:
+        """The name of an image that was chosen and is fine, but not stored because other fields
+        have errors (browsers cannot keep a chosen file): the page asks to choose it again."""
+        upload = self.files.get("image") if self.is_bound else None
+        if not upload or not self.errors or "image" in self.errors:
+            return ""
+        return upload.name
+
+    def note_image_to_choose_again(self) -> None:
+        name = self.image_to_choose_again()
+        if name and self.errors:
+            self.add_error(
+                None,
+                _(
+                    "Your image “%(name)s” has not been saved yet: please choose it again before "
+                    "you send the form."
+                )
+                % {"name": name},
+            )
+
+
+class IdeaEditForm(forms.Form):
+    """The author edits the title and text of their idea (place and image stay as they are)."""
+
+    title = IdeaForm.base_fields["title"]
+    body = IdeaForm.base_fields["body"]
 
 
 class CommentForm(forms.Form):

@@ -219,6 +219,10 @@ class Idea(Moderated):
     support_count = models.PositiveIntegerField(_("supports"), default=0)
     comment_count = models.PositiveIntegerField(_("comments"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    #: Set when the author edits it (the page says "edited"; earlier versions: ``Version``).
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    #: Set when the author deletes it: its text is removed, the comments on it stay.
+    deleted_at = models.DateTimeField(_("deleted by the author"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("idea")
@@ -238,6 +242,10 @@ class Idea(Moderated):
 
     def get_absolute_url(self) -> str:
         return reverse("participation:idea", kwargs={"slug": self.process.slug, "pk": self.pk})
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def has_point(self) -> bool:
@@ -265,6 +273,9 @@ class Comment(Moderated):
     )
     body = models.TextField(_("comment"), max_length=3000)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    #: Set when the author deletes it: its text is removed, the replies stay.
+    deleted_at = models.DateTimeField(_("deleted by the author"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("comment")
@@ -274,8 +285,41 @@ class Comment(Moderated):
     def __str__(self) -> str:
         return self.body[:60]
 
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
     def get_absolute_url(self) -> str:
         return f"{self.idea.get_absolute_url()}#comment-{self.pk}"
+
+
+class Version(CityOwned):
+    """An earlier version of an idea or a comment, kept when its author edits it, for the
+    moderators (back office). Deleting the contribution deletes its versions too."""
+
+    idea = models.ForeignKey(
+        Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    title = models.CharField(_("title"), max_length=140, blank=True)
+    body = models.TextField(_("text"))
+    #: When this version was written (the contribution's creation or its previous edit).
+    written_at = models.DateTimeField(_("written"))
+    replaced_at = models.DateTimeField(_("replaced"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("earlier version")
+        verbose_name_plural = _("earlier versions")
+        ordering = ["-replaced_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(idea__isnull=False, comment__isnull=True)
+                | models.Q(idea__isnull=True, comment__isnull=False),
+                name="version_has_one_target",
+            ),
+        ]
 
 
 class Support(CityOwned):
@@ -374,6 +418,9 @@ class Survey(CityOwned, Translatable):
         help_text=_("Protected against repeat submissions and bots without third-party services."),
     )
     results_public = models.BooleanField(_("results are public"), default=True)
+    #: A draft (``False``) is seen only by the city's staff, as a preview; publishing is an explicit
+    #: action in the back office and needs at least one question (``backoffice.commands``).
+    is_published = models.BooleanField(_("published"), default=False)
 
     class Meta:
         verbose_name = _("survey")

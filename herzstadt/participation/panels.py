@@ -12,7 +12,11 @@ from herzstadt.participation.models import Idea, Process
 def _processes(**filters):
     return (
         Process.objects.filter(is_published=True, **filters)
-        .annotate(idea_total=Count("ideas", filter=Q(ideas__hidden_at__isnull=True)))
+        .annotate(
+            idea_total=Count(
+                "ideas", filter=Q(ideas__hidden_at__isnull=True, ideas__deleted_at__isnull=True)
+            )
+        )
         .prefetch_related("phases")
     )
 
@@ -31,9 +35,9 @@ def district_panel(request, district) -> str:
 def measure_panel(request, measure) -> str:
     processes = list(_processes(city=measure.city, measure=measure))
     ideas = list(
-        Idea.objects.filter(measure=measure, hidden_at__isnull=True).select_related(
-            "process", "author__profile"
-        )
+        Idea.objects.filter(
+            measure=measure, hidden_at__isnull=True, deleted_at__isnull=True
+        ).select_related("process", "author__profile")
     )
     if not processes and not ideas:
         return ""

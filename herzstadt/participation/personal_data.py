@@ -1,6 +1,7 @@
 """Participation's part of the GDPR self-service (registered in pillar.py).
 
-Export: the person's ideas, comments, supports, reports, follows and survey responses.
+Export: the person's ideas and comments (with their earlier versions and when they were edited or
+deleted), supports, reports, follows and survey responses.
 Erasure (inside the account-deletion transaction, before the account row goes): the person's
 supports are deleted and the support counters of those ideas recomputed from the remaining rows, under
 the same row locks ``services.support()`` takes, so concurrent supports stay exact. Ideas, comments,
@@ -36,6 +37,13 @@ def _city(obj) -> str | None:
     return obj.city.slug if getattr(obj, "city_id", None) else None
 
 
+def _versions(versions) -> list[dict[str, Any]]:
+    return [
+        {"title": v.title, "body": v.body, "written_at": v.written_at, "replaced_at": v.replaced_at}
+        for v in versions
+    ]
+
+
 def export(user) -> dict[str, Any]:
     return {
         "ideas": [
@@ -59,9 +67,13 @@ def export(user) -> dict[str, Any]:
                 "support_count": i.support_count,
                 "comment_count": i.comment_count,
                 "created_at": i.created_at,
+                "edited_at": i.edited_at,
+                "deleted_at": i.deleted_at,
+                "earlier_versions": _versions(i.versions.all()),
             }
             for i in Idea.objects.filter(author=user)
             .select_related("city", "process", "category")
+            .prefetch_related("versions")
             .order_by("id")
         ],
         "comments": [
@@ -75,9 +87,13 @@ def export(user) -> dict[str, Any]:
                 "hidden_at": c.hidden_at,
                 "hidden_reason": c.hidden_reason,
                 "created_at": c.created_at,
+                "edited_at": c.edited_at,
+                "deleted_at": c.deleted_at,
+                "earlier_versions": _versions(c.versions.all()),
             }
             for c in Comment.objects.filter(author=user)
             .select_related("city", "idea__process")
+            .prefetch_related("versions")
             .order_by("id")
         ],
         "supports": [

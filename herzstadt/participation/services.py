@@ -24,6 +24,7 @@ from herzstadt.participation.models import (
     Process,
     Report,
     Support,
+    Version,
 )
 from herzstadt.participation.notifications import NotificationKind
 from herzstadt.participation.permissions import FEATURE_PERMISSIONS
@@ -120,6 +121,8 @@ def add_comment(user: User, idea: Idea, body: str, parent: Comment | None = None
     require_contributor(user, idea.process, Feature.COMMENT)
     if idea.is_hidden:
         raise PermissionDenied(_("This idea has been hidden."))
+    if idea.deleted_at is not None:
+        raise PermissionDenied(_("This has been deleted."))
     if parent is not None and parent.idea_id != idea.pk:
         raise ValidationError({"parent": _("You can only reply to a comment on this idea.")})
     with transaction.atomic():
@@ -137,6 +140,108 @@ def add_comment(user: User, idea: Idea, body: str, parent: Comment | None = None
     return comment
 
 
+# --- one's own ideas and comments -------------------------------------------------------------------
+def edit_idea(user: User, idea: Idea, *, title: str, body: str) -> Idea:
+    """The author changes the title and text of their idea while the phase still opens posting
+    ideas (``participation.edit_own_idea``). The previous version is kept for the moderators; the
+    page says "edited"."""
+    permissions.require(user, "participation.edit_own_idea", idea)
+    with transaction.atomic():
+        current = Idea.objects.select_for_update().get(pk=idea.pk)
+        if current.deleted_at is not None:
+            raise PermissionDenied(_("This has been deleted."))
+        title, body = title.strip(), body.strip()
+        if (title, body) == (current.title, current.body):
+            return current
+        Version.objects.create(
+            city=current.city,
+            idea=current,
+            title=current.title,
+            body=current.body,
+            written_at=current.edited_at or current.created_at,
+        )
+        current.title, current.body = title, body
+        current.edited_at = timezone.now()
+        current.full_clean(exclude=["image"])
+        current.save(update_fields=["title", "body", "edited_at"])
+    return current
+
+
+def edit_comment(user: User, comment: Comment, body: str) -> Comment:
+    """The author changes their comment while the phase still opens commenting
+    (``participation.edit_own_comment``); the previous version is kept for the moderators."""
+    permissions.require(user, "participation.edit_own_comment", comment)
+    with transaction.atomic():
+        current = Comment.objects.select_for_update().get(pk=comment.pk)
+        if current.deleted_at is not None:
+            raise PermissionDenied(_("This has been deleted."))
+        body = body.strip()
+        if body == current.body:
+            return current
+        Version.objects.create(
+            city=current.city,
+            comment=current,
+            body=current.body,
+            written_at=current.edited_at or current.created_at,
+        )
+        current.body = body
+        current.edited_at = timezone.now()
+        current.full_clean()
+        current.save(update_fields=["body", "edited_at"])
+    return current
+
+
+def delete_idea(user: User, idea: Idea) -> None:
+    """The author deletes their idea (``participation.delete_own``), at any time: title, text, place
+    and image are removed, and its earlier versions; the comments of others, the supports and the
+    city's answer stay. The idea leaves lists and maps; its page says it was deleted."""
+    permissions.require(user, "participation.delete_own", idea)
+    with transaction.atomic():
+        current = Idea.objects.select_for_update().get(pk=idea.pk)
+        if current.deleted_at is not None:
+            return
+        image = current.image.name if current.image else ""
+        current.title = ""
+        current.body = ""
+        current.location_text = ""
+        current.lon = current.lat = None
+        current.image = ""
+        current.image_alt = ""
+        current.deleted_at = timezone.now()
+        current.save(
+            update_fields=[
+                "title",
+                "body",
+                "location_text",
+                "lon",
+                "lat",
+                "image",
+                "image_alt",
+                "deleted_at",
+            ]
+        )
+        Version.objects.filter(idea=current).delete()
+        Follow.objects.filter(idea=current, user=user).delete()
+        if image:
+            storage = current.image.storage
+            transaction.on_commit(lambda: storage.delete(image))
+
+
+def delete_comment(user: User, comment: Comment) -> None:
+    """The author deletes their comment (``participation.delete_own``), at any time: its text and
+    earlier versions are removed, the replies stay; the page says "Dieser Beitrag wurde von der
+    Person gelöscht." in its place."""
+    permissions.require(user, "participation.delete_own", comment)
+    with transaction.atomic():
+        current = Comment.objects.select_for_update().get(pk=comment.pk)
+        if current.deleted_at is not None:
+            return
+        current.body = ""
+        current.deleted_at = timezone.now()
+        current.save(update_fields=["body", "deleted_at"])
+        Version.objects.filter(comment=current).delete()
+
+
 def support(user: User, idea: Idea) -> bool:
     """Support an idea; ``False`` if this person already supports it. The counter row is locked, so
     simultaneous supports are counted exactly (PostgreSQL: SELECT … FOR UPDATE; SQLite: the
@@ -144,6 +249,8 @@ def support(user: User, idea: Idea) -> bool:
     require_contributor(user, idea.process, Feature.SUPPORT)
     if idea.is_hidden:
         raise PermissionDenied(_("This idea has been hidden."))
+    if idea.deleted_at is not None:
+        raise PermissionDenied(_("This has been deleted."))
     try:
         with transaction.atomic():
             Idea.objects.select_for_update().filter(pk=idea.pk).values_list("pk").get()

@@ -24,6 +24,20 @@ urlpatterns = [
         _("participation/<slug:slug>/ideas/<int:pk>/follow/"), views.idea_follow, name="idea-follow"
     ),
     path(_("participation/<slug:slug>/ideas/<int:pk>/report/"), views.report, name="report"),
+    path(_("participation/<slug:slug>/ideas/<int:pk>/edit/"), views.idea_edit, name="idea-edit"),
+    path(
+        _("participation/<slug:slug>/ideas/<int:pk>/delete/"), views.idea_delete, name="idea-delete"
+    ),
+    path(
+        _("participation/<slug:slug>/ideas/<int:pk>/comments/<int:cpk>/edit/"),
+        views.comment_edit,
+        name="comment-edit",
+    ),
+    path(
+        _("participation/<slug:slug>/ideas/<int:pk>/comments/<int:cpk>/delete/"),
+        views.comment_delete,
+        name="comment-delete",
+    ),
     *survey_views.urlpatterns,
 ]
 

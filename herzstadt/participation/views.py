@@ -17,13 +17,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from herzstadt.core import leichte_sprache, permissions
 from herzstadt.core.geojson import district_feature
 from herzstadt.participation import services
 from herzstadt.participation.forms import (
     CommentForm,
+    IdeaEditForm,
     IdeaFilterForm,
     IdeaForm,
     ReportForm,
@@ -51,14 +52,14 @@ def _city(request: HttpRequest):
 
 
 def _process(request: HttpRequest, slug: str) -> Process:
-    """A published process of this city (moderators also see unpublished ones, to check them)."""
+    """A published process of this city (the city's staff also see drafts, as a preview)."""
     city = _city(request)
     qs = Process.objects.filter(city=city, slug=slug).select_related("district", "measure", "city")
     process = qs.prefetch_related(
         Prefetch("phases", queryset=Phase.objects.order_by("start"))
     ).first()
     if process is None or not (
-        process.is_published or permissions.allowed(request.user, "participation.moderate", city)
+        process.is_published or permissions.allowed(request.user, "participation.manage", city)
     ):
         raise Http404(_("There is no such participation process."))
     return process
@@ -120,7 +121,11 @@ def process_list(request: HttpRequest) -> HttpResponse:
         Process.objects.filter(city=city, is_published=True)
         .select_related("district", "measure")
         .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("start")))
-        .annotate(idea_total=Count("ideas", filter=Q(ideas__hidden_at__isnull=True)))
+        .annotate(
+            idea_total=Count(
+                "ideas", filter=Q(ideas__hidden_at__isnull=True, ideas__deleted_at__isnull=True)
+            )
+        )
     )
     return render(request, "participation/process_list.html", {"processes": processes})
 
@@ -128,16 +133,16 @@ def process_list(request: HttpRequest) -> HttpResponse:
 def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
     process = _process(request, slug)
     phase = process.active_phase()
-    ideas = Idea.objects.filter(process=process, hidden_at__isnull=True).select_related(
-        "author__profile", "category"
-    )
+    ideas = Idea.objects.filter(
+        process=process, hidden_at__isnull=True, deleted_at__isnull=True
+    ).select_related("author__profile", "category")
     filters = IdeaFilterForm(process, request.GET or None)
     ideas = filters.apply(ideas)
     page = Paginator(ideas, PAGE_SIZE).get_page(request.GET.get("page"))
     user = request.user
     following = user.is_authenticated and Follow.objects.filter(user=user, process=process).exists()
     status_counts = dict(
-        Idea.objects.filter(process=process, hidden_at__isnull=True)
+        Idea.objects.filter(process=process, hidden_at__isnull=True, deleted_at__isnull=True)
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
@@ -149,7 +154,9 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "page": page,
         "filters": filters,
         "following": following,
-        "surveys": process.surveys.all(),
+        "surveys": process.surveys.all()
+        if permissions.allowed(user, "participation.manage", process.city)
+        else process.surveys.filter(is_published=True),
         "can_post": _why_not(request, process, Feature.POST_IDEA) is None,
         "post_blocked": _why_not(request, process, Feature.POST_IDEA),
         # the map draws the district from the page and fetches the ideas from the GeoJSON endpoint;
@@ -222,6 +229,8 @@ def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("Thank you! Your idea has been published."))
             return redirect(idea)
+    if form.errors:
+        form.note_image_to_choose_again()
     context = {
         "process": process,
         "form": form,
@@ -240,6 +249,7 @@ def _comment_tree(idea: Idea) -> list[Comment]:
         children[c.parent_id].append(c)
     for c in comments:
         c.children = children.get(c.pk, [])
+        c.idea = idea  # the permission checks of the author's own comments need no query
     return children.get(None, [])
 
 
@@ -251,6 +261,7 @@ def idea_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms) -> HttpResponse:
     """The idea page; after a failed comment or report, with that form and its errors."""
     user = request.user
+    idea.process = process  # with its phases, for the permission checks
     context = {
         "process": process,
         "idea": idea,
@@ -382,7 +393,11 @@ def _ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     process = get_object_or_404(Process, city=city, slug=slug, is_published=True)
     rows = (
         Idea.objects.filter(
-            process=process, hidden_at__isnull=True, lon__isnull=False, lat__isnull=False
+            process=process,
+            hidden_at__isnull=True,
+            deleted_at__isnull=True,
+            lon__isnull=False,
+            lat__isnull=False,
         )
         .order_by("-created_at", "-id")
         .values_list("pk", "title", "lon", "lat", "status", "support_count", "comment_count")
@@ -413,3 +428,120 @@ def _ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
     response["Cache-Control"] = f"public, max-age={GEOJSON_MAX_AGE}"
     return response
+
+
+# --- one's own ideas and comments ---------------------------------------------------------------------
+def _own_comment(idea: Idea, cpk: int) -> Comment:
+    return get_object_or_404(Comment.objects.select_related("idea__process"), pk=cpk, idea=idea)
+
+
+def _own_page(request, process, idea, template: str, status: int = 200, **extra) -> HttpResponse:
+    return render(request, template, {"process": process, "idea": idea, **extra}, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def idea_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The author edits their idea while the phase allows it (``participation.edit_own_idea``)."""
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    why_not = permissions.explain(request.user, "participation.edit_own_idea", idea)
+    if why_not:
+        return _forbidden(request, process, PermissionDenied(why_not))
+    initial = {"title": idea.title, "body": idea.body}
+    form = IdeaEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_idea(request.user, idea, **form.cleaned_data)
+        except PermissionDenied as exc:
+            return _forbidden(request, process, exc)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your idea has been changed."))
+            return _back_to(idea)
+    return _own_page(
+        request,
+        process,
+        idea,
+        "participation/own_edit.html",
+        400 if form.errors else 200,
+        form=form,
+        heading=_("Edit your idea"),
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def comment_edit(request: HttpRequest, slug: str, pk: int, cpk: int) -> HttpResponse:
+    """The author edits their comment while the phase allows it."""
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    comment = _own_comment(idea, cpk)
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    why_not = permissions.explain(request.user, "participation.edit_own_comment", comment)
+    if why_not:
+        return _forbidden(request, process, PermissionDenied(why_not))
+    form = CommentForm(request.POST or None, idea=idea, initial={"body": comment.body})
+    if "parent" in form.fields:
+        del form.fields["parent"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_comment(request.user, comment, form.cleaned_data["body"])
+        except PermissionDenied as exc:
+            return _forbidden(request, process, exc)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your comment has been changed."))
+            return _back_to(idea, f"#comment-{comment.pk}")
+    return _own_page(
+        request,
+        process,
+        idea,
+        "participation/own_edit.html",
+        400 if form.errors else 200,
+        form=form,
+        heading=_("Edit your comment"),
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def idea_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The author deletes their idea (asks first; ``participation.delete_own``)."""
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    return _delete_own(request, process, idea, idea, _("Delete your idea"))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def comment_delete(request: HttpRequest, slug: str, pk: int, cpk: int) -> HttpResponse:
+    process = _process(request, slug)
+    idea = _idea(request, process, pk)
+    return _delete_own(request, process, idea, _own_comment(idea, cpk), _("Delete your comment"))
+
+
+def _delete_own(request, process: Process, idea: Idea, target, heading: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(_login_url(request))
+    why_not = permissions.explain(request.user, "participation.delete_own", target)
+    if why_not:
+        return _forbidden(request, process, PermissionDenied(why_not))
+    if request.method == "POST":
+        if isinstance(target, Idea):
+            services.delete_idea(request.user, target)
+            messages.success(request, _("Your idea has been deleted."))
+            return _back_to(idea)
+        services.delete_comment(request.user, target)
+        messages.success(request, _("Your comment has been deleted."))
+        return _back_to(idea, f"#comment-{target.pk}")
+    return _own_page(
+        request,
+        process,
+        idea,
+        "participation/own_delete.html",
+        target=target,
+        is_idea=isinstance(target, Idea),
+        heading=heading,
+    )

@@ -23,6 +23,7 @@ def make_survey(process, **kwargs) -> Survey:
     """A survey with one question of each kind: single (required), multiple (optional), text
     (optional), rating 1..5 (required)."""
     city = process.city
+    kwargs.setdefault("is_published", True)
     survey = Survey.objects.create(
         city=city,
         process=process,

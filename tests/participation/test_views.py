@@ -137,13 +137,13 @@ def test_posting_closed_outside_idea_phase(client, process, make_user):
     assert process.ideas.count() == 0
 
 
-def test_unpublished_process_only_for_moderators(client, process, actors):
+def test_unpublished_process_only_for_staff(client, process, actors):
     process.is_published = False
     process.save()
     expected = {
         "anonymous": 404,
         "citizen": 404,
-        "moderator": 200,
+        "moderator": 404,
         "staff": 200,
         "other_staff": 404,
     }

@@ -68,7 +68,16 @@ def load_cities(report: DemoReport, data_dir: Path = DEMO_DIR) -> dict[str, City
     items = _read(data_dir / "cities.json")
     for item in items:
         city = City.objects.filter(slug=item["slug"]).first() or City(slug=item["slug"])
-        for key in ("name", "official_name", "state", "ags", "role", "website", "description"):
+        for key in (
+            "name",
+            "official_name",
+            "state",
+            "ags",
+            "role",
+            "website",
+            "contact_email",
+            "description",
+        ):
             setattr(city, key, item.get(key, ""))
         city.lon, city.lat = item.get("lon"), item.get("lat")
         city.i18n = _translations(item, "name", "official_name", "description")

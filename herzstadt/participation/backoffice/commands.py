@@ -49,6 +49,16 @@ def save_process(user: User, city: City, process: Process) -> Process:
     return process
 
 
+def publish_process(user: User, process: Process, publish: bool = True) -> Process:
+    """Publish a draft process (or take it back to a draft): an explicit action, never a side
+    effect of saving. Drafts are seen only by the city's staff."""
+    require_staff(user, process.city)
+    with transaction.atomic():
+        process.is_published = publish
+        process.save(update_fields=["is_published"])
+    return process
+
+
 # --- phases ---------------------------------------------------------------------------------------
 def overlapping_phase(phase: Phase) -> Phase | None:
     """Another phase of the same process whose time span overlaps this one's (spans are half-open,
@@ -119,6 +129,22 @@ def save_survey(user: User, survey: Survey) -> Survey:
     return survey
 
 
+def publish_survey(user: User, survey: Survey, publish: bool = True) -> Survey:
+    """Publish a draft survey (or take it back to a draft). A survey without questions cannot be
+    published. People see it once its process is published too."""
+    require_staff(user, survey.city)
+    with transaction.atomic():
+        # Lock the survey so a question cannot be deleted while it is being published.
+        Survey.objects.select_for_update().filter(pk=survey.pk).values_list("pk").get()
+        if publish and not survey.questions.exists():
+            raise ValidationError(
+                _("A survey without questions cannot be published. Add a question first.")
+            )
+        survey.is_published = publish
+        survey.save(update_fields=["is_published"])
+    return survey
+
+
 def check_question(question: Question) -> None:
     """Choice questions need at least two distinct choices; rating scales run from 1 to 2…10."""
     choices = question.choices
@@ -158,4 +184,12 @@ def delete_question(user: User, question: Question) -> None:
     """Delete a question; answers already given to it stay in the responses but are no longer shown."""
     require_staff(user, question.city)
     with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+        if survey.is_published and survey.questions.count() == 1:
+            raise ValidationError(
+                _(
+                    "This is the only question of a published survey. Take the survey back to a "
+                    "draft first, or add another question."
+                )
+            )
         question.delete()

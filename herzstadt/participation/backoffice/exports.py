@@ -99,8 +99,13 @@ def collect(process: Process, *, open_data: bool, absolute: Callable[[str], str]
     )
     comments = Comment.objects.filter(idea__process=process).select_related("author__profile")
     if open_data:
-        ideas = ideas.filter(hidden_at__isnull=True)
-        comments = comments.filter(hidden_at__isnull=True, idea__hidden_at__isnull=True)
+        ideas = ideas.filter(hidden_at__isnull=True, deleted_at__isnull=True)
+        comments = comments.filter(
+            hidden_at__isnull=True,
+            idea__hidden_at__isnull=True,
+            deleted_at__isnull=True,
+            idea__deleted_at__isnull=True,
+        )
     idea_reports: dict[int, int] = {}
     comment_reports: dict[int, int] = {}
     if not open_data:

@@ -54,11 +54,9 @@ class ProcessForm(forms.ModelForm):
             "ls_description",
             "district",
             "measure",
-            "is_published",
         ]
         help_texts = {
             "slug": _("Part of the address: lower-case letters, digits and hyphens."),
-            "is_published": _("Unpublished processes are only visible to moderators and staff."),
         }
 
     def __init__(self, city: City, *args, **kwargs):

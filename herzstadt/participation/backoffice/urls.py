@@ -26,6 +26,8 @@ moderation_patterns = [
     path(
         _("ideas/<int:pk>/block-author/"), moderation.content_block_author, IDEA, name="idea-block"
     ),
+    path(_("ideas/<int:pk>/versions/"), moderation.versions, IDEA, name="idea-versions"),
+    path(_("comments/<int:pk>/versions/"), moderation.versions, COMMENT, name="comment-versions"),
     path(_("comments/<int:pk>/hide/"), moderation.content_hide, COMMENT, name="comment-hide"),
     path(
         _("comments/<int:pk>/restore/"),
@@ -44,6 +46,7 @@ moderation_patterns = [
 process_patterns = [
     path("", processes.process_detail, name="process"),
     path(_("edit/"), processes.process_edit, name="process-edit"),
+    path(_("publish/"), processes.process_publish, name="process-publish"),
     path(_("phases/new/"), processes.phase_create, name="phase-create"),
     path(_("phases/<int:pk>/"), processes.phase_edit, name="phase-edit"),
     path(_("phases/<int:pk>/delete/"), processes.phase_delete, name="phase-delete"),
@@ -52,6 +55,7 @@ process_patterns = [
     path(_("categories/<int:pk>/delete/"), processes.category_delete, name="category-delete"),
     path(_("surveys/new/"), surveys.survey_create, name="survey-create"),
     path(_("surveys/<int:pk>/"), surveys.survey_edit, name="survey-edit"),
+    path(_("surveys/<int:pk>/publish/"), surveys.survey_publish, name="survey-publish"),
     path(_("surveys/<int:pk>/questions/new/"), surveys.question_create, name="question-create"),
     path(_("surveys/<int:pk>/questions/<int:qpk>/"), surveys.question_edit, name="question-edit"),
     path(

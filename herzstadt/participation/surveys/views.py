@@ -15,23 +15,35 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from herzstadt.core import permissions
 from herzstadt.participation.models import Survey
 from herzstadt.participation.surveys import answering as surveys
 from herzstadt.participation.surveys.forms import SurveyForm, display_choices
 
 
-def _survey(request: HttpRequest, slug: str, pk: int) -> Survey:
+def _survey(request: HttpRequest, slug: str, pk: int, preview: bool = False) -> Survey:
+    """A published survey of a published process of this city. With ``preview`` the city's staff
+    also see drafts (a preview that cannot be answered: ``participation.answer_survey`` needs both
+    published)."""
     city = request.city
     if not city:
         raise Http404
-    return get_object_or_404(
+    survey = get_object_or_404(
         Survey.objects.select_related("process", "city").prefetch_related("process__phases"),
         pk=pk,
         city_id=city.pk,
         process__city_id=city.pk,
         process__slug=slug,
-        process__is_published=True,
     )
+    if not is_public(survey) and not (
+        preview and permissions.allowed(request.user, "participation.manage", city)
+    ):
+        raise Http404
+    return survey
+
+
+def is_public(survey: Survey) -> bool:
+    return survey.is_published and survey.process.is_published
 
 
 def _results_url(survey: Survey) -> str:
@@ -48,7 +60,11 @@ def _render_survey(
     status: int = 200,
     notice: str = "",
     already: bool = False,
+    token: str = "",
 ) -> HttpResponse:
+    """The survey page. ``token``: the form token to send again — the one the person's corrected
+    form already carried (verified), so the time trap counts from when they first opened the form
+    and never refuses someone quickly fixing an error."""
     questions = form.questions if form is not None else list(survey.questions.all())
     user = request.user
     allowed = surveys.access(survey, user)
@@ -70,11 +86,14 @@ def _render_survey(
         "answered_here": answered_here,
         "show_form": show_form,
         "anonymous_form": show_form and not user.is_authenticated,
-        "token": surveys.issue_token(survey) if show_form and not user.is_authenticated else "",
+        "token": (token or surveys.issue_token(survey))
+        if show_form and not user.is_authenticated
+        else "",
         "token_field": surveys.TOKEN_FIELD,
         "honeypot_field": surveys.HONEYPOT_FIELD,
         "results_url": _results_url(survey) if survey.results_public else "",
         "notice": notice,
+        "preview": not is_public(survey),
     }
     return render(request, "participation/survey_detail.html", context, status=status)
 
@@ -82,7 +101,7 @@ def _render_survey(
 @never_cache  # the anonymous form carries a one-time token
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    survey = _survey(request, slug, pk)
+    survey = _survey(request, slug, pk, preview=True)
     if request.method != "POST":
         return _render_survey(request, survey)
 
@@ -94,12 +113,13 @@ def survey(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return _render_survey(request, survey, status=409)
 
     form = SurveyForm(survey, list(survey.questions.all()), request.POST)
+    posted_token = "" if user.is_authenticated else request.POST.get(surveys.TOKEN_FIELD, "")
     try:
         surveys.answer_survey(
             survey,
             form.raw_answers(),
             user=user,
-            token=request.POST.get(surveys.TOKEN_FIELD, ""),
+            token=posted_token,
             honeypot=request.POST.get(surveys.HONEYPOT_FIELD, ""),
             ip=surveys.client_ip(request),
         )
@@ -116,10 +136,13 @@ def survey(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 status=e.status,
             )
         form.non_field_errors.append(str(e.message))
-        return _render_survey(request, survey, form=form, status=e.status)
+        # "too fast": the same token again, so its first timestamp still counts
+        keep = posted_token if e.reason == "too_fast" else ""
+        return _render_survey(request, survey, form=form, status=e.status, token=keep)
     except ValidationError as e:
         form.add_errors(e)
-        return _render_survey(request, survey, form=form, status=400)
+        # the token was verified before the answers were checked; keep it for the correction
+        return _render_survey(request, survey, form=form, status=400, token=posted_token)
     response = redirect("participation:survey-thanks", slug=survey.process.slug, pk=survey.pk)
     surveys.remember_in_browser(request, response, survey)
     return response

@@ -29,25 +29,23 @@ def test_create_and_edit_a_process(client, city, actors):
         "summary": "Wie soll der Park aussehen?",
         "description": "",
         "district": district.pk,
-        "is_published": "on",
     }
     response = client.post(bo_url("process-create"), data)
     assert response.status_code == 302 and response["Location"] == bo_url(
         "process", slug="neuer-park"
     )
     process = Process.objects.get(slug="neuer-park")
-    assert process.city == city and process.district == district and process.is_published
+    # a new process is a draft; publishing is an explicit action (tests/participation/test_ux_drafts.py)
+    assert process.city == city and process.district == district and not process.is_published
     # the slug is unique per city
     response = client.post(bo_url("process-create"), data)
     assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
     assert Process.objects.filter(slug="neuer-park").count() == 1
     # editing may change the address
-    response = client.post(
-        bo_url("process-edit", slug="neuer-park"), {**data, "slug": "park", "is_published": ""}
-    )
+    response = client.post(bo_url("process-edit", slug="neuer-park"), {**data, "slug": "park"})
     assert response.status_code == 302 and response["Location"] == bo_url("process", slug="park")
     process.refresh_from_db()
-    assert process.slug == "park" and not process.is_published
+    assert process.slug == "park"
 
 
 def test_invalid_process_shows_errors_next_to_fields(client, city, actors):

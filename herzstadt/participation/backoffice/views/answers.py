@@ -40,6 +40,8 @@ def ideas(request: HttpRequest, city: City, slug: str) -> HttpResponse:
     )
     if filters.is_valid():
         qs = filters.filter(qs)
+    elif filters.is_bound:
+        qs = qs.none()  # an over-long search is refused with a message, not ignored
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     for idea in page.object_list:
         idea.form = _answer_form(city, idea)

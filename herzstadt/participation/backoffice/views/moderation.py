@@ -179,3 +179,17 @@ def report_dismiss(request: HttpRequest, city: City, pk: int) -> HttpResponse:
         "intro": _("The content stays visible. Every open report about it is closed."),
     }
     return action_page(request, context)
+
+
+@require_safe
+@moderator_required
+def versions(request: HttpRequest, city: City, pk: int, kind: str) -> HttpResponse:
+    """The current text of an idea or comment and the earlier versions its author replaced."""
+    target = _target(city, kind, pk)
+    context = {
+        "target": target,
+        "kind": kind,
+        "idea": target if kind == "idea" else target.idea,
+        "versions": target.versions.order_by("-replaced_at", "-id"),
+    }
+    return render(request, "participation/backoffice/versions.html", context)

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from herzstadt.accounts.backoffice.access import GET_POST, form_data, staff_required
 from herzstadt.core.models import City
@@ -204,3 +204,17 @@ def category_delete(request: HttpRequest, city: City, slug: str, pk: int) -> Htt
         what=_("category"),
         note=_("Its ideas stay, without a category."),
     )
+
+
+@require_POST
+@staff_required
+def process_publish(request: HttpRequest, city: City, slug: str) -> HttpResponse:
+    """Publish the process (``action=publish``) or take it back to a draft (``action=unpublish``)."""
+    process = get_process(city, slug)
+    publish = request.POST.get("action") != "unpublish"
+    commands.publish_process(request.user, process, publish)
+    if publish:
+        messages.success(request, _("The process is published: everyone can see it now."))
+    else:
+        messages.success(request, _("The process is a draft again: only staff see it."))
+    return redirect(hub(process))

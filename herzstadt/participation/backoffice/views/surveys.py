@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from herzstadt.accounts.backoffice.access import GET_POST, form_data, staff_required
 from herzstadt.core.models import City
@@ -30,7 +31,10 @@ def survey_create(request: HttpRequest, city: City, slug: str) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("The survey is created. Now add its questions."))
+            messages.success(
+                request,
+                _("The survey is created as a draft. Add its questions, then publish it."),
+            )
             return redirect("backoffice:survey-edit", slug=process.slug, pk=survey.pk)
     return form_page(
         request,
@@ -114,8 +118,12 @@ def question_delete(request: HttpRequest, city: City, slug: str, pk: int, qpk: i
     question = get_object_or_404(Question, pk=qpk, survey=survey)
     back = reverse("backoffice:survey-edit", kwargs={"slug": process.slug, "pk": survey.pk})
     if request.method == "POST":
-        commands.delete_question(request.user, question)
-        messages.success(request, _("The question is deleted."))
+        try:
+            commands.delete_question(request.user, question)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The question is deleted."))
         return redirect(back)
     context = {
         "process": process,
@@ -125,3 +133,27 @@ def question_delete(request: HttpRequest, city: City, slug: str, pk: int, qpk: i
         "back": back,
     }
     return render(request, "participation/backoffice/confirm_delete.html", context)
+
+
+@require_POST
+@staff_required
+def survey_publish(request: HttpRequest, city: City, slug: str, pk: int) -> HttpResponse:
+    """Publish the survey (``action=publish``; it needs a question) or take it back to a draft."""
+    process = get_process(city, slug)
+    survey = _survey(process, pk)
+    publish = request.POST.get("action") != "unpublish"
+    try:
+        commands.publish_survey(request.user, survey, publish)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("backoffice:survey-edit", slug=process.slug, pk=survey.pk)
+    if not publish:
+        messages.success(request, _("The survey is a draft again: only staff see it."))
+    elif process.is_published:
+        messages.success(request, _("The survey is published: people can answer it now."))
+    else:
+        messages.success(
+            request,
+            _("The survey is published; people see it once the process is published too."),
+        )
+    return redirect("backoffice:survey-edit", slug=process.slug, pk=survey.pk)
