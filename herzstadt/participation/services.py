@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from herzstadt.accounts.notifications import notify
 from herzstadt.core import permissions
@@ -137,6 +138,14 @@ def add_comment(user: User, idea: Idea, body: str, parent: Comment | None = None
     return comment
 
 
+#: Why nobody supports their own idea (shown instead of the button, and the use case's refusal).
+OWN_IDEA = gettext_lazy("This is your own idea: others can support it, you cannot.")
+
+
+def is_own_idea(user, idea: Idea) -> bool:
+    return idea.author_id is not None and idea.author_id == getattr(user, "pk", None)
+
+
 def support(user: User, idea: Idea) -> bool:
     """Support an idea; ``False`` if this person already supports it. The counter row is locked, so
     simultaneous supports are counted exactly (PostgreSQL: SELECT … FOR UPDATE; SQLite: the
@@ -144,6 +153,8 @@ def support(user: User, idea: Idea) -> bool:
     require_contributor(user, idea.process, Feature.SUPPORT)
     if idea.is_hidden:
         raise PermissionDenied(_("This idea has been hidden."))
+    if is_own_idea(user, idea):
+        raise PermissionDenied(str(OWN_IDEA))
     try:
         with transaction.atomic():
             Idea.objects.select_for_update().filter(pk=idea.pk).values_list("pk").get()
