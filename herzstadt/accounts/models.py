@@ -222,3 +222,27 @@ class AccessibilityFeedback(CityOwned):
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+class ReservedNames(CityOwned):
+    """Display names nobody may choose because they imitate the city, its offices or its team
+    (``accounts.reserved_names``); edited by the city's administrators. Without a row, the defaults
+    apply."""
+
+    names = models.TextField(
+        _("reserved names"),
+        help_text=_(
+            "One per line. A “*” at the end reserves every name that begins like this. Case, spaces, "
+            "punctuation and look-alike characters do not count, and each name is also reserved "
+            "combined with the city's name."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reserved names")
+        verbose_name_plural = _("reserved names")
+        constraints = [models.UniqueConstraint(fields=["city"], name="reservednames_once_per_city")]
+
+    def __str__(self) -> str:
+        return f"{self.city}: {self._meta.verbose_name}"

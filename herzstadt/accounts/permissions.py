@@ -11,6 +11,7 @@ from these predicates (see ``participation/permissions.py``).
 - ``accounts.manage_roles``: may appoint moderators (staff) or staff (administrators)
 - ``accounts.edit_legal_pages``: administrators of the city edit its imprint and accessibility statement
 - ``accounts.read_accessibility_feedback``: staff of the city read and close reported barriers
+- ``accounts.edit_reserved_names``: administrators of the city edit the display names nobody may take
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ permissions.define(
     permissions.check(is_city_admin, _("Only administrators of this city may do this.")),
 )
 permissions.define("accounts.read_accessibility_feedback", STAFF)
+permissions.define(
+    "accounts.edit_reserved_names",
+    permissions.check(is_city_admin, _("Only administrators of this city may do this.")),
+)
 
 
 def permission_required(name: str, obj=None):

@@ -56,6 +56,17 @@ SECTIONS = (
         current=("backoffice:legal-pages",),
     ),
     registry.BackofficeSection(
+        key="reserved-names",
+        label=_("Reserved display names"),
+        url_name="backoffice:reserved-names",
+        permission="accounts.edit_reserved_names",
+        description=_(
+            "Names nobody may choose because they imitate the city, its offices or team."
+        ),
+        order=87,
+        current=("backoffice:reserved-names",),
+    ),
+    registry.BackofficeSection(
         key="roles",
         label=_("Roles"),
         url_name="backoffice:roles",

@@ -24,6 +24,7 @@ urlpatterns = [
         legal.feedback_handled,
         name="accessibility-feedback-handled",
     ),
+    path(_("reserved-names/"), legal.reserved, name="reserved-names"),
     path(_("roles/"), views.roles_page, name="roles"),
     path(_("roles/<int:user_id>/remove/"), views.role_remove, name="role-remove"),
 ]
