@@ -106,12 +106,14 @@ def mark_handled(user, feedback: AccessibilityFeedback) -> None:
 # --- public pages -------------------------------------------------------------------------------------
 @require_safe
 def imprint(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/legal/imprint.html", {"pages": pages_of(request.city)})
+    return render(
+        request, "accounts/legal/imprint.html", {"pages": pages_of(getattr(request, "city", None))}
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def accessibility(request: HttpRequest) -> HttpResponse:
-    city = request.city
+    city = getattr(request, "city", None)
     form = FeedbackForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -131,7 +133,9 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def accessibility_thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/legal/thanks.html", {"pages": pages_of(request.city)})
+    return render(
+        request, "accounts/legal/thanks.html", {"pages": pages_of(getattr(request, "city", None))}
+    )
 
 
 # --- demo ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """How people appear on pages: by their display name, never by e-mail address; the city's team with
 an official badge (``{% official_badge idea.author %}``)."""
 
+from collections.abc import Callable
+
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -13,7 +15,7 @@ register = template.Library()
 register.filter("display_name", people.display_name)
 
 #: The badge's second part per role (the first is the city): text, not only a colour.
-OFFICIAL_LABELS = {
+OFFICIAL_LABELS: dict[str, Callable[[], str]] = {
     Role.MODERATOR: lambda: _("Moderation"),
     Role.STAFF: lambda: _("City administration"),
     Role.ADMIN: lambda: _("City administration"),
