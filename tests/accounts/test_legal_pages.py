@@ -146,3 +146,10 @@ def test_the_demo_fills_kaiserslauterns_pages_marked_as_demo(client, demo):
     html = client.get(reverse("accessibility")).content.decode()
     assert "Beispieltext der Demonstration" in html and "teilweise vereinbar" in html
     assert "Durchsetzungsverfahren" in html
+
+
+def test_the_form_is_rate_limited_per_address(client, city):
+    for _ in range(10):
+        assert client.post(reverse("accessibility"), FEEDBACK).status_code == 302
+    assert client.post(reverse("accessibility"), FEEDBACK).status_code == 429
+    assert AccessibilityFeedback.objects.count() == 10

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from herzstadt.accounts import legal, reserved_names
 from herzstadt.accounts.backoffice.access import GET_POST, form_data, form_page
@@ -59,13 +59,22 @@ def feedback(request: HttpRequest, city: City) -> HttpResponse:
     )
 
 
-@require_POST
+@GET_POST
 @feedback_reader_required
 def feedback_handled(request: HttpRequest, city: City, pk: int) -> HttpResponse:
+    """POST marks the message as answered; GET asks (the list posts directly)."""
     item = get_object_or_404(AccessibilityFeedback, city=city, pk=pk)
-    legal.mark_handled(request.user, item)
-    messages.success(request, _("Marked as answered."))
-    return redirect("backoffice:accessibility-feedback")
+    if request.method == "POST":
+        legal.mark_handled(request.user, item)
+        messages.success(request, _("Marked as answered."))
+        return redirect("backoffice:accessibility-feedback")
+    return form_page(
+        request,
+        forms.Form(),
+        title=_("Mark as answered"),
+        back=reverse("backoffice:accessibility-feedback"),
+        submit=_("Mark as answered"),
+    )
 
 
 def open_feedback_summary(city: City) -> str:
