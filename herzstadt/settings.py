@@ -141,6 +141,8 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/h/ip",
     "reset_password": "20/h/ip,3/h/key",
     "reset_password_from_key": "20/h/ip",
+    # the accessibility statement's feedback form (no account needed): enough for a workshop, not spam
+    "a11y_feedback": "10/h/ip",
 }
 # Sign-up does the same work for a known e-mail address as for a new one (accounts/signup.py)
 ACCOUNT_FORMS = {"signup": "herzstadt.accounts.signup.SignupForm"}

@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
+from herzstadt.accounts import legal
 from herzstadt.core import leichte_sprache, registry
 from herzstadt.web import media as web_media
 from herzstadt.web import views as web_views
@@ -70,6 +71,12 @@ def build() -> list:
         *i18n_patterns(
             path("accounts/", include("allauth.urls")),
             path(_("privacy/"), web_views.privacy, name="privacy"),
+            # the city's legal pages (accounts/legal.py), linked from the footer like the privacy page
+            path(_("imprint/"), legal.imprint, name="imprint"),
+            path(_("accessibility/"), legal.accessibility, name="accessibility"),
+            path(
+                _("accessibility/thanks/"), legal.accessibility_thanks, name="accessibility-thanks"
+            ),
             path(
                 _("backoffice/"), include((_shared("backoffice", "backoffice_urls"), "backoffice"))
             ),

@@ -1,11 +1,13 @@
 """herzstadt's hooks into django-allauth: people appear by display name, e-mails carry the city's
-name, sign-in/out return to the home page in the visitor's language, the client's address is
+name (never the host), sign-in/out return to the home page in the visitor's language (the city's
+moderators and staff land in the back office after signing in), the client's address is
 determined the one way herzstadt determines it, and failed sign-ins slow down the address they come
 from (accounts/throttle.py)."""
 
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
@@ -14,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from herzstadt.accounts import throttle
+from herzstadt.core import permissions
 from herzstadt.core.client_ip import client_ip
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,10 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"[{self._site_name()}] {subject}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        context = {"site_name": self._site_name(), **context}
+        # allauth's templates name ``current_site.name``/``.domain``; without the sites framework
+        # that is the request's host ("127.0.0.1:18510"). The city's name is what people know.
+        site = SimpleNamespace(name=self._site_name(), domain=self._site_name())
+        context = {"site_name": site.name, "current_site": site, **context}
         super().send_mail(template_prefix, email, context)
         if not settings.CONFIG.production:
             # The console shows mails quoted-printable, which breaks long links; log them whole.
@@ -43,6 +49,11 @@ class AccountAdapter(DefaultAccountAdapter):
                     log.info("development: link in the e-mail to %s: %s", email, context[key])
 
     def get_login_redirect_url(self, request) -> str:
+        """Without a ``next`` (allauth follows a safe one first): the city's moderators, staff and
+        administrators land in the back office, where their work is; everyone else on the home page."""
+        city = getattr(request, "city", None)
+        if city is not None and permissions.allowed(request.user, "accounts.use_backoffice", city):
+            return reverse("backoffice:home")
         return reverse("core:home")
 
     def get_logout_redirect_url(self, request) -> str:

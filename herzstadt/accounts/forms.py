@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from herzstadt.accounts import reserved_names
 from herzstadt.accounts.models import Profile
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,14 @@ def clean_display_name(value: str, *, user=None) -> str:
     if RESERVED.match(name.lower()):
         raise forms.ValidationError(
             gettext("This name is reserved. Please choose another one."), code="reserved"
+        )
+    if reserved_names.is_reserved(name):
+        raise forms.ValidationError(
+            gettext(
+                "This name could be mistaken for the city, one of its offices or its team. "
+                "Please choose another one."
+            ),
+            code="imitates_city",
         )
     taken = Profile.objects.filter(display_name__iexact=name)
     if user is not None and user.pk:

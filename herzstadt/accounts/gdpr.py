@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from herzstadt.accounts.models import Membership, Notification, Profile
+from herzstadt.accounts.models import AccessibilityFeedback, Membership, Notification, Profile
 from herzstadt.core import registry
 
 FORMAT_VERSION = 1
@@ -77,7 +77,26 @@ def account_data(user: User) -> dict[str, Any]:
             }
             for n in Notification.objects.filter(user=user).select_related("city").order_by("id")
         ],
+        "accessibility_feedback": [
+            {
+                "city": _city(f),
+                "message": f.message,
+                "page": f.page,
+                "email": f.email,
+                "created_at": f.created_at,
+                "handled_at": f.handled_at,
+            }
+            for f in AccessibilityFeedback.objects.filter(user=user)
+            .select_related("city")
+            .order_by("id")
+        ],
     }
+
+
+def erase_account_data(user: User) -> None:
+    """What the foreign keys do not erase: a reported barrier stays for the city (the account link
+    goes by SET NULL), but the answer address given with it is removed."""
+    AccessibilityFeedback.objects.filter(user=user).update(email="")
 
 
 HEADER = ("format", "format_version", "generated_at")

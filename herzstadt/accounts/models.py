@@ -116,3 +116,133 @@ class Notification(CityOwned):
         subject if no pillar registers the kind any more)."""
         kind = registry.notification_kind(self.kind)
         return str(kind.text) % {"subject": self.subject} if kind else self.subject
+
+
+class Conformance(models.TextChoices):
+    """How far the city's site meets BITV 2.0 / EN 301 549 (the wording the statement must use)."""
+
+    FULL = "full", _("fully compliant")
+    PARTIAL = "partial", _("partially compliant")
+    NONE = "none", _("not compliant")
+
+
+class LegalPages(CityOwned):
+    """A city's legal pages: the imprint and the accessibility statement (BITV 2.0, § 12b BGG and the
+    state laws), edited by the city's administrators. Texts are Markdown (``core.richtext``)."""
+
+    imprint = models.TextField(
+        _("imprint"),
+        blank=True,
+        help_text=_("Who is responsible for this site: name, address, representative, contact."),
+    )
+    conformance = models.CharField(
+        _("state of conformity"),
+        max_length=16,
+        choices=Conformance,
+        default=Conformance.PARTIAL,
+    )
+    known_gaps = models.TextField(
+        _("content that is not accessible"),
+        blank=True,
+        help_text=_("What is not yet accessible, why, and what the city offers instead."),
+    )
+    statement_date = models.DateField(
+        _("statement prepared on"),
+        null=True,
+        blank=True,
+        help_text=_("When this statement was prepared or last reviewed."),
+    )
+    feedback_contact = models.TextField(
+        _("contact for accessibility"),
+        blank=True,
+        help_text=_("Besides the form: who to write to or call about barriers."),
+    )
+    enforcement = models.TextField(
+        _("enforcement procedure"),
+        blank=True,
+        help_text=_(
+            "Where people can turn when the city does not answer satisfactorily "
+            "(conciliation body / enforcement procedure)."
+        ),
+    )
+    enforcement_url = models.URLField(_("link to the enforcement body"), blank=True)
+    is_demo = models.BooleanField(
+        _("demo text"),
+        default=False,
+        help_text=_("Marks the pages as example text of the demo, not a legal statement."),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("legal pages")
+        verbose_name_plural = _("legal pages")
+        constraints = [models.UniqueConstraint(fields=["city"], name="legalpages_once_per_city")]
+
+    def __str__(self) -> str:
+        return f"{self.city}: {self._meta.verbose_name}"
+
+
+class AccessibilityFeedback(CityOwned):
+    """A barrier someone reported through the accessibility statement's form; the city's staff are
+    notified and answer."""
+
+    message = models.TextField(_("message"), max_length=3000)
+    page = models.CharField(
+        _("page"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where did you meet the barrier? An address or a description."),
+    )
+    email = models.EmailField(
+        _("e-mail address for the answer"),
+        blank=True,
+        help_text=_("Optional. Only the city's staff see it, to answer you."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("accessibility feedback")
+        verbose_name_plural = _("accessibility feedback")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.message[:60]
+
+
+class ReservedNames(CityOwned):
+    """Display names nobody may choose because they imitate the city, its offices or its team
+    (``accounts.reserved_names``); edited by the city's administrators. Without a row, the defaults
+    apply."""
+
+    names = models.TextField(
+        _("reserved names"),
+        help_text=_(
+            "One per line. A “*” at the end reserves every name that begins like this. Case, spaces, "
+            "punctuation and look-alike characters do not count, and each name is also reserved "
+            "combined with the city's name."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reserved names")
+        verbose_name_plural = _("reserved names")
+        constraints = [models.UniqueConstraint(fields=["city"], name="reservednames_once_per_city")]
+
+    def __str__(self) -> str:
+        return f"{self.city}: {self._meta.verbose_name}"

@@ -9,6 +9,9 @@ from these predicates (see ``participation/permissions.py``).
 - ``accounts.city_staff``: staff or an administrator of the city
 - ``accounts.use_backoffice``: may open the city's back office (moderators and up)
 - ``accounts.manage_roles``: may appoint moderators (staff) or staff (administrators)
+- ``accounts.edit_legal_pages``: administrators of the city edit its imprint and accessibility statement
+- ``accounts.read_accessibility_feedback``: staff of the city read and close reported barriers
+- ``accounts.edit_reserved_names``: administrators of the city edit the display names nobody may take
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.accounts import roles
+from herzstadt.accounts.models import Role
 from herzstadt.core import permissions
 from herzstadt.core.models import City
 
@@ -60,6 +64,12 @@ def is_city_staff(user, obj) -> bool:
     return city is not None and roles.is_city_staff(user, city)
 
 
+@rules.predicate
+def is_city_admin(user, obj) -> bool:
+    city = city_of(obj)
+    return city is not None and roles.has_role(user, city, Role.ADMIN)
+
+
 SIGN_IN = permissions.check(is_signed_in, _("Please sign in to take part."))
 CONTRIBUTE = (
     SIGN_IN,
@@ -77,6 +87,15 @@ permissions.define(
     permissions.check(is_moderator, _("Only moderators of this city may use the back office.")),
 )
 permissions.define("accounts.manage_roles", STAFF)
+permissions.define(
+    "accounts.edit_legal_pages",
+    permissions.check(is_city_admin, _("Only administrators of this city may do this.")),
+)
+permissions.define("accounts.read_accessibility_feedback", STAFF)
+permissions.define(
+    "accounts.edit_reserved_names",
+    permissions.check(is_city_admin, _("Only administrators of this city may do this.")),
+)
 
 
 def permission_required(name: str, obj=None):

@@ -19,6 +19,12 @@ def _blocked_summary(city) -> str:
     return ngettext("%(n)s blocked person", "%(n)s blocked people", n) % {"n": n}
 
 
+def _open_feedback(city) -> str:
+    from herzstadt.accounts.backoffice.legal import open_feedback_summary
+
+    return open_feedback_summary(city)
+
+
 SECTIONS = (
     registry.BackofficeSection(
         key="blocked",
@@ -29,6 +35,36 @@ SECTIONS = (
         order=30,
         current=("backoffice:blocked", "backoffice:unblock"),
         summary=_blocked_summary,
+    ),
+    registry.BackofficeSection(
+        key="accessibility-feedback",
+        label=_("Accessibility feedback"),
+        url_name="backoffice:accessibility-feedback",
+        permission="accounts.read_accessibility_feedback",
+        description=_("Barriers people reported through the accessibility statement; answer them."),
+        order=80,
+        current=("backoffice:accessibility-feedback", "backoffice:accessibility-feedback-handled"),
+        summary=_open_feedback,
+    ),
+    registry.BackofficeSection(
+        key="legal-pages",
+        label=_("Legal pages"),
+        url_name="backoffice:legal-pages",
+        permission="accounts.edit_legal_pages",
+        description=_("The imprint and the accessibility statement of this city's site."),
+        order=85,
+        current=("backoffice:legal-pages",),
+    ),
+    registry.BackofficeSection(
+        key="reserved-names",
+        label=_("Reserved display names"),
+        url_name="backoffice:reserved-names",
+        permission="accounts.edit_reserved_names",
+        description=_(
+            "Names nobody may choose because they imitate the city, its offices or team."
+        ),
+        order=87,
+        current=("backoffice:reserved-names",),
     ),
     registry.BackofficeSection(
         key="roles",
@@ -46,6 +82,18 @@ def _account_data(user):
     from herzstadt.accounts.gdpr import account_data
 
     return account_data(user)
+
+
+def _erase_account_data(user) -> None:
+    from herzstadt.accounts.gdpr import erase_account_data
+
+    erase_account_data(user)
+
+
+def _load_demo(context) -> str:
+    from herzstadt.accounts.legal import load_demo
+
+    return load_demo(context)
 
 
 def _signed_in(request) -> bool:
@@ -123,5 +171,13 @@ PILLAR = registry.Pillar(
     nav=NAV,
     backoffice_urls=backoffice_urls.urlpatterns,
     backoffice_sections=SECTIONS,
-    personal_data=registry.PersonalData(export=_account_data),
+    personal_data=registry.PersonalData(export=_account_data, erase=_erase_account_data),
+    demo=registry.DemoLoader(load=_load_demo, order=5),
+    notification_kinds=(
+        registry.NotificationKind(
+            key="a11y_feedback",
+            label=_("Accessibility feedback"),
+            text=_("Someone reported a barrier on the site: %(subject)s"),
+        ),
+    ),
 )

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from herzstadt.accounts.notifications import notify
 from herzstadt.core import permissions
@@ -242,6 +243,14 @@ def delete_comment(user: User, comment: Comment) -> None:
         Version.objects.filter(comment=current).delete()
 
 
+#: Why nobody supports their own idea (shown instead of the button, and the use case's refusal).
+OWN_IDEA = gettext_lazy("This is your own idea: others can support it, you cannot.")
+
+
+def is_own_idea(user, idea: Idea) -> bool:
+    return idea.author_id is not None and idea.author_id == getattr(user, "pk", None)
+
+
 def support(user: User, idea: Idea) -> bool:
     """Support an idea; ``False`` if this person already supports it. The counter row is locked, so
     simultaneous supports are counted exactly (PostgreSQL: SELECT … FOR UPDATE; SQLite: the
@@ -251,6 +260,8 @@ def support(user: User, idea: Idea) -> bool:
         raise PermissionDenied(_("This idea has been hidden."))
     if idea.deleted_at is not None:
         raise PermissionDenied(_("This has been deleted."))
+    if is_own_idea(user, idea):
+        raise PermissionDenied(str(OWN_IDEA))
     try:
         with transaction.atomic():
             Idea.objects.select_for_update().filter(pk=idea.pk).values_list("pk").get()

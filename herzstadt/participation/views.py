@@ -273,6 +273,8 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
         "following": user.is_authenticated and Follow.objects.filter(idea=idea, user=user).exists(),
         "comment_blocked": _why_not(request, process, Feature.COMMENT),
         "support_blocked": _why_not(request, process, Feature.SUPPORT),
+        "own_idea": services.is_own_idea(user, idea),
+        "own_idea_note": services.OWN_IDEA,
         "map_data": _feature_map(process, [idea]) if idea.has_point else None,
         "map_legend": [(idea.status, idea.get_status_display())],
         **forms,

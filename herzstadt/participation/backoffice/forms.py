@@ -7,8 +7,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from herzstadt.core import richtext
 from herzstadt.core.models import City, District, Measure
 from herzstadt.participation import phases
 from herzstadt.participation.backoffice import commands
@@ -57,6 +59,7 @@ class ProcessForm(forms.ModelForm):
         ]
         help_texts = {
             "slug": _("Part of the address: lower-case letters, digits and hyphens."),
+            "description": richtext.HELP,
         }
 
     def __init__(self, city: City, *args, **kwargs):
@@ -98,6 +101,7 @@ class PhaseForm(forms.ModelForm):
     class Meta:
         model = Phase
         fields = ["kind", "title", "description", "ls_description", "start", "end"]
+        help_texts = {"description": richtext.HELP, "ls_description": richtext.HELP}
 
     def __init__(self, process: Process, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -243,7 +247,11 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Shown with the idea. Required for every status except “received”."),
+        help_text=format_lazy(
+            "{} {}",
+            _("Shown with the idea. Required for every status except “received”."),
+            richtext.HELP,
+        ),
     )
     measure = forms.ModelChoiceField(
         label=_("Implementing measure"),

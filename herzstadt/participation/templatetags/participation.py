@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import nh3
 from django import template
-from django.utils.html import linebreaks
-from django.utils.safestring import mark_safe
+
+from herzstadt.core import richtext
 
 register = template.Library()
 
-RICH_TAGS = {"p", "br", "ul", "ol", "li", "a", "strong", "em", "h3", "h4", "blockquote"}
 
-
-@register.filter
+@register.filter(is_safe=True)
 def rich(text: str) -> str:
-    """Staff-written descriptions: a few formatting tags survive, everything else (scripts, event
-    handlers, styles, javascript: links) is removed by nh3. Plain text becomes paragraphs."""
-    text = text or ""
-    if "<" not in text:
-        return mark_safe(linebreaks(text, autoescape=True))  # escaped by linebreaks
-    cleaned = nh3.clean(
-        text,
-        tags=RICH_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(cleaned)  # sanitised by nh3 just above
+    """Kept for templates that still say ``|rich``: the core's safe Markdown (``|markdown``)."""
+    return richtext.render(text)
 
 
 @register.filter

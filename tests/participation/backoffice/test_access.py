@@ -2,7 +2,7 @@
 
 import pytest
 
-from herzstadt.accounts.models import Membership
+from herzstadt.accounts.models import AccessibilityFeedback, Membership
 from herzstadt.participation.models import Comment, Idea, Report
 from tests.conftest import login
 from tests.participation.backoffice.conftest import bo_url
@@ -54,6 +54,11 @@ def urls(w):
         ("export", {"slug": p, "fmt": "geojson"}, STAFF),
         ("roles", {}, STAFF),
         ("role-remove", {"user_id": w["moderator"].pk}, STAFF),
+        # accounts' legal pages: staff read accessibility feedback, administrators edit the texts
+        ("accessibility-feedback", {}, STAFF),
+        ("accessibility-feedback-handled", {"pk": w["feedback"].pk}, STAFF),
+        ("legal-pages", {}, ADMIN),
+        ("reserved-names", {}, ADMIN),
         # urban data's section "API-Zugänge": the city's administrators only
         ("api-access", {}, ADMIN),
         ("api-open-data", {}, ADMIN),
@@ -101,6 +106,7 @@ def test_permission_matrix(client, world, actors, actor):
     world["api_client"] = access.create_client(city, None, ApiClient(name="c", scopes=["read"]))[0]
     device = DeviceCredential(name="d", device_id="d", entity_types=["https://example.org/T"])
     world["device"] = access.create_device(city, None, device)[0]
+    world["feedback"] = AccessibilityFeedback.objects.create(city=city, message="Kontrast")
     login(client, actors[actor])
     seen = set()
     for name, kwargs, level in urls(world):
