@@ -81,6 +81,7 @@ class Site:
         self.pages: dict[str, str] = {}
         self.staff = None
         self.citizen = None
+        self.ids: dict[str, int] = {}
 
     def context(self, user=None, width: int = 1280, height: int = 900):
         """A fresh browser context (no cookies), signed in as ``user`` when given."""
@@ -123,8 +124,9 @@ def _demo_people():
     return city, people
 
 
-def _page_paths(city, people) -> dict[str, str]:
-    """Every page type, by name: the path (German; the tests translate it)."""
+def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
+    """Every page type, by name: the path (German; the tests translate it); and the ids of the
+    objects these pages show."""
     from django.urls import reverse
     from django.utils import translation
 
@@ -179,7 +181,7 @@ def _page_paths(city, people) -> dict[str, str]:
             "bo-api-open-data": reverse("backoffice:api-open-data"),
             "bo-api-client-create": reverse("backoffice:api-client-create"),
         }
-    return pages
+    return pages, {"process": process.pk, "idea": idea.pk, "survey": survey.pk}
 
 
 @pytest.fixture(scope="package")
@@ -208,9 +210,11 @@ def site(browser, django_db_setup, django_db_blocker):
             own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         load_demo()
         city, people = _demo_people()
-        from django.contrib.staticfiles.handlers import StaticFilesHandler
+        from django.core.handlers.wsgi import WSGIHandler
 
-        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+        # The site exactly as it is deployed (static files by WhiteNoise), not wrapped in the handlers
+        # Django's test server adds: those would serve MEDIA_URL, which the site itself may not.
+        thread = LiveServerThread("127.0.0.1", lambda _test_app: WSGIHandler(), port=0)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()
@@ -218,7 +222,7 @@ def site(browser, django_db_setup, django_db_blocker):
             raise thread.error
         try:
             s = Site(f"http://127.0.0.1:{thread.port}", browser)
-            s.pages = _page_paths(city, people)
+            s.pages, s.ids = _page_paths(city, people)
             s.staff = people["admin"]
             s.citizen = people["citizen"]
             s.city = city
