@@ -237,3 +237,13 @@ def site(browser, django_db_setup, django_db_blocker):
                 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
             else:
                 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = unsafe
+
+
+@pytest.fixture(autouse=True)
+def _german_first():
+    """Paths are reversed and translated from German, whatever language an earlier test of the run
+    left active in this thread."""
+    from django.utils import translation
+
+    with translation.override("de"):
+        yield
