@@ -1,0 +1,249 @@
+"""Browser tests: Playwright for Python driving the system's Chromium (Debian's ``chromium`` package,
+never a downloaded browser) against an in-process live server with the demo city loaded once for the
+whole package. Marked ``browser``; skipped when the Chromium or axe-core (``npm ci``) is missing —
+unless ``HERZSTADT_TEST_REQUIRE_BROWSER=1`` (CI), which turns a missing piece into a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("HERZSTADT_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "pw-Secret-123"
+
+
+def _original_database_name() -> str:
+    from django.conf import settings
+
+    return str(settings.DATABASES["default"]["NAME"])
+
+
+_ORIGINAL_NAME = _original_database_name()
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+def _missing() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if not AXE.exists():
+        return f"no {AXE.relative_to(ROOT)} (npm ci)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (uv sync)"
+    return None
+
+
+@pytest.fixture(scope="package")
+def browser():
+    reason = _missing()
+    if reason:
+        if os.environ.get("HERZSTADT_TEST_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Site:
+    """The running site: its address, the demo's pages and people, and signed-in browser contexts."""
+
+    def __init__(self, url: str, browser) -> None:
+        self.url = url
+        self.browser = browser
+        self.pages: dict[str, str] = {}
+        self.staff = None
+        self.citizen = None
+        self.ids: dict[str, int] = {}
+
+    def context(self, user=None, width: int = 1280, height: int = 900):
+        """A fresh browser context (no cookies), signed in as ``user`` when given."""
+        from django.conf import settings
+        from django.test import Client
+
+        context = self.browser.new_context(
+            viewport={"width": width, "height": height}, bypass_csp=True
+        )  # bypass_csp: axe-core is injected as an inline script
+        if user is not None:
+            client = Client()
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": self.url}]
+            )
+        return context
+
+
+def _demo_people():
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import User
+
+    from herzstadt.accounts.models import Profile, Role
+    from herzstadt.accounts.roles import set_role
+    from herzstadt.core.models import City
+
+    city = City.objects.get(slug="kaiserslautern")
+    people = {}
+    for key, role in (("admin", Role.ADMIN), ("citizen", None)):
+        email = f"browser-{key}@example.org"
+        user = User.objects.create_user(username=f"browser-{key}", email=email, password=PASSWORD)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        Profile.objects.update_or_create(
+            user=user, defaults={"display_name": f"Browser {key}", "city": city}
+        )
+        if role is not None:
+            set_role(city, user, role)
+        people[key] = user
+    return city, people
+
+
+def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
+    """Every page type, by name: the path (German; the tests translate it); and the ids of the
+    objects these pages show."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from herzstadt.core.models import District, Measure
+    from herzstadt.participation.models import Idea, Process, Survey
+
+    process = Process.objects.filter(city=city, ideas__isnull=False).distinct().first()
+    idea = Idea.objects.filter(city=city, process=process, hidden_at__isnull=True).first()
+    survey = Survey.objects.filter(city=city).first()
+    district = District.objects.get(city=city, slug="pfaff-areal")  # has sensors: a table
+    measure = Measure.objects.filter(city=city).order_by("pk").first()
+    with translation.override("de"):
+        pages = {
+            "home": reverse("core:home"),
+            "district": reverse("core:district", kwargs={"slug": district.slug}),
+            "measures": reverse("core:measures"),
+            "measure": reverse("core:measure", kwargs={"slug": measure.slug}),
+            "processes": reverse("participation:processes"),
+            "process": reverse("participation:process", kwargs={"slug": process.slug}),
+            "idea": reverse("participation:idea", kwargs={"slug": process.slug, "pk": idea.pk}),
+            "idea-form": reverse("participation:idea-create", kwargs={"slug": process.slug}),
+            "survey": reverse(
+                "participation:survey", kwargs={"slug": survey.process.slug, "pk": survey.pk}
+            ),
+            "survey-results": reverse(
+                "participation:survey-results",
+                kwargs={"slug": survey.process.slug, "pk": survey.pk},
+            ),
+            "sign-in": reverse("account_login"),
+            "sign-up": reverse("account_signup"),
+            "profile": reverse("accounts:profile"),
+            "notifications": reverse("accounts:notifications"),
+            "privacy": reverse("privacy"),
+            "bo-home": reverse("backoffice:home"),
+            "bo-moderation": reverse("backoffice:moderation"),
+            "bo-hidden": reverse("backoffice:hidden"),
+            "bo-ideas": reverse("backoffice:ideas", kwargs={"slug": process.slug}),
+            "bo-idea-answer": reverse(
+                "backoffice:idea-answer", kwargs={"slug": process.slug, "pk": idea.pk}
+            ),
+            "bo-process": reverse("backoffice:process", kwargs={"slug": process.slug}),
+            "bo-process-edit": reverse("backoffice:process-edit", kwargs={"slug": process.slug}),
+            "bo-process-create": reverse("backoffice:process-create"),
+            "bo-survey": reverse(
+                "backoffice:survey-edit", kwargs={"slug": survey.process.slug, "pk": survey.pk}
+            ),
+            "bo-statistics": reverse("backoffice:statistics", kwargs={"slug": process.slug}),
+            "bo-exports": reverse("backoffice:exports", kwargs={"slug": process.slug}),
+            "bo-roles": reverse("backoffice:roles"),
+            "bo-blocked": reverse("backoffice:blocked"),
+            "bo-api-access": reverse("backoffice:api-access"),
+            "bo-api-open-data": reverse("backoffice:api-open-data"),
+            "bo-api-client-create": reverse("backoffice:api-client-create"),
+        }
+    return pages, {"process": process.pk, "idea": idea.pk, "survey": survey.pk}
+
+
+@pytest.fixture(scope="package")
+def site(browser, django_db_setup, django_db_blocker):
+    """The demo city on a live server in this process (its own thread), loaded once for the package
+    and flushed afterwards, so the rest of the suite sees an empty database again."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+    from django.test.utils import override_settings, setup_databases, teardown_databases
+
+    from herzstadt.demo import load_demo
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between browser steps are synchronous and safe.
+    unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    hosts = override_settings(ALLOWED_HOSTS=["127.0.0.1", "localhost"])
+    hosts.enable()
+    with django_db_blocker.unblock():
+        own_databases = None
+        if connection.settings_dict["NAME"] == _ORIGINAL_NAME:
+            # pytest-django sets the test database up only for tests that ask for ``db``; these
+            # tests share one loaded demo instead (per-test transactions would hide it from the
+            # server thread), so when no other test of the run needs it, set it up here.
+            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        load_demo()
+        city, people = _demo_people()
+        from django.core.handlers.wsgi import WSGIHandler
+
+        # The site exactly as it is deployed (static files by WhiteNoise), not wrapped in the handlers
+        # Django's test server adds: those would serve MEDIA_URL, which the site itself may not.
+        thread = LiveServerThread("127.0.0.1", lambda _test_app: WSGIHandler(), port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        try:
+            s = Site(f"http://127.0.0.1:{thread.port}", browser)
+            s.pages, s.ids = _page_paths(city, people)
+            s.staff = people["admin"]
+            s.citizen = people["citizen"]
+            s.city = city
+            yield s
+        finally:
+            thread.terminate()
+            call_command("flush", interactive=False, verbosity=0)
+            if own_databases is not None:
+                teardown_databases(own_databases, verbosity=0)
+            hosts.disable()
+            if unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = unsafe
+
+
+@pytest.fixture(autouse=True)
+def _german_first():
+    """Paths are reversed and translated from German, whatever language an earlier test of the run
+    left active in this thread."""
+    from django.utils import translation
+
+    with translation.override("de"):
+        yield
