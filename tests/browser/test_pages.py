@@ -78,10 +78,13 @@ OVERFLOW = """() => {
 def contexts(site):
     made = {}
 
-    def get(anonymous: bool):
-        if anonymous not in made:
-            made[anonymous] = site.context(None if anonymous else site.staff)
-        return made[anonymous]
+    def get(anonymous: bool, leichte_sprache: bool = False):
+        key = (anonymous, leichte_sprache)
+        if key not in made:
+            made[key] = site.context(None if anonymous else site.staff)
+            if leichte_sprache:  # what the header's "Leichte Sprache" switch sets
+                made[key].add_cookies([{"name": "herzstadt_ls", "value": "1", "url": site.url}])
+        return made[key]
 
     yield get
     for context in made.values():
@@ -104,19 +107,22 @@ def check(page) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("lang", ["de", "en", "ls"])
 @pytest.mark.parametrize("name", PAGES)
 def test_page(site, contexts, name, lang):
+    """``ls``: German pages in Leichte Sprache (the switch's cookie)."""
     from django.urls import translate_url
 
     path = site.pages[name.removesuffix("-anonymous")]
-    if lang != "de":
+    if lang == "en":
         path = translate_url(path, lang)
-    page = contexts(name in ANONYMOUS).new_page()
+    page = contexts(name in ANONYMOUS, lang == "ls").new_page()
     try:
         response = page.goto(site.url + path)
         assert response is not None and response.status == 200, (path, response and response.status)
-        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("html").get_attribute("lang") == ("de" if lang == "ls" else lang)
+        if lang == "ls":
+            assert page.get_by_role("link", name="Leichte Sprache ausschalten").count() >= 1
         problems = []
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
