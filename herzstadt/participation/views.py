@@ -5,20 +5,27 @@ why, instead of hiding it.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
+import orjson
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from herzstadt.core import permissions
 from herzstadt.core.geojson import district_feature
+from herzstadt.core.ttlcache import TTLCache
 from herzstadt.participation import services
 from herzstadt.participation.forms import (
     CommentForm,
@@ -104,14 +111,66 @@ def idea_feature(idea: Idea) -> dict:
     }
 
 
+#: a process's ideas as GeoJSON, per worker: (process id, language) → (ETag, body); 15 s
+ideas_geojson_cache = TTLCache(ttl=15.0, max_entries=256)
+_PK_SENTINEL = 987654321
+
+
+@receiver(post_save, sender=Idea, dispatch_uid="herzstadt-ideas-geojson-save")
+@receiver(post_delete, sender=Idea, dispatch_uid="herzstadt-ideas-geojson-delete")
+def _idea_changed(**kwargs) -> None:
+    ideas_geojson_cache.clear()
+
+
+def _ideas_geojson_body(process: Process) -> tuple[str, bytes]:
+    """The visible ideas with a point as GeoJSON bytes and their ETag: one query of plain rows."""
+    url = reverse("participation:idea", kwargs={"slug": process.slug, "pk": _PK_SENTINEL})
+    head, tail = url.split(str(_PK_SENTINEL), 1)
+    labels = {value: str(label) for value, label in IdeaStatus.choices}
+    rows = (
+        Idea.objects.filter(process=process, hidden_at__isnull=True, lon__isnull=False)
+        .filter(lat__isnull=False)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "title", "lon", "lat", "status", "support_count", "comment_count")
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "kind": "idea",
+                "id": pk,
+                "name": title,
+                "url": f"{head}{pk}{tail}",
+                "status": status,
+                "status_label": labels.get(status, status),
+                "supports": supports,
+                "comments": comments,
+            },
+        }
+        for pk, title, lon, lat, status, supports, comments in rows.iterator(chunk_size=2000)
+    ]
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"', body
+
+
 # --- processes --------------------------------------------------------------------------------------
 def process_list(request: HttpRequest) -> HttpResponse:
     city = _city(request)
+    # a correlated subquery: grouping the processes by every column (boundary JSON included) to count
+    # their ideas cost more the more ideas there were
+    visible_ideas = (
+        Idea.objects.filter(process=OuterRef("pk"), hidden_at__isnull=True)
+        .order_by()
+        .values("process")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     processes = (
         Process.objects.filter(city=city, is_published=True)
         .select_related("district", "measure")
         .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("start")))
-        .annotate(idea_total=Count("ideas", filter=Q(ideas__hidden_at__isnull=True)))
+        .annotate(idea_total=Coalesce(Subquery(visible_ideas), 0))
     )
     return render(request, "participation/process_list.html", {"processes": processes})
 
@@ -125,6 +184,9 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
     filters = IdeaFilterForm(process, request.GET or None)
     ideas = filters.apply(ideas)
     page = Paginator(ideas, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for idea in page.object_list:
+        idea.process = process  # their URLs need the process: no query per idea
     user = request.user
     following = user.is_authenticated and Follow.objects.filter(user=user, process=process).exists()
     status_counts = dict(
@@ -143,9 +205,10 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys": process.surveys.all(),
         "can_post": _why_not(request, process, Feature.POST_IDEA) is None,
         "post_blocked": _why_not(request, process, Feature.POST_IDEA),
-        "map_data": _feature_map(
-            process, Idea.objects.filter(process=process, hidden_at__isnull=True)
-        ),
+        # only the district: the map fetches the ideas from ideas_geojson_url (the page stays the same
+        # size however many ideas there are)
+        "map_data": _feature_map(process, []),
+        "ideas_geojson_url": reverse("api:ideas-geojson", kwargs={"slug": process.slug}),
         "status_counts": [
             (label, status_counts.get(value, 0)) for value, label in IdeaStatus.choices
         ],
@@ -348,12 +411,27 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 # --- machine-readable -----------------------------------------------------------------------------------
-def ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
-    """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection."""
+def ideas_geojson(request: HttpRequest, slug: str) -> HttpResponse:
+    """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection.
+
+    Its cost does not depend on the page that links it: one query of plain rows (no model instances),
+    kept for 15 s per worker and language, with an ETag (``If-None-Match`` → 304 without a body)."""
     city = _city(request)
-    process = get_object_or_404(Process, city=city, slug=slug, is_published=True)
-    ideas = Idea.objects.filter(process=process, hidden_at__isnull=True, lon__isnull=False)
-    data = _feature_map(process, ideas.select_related("process"), with_district=False)
-    response = JsonResponse(data, content_type="application/geo+json")
-    response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
+    process = get_object_or_404(
+        Process.objects.only("pk", "slug"), city=city, slug=slug, is_published=True
+    )
+    etag, body = ideas_geojson_cache.get_or_set(
+        (process.pk, get_language()), lambda: _ideas_geojson_body(process)
+    )
+    if etag in _etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/geo+json")
+        response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=15"
     return response
+
+
+def _etags(header: str) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
