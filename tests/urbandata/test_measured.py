@@ -163,7 +163,6 @@ def test_district_counts_come_from_the_broker_right_above_1000(city, client):
         measured = measured_in(district)
         assert [(m.name, m.count) for m in measured] == [("Sensor", 1203)]
         html = client.get("/stadtteile/pfaff-areal/").content.decode()
-        print(html[html.find("measured-title"):][:1500])
         assert "<code>Sensor</code></td><td>1.203</td>" in html
         assert len(measured_cache._data) == 1  # the second view came from the cache
         assert measured_in(district) == measured
