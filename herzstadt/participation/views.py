@@ -47,6 +47,8 @@ from herzstadt.participation.phases import Feature
 from herzstadt.web.forms import apply_errors
 
 PAGE_SIZE = 20
+#: extra tag of a message shown next to a comment: ``note-comment-<pk>``
+_NOTE_TAG = "note-comment-"
 
 
 def _city(request: HttpRequest):
@@ -284,12 +286,14 @@ def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _comment_tree(idea: Idea) -> list[Comment]:
-    """The comments as a tree: each top-level comment with ``.children`` (replies, oldest first)."""
+def _comment_tree(idea: Idea, notes: dict[int, object] | None = None) -> list[Comment]:
+    """The comments as a tree: each top-level comment with ``.children`` (replies, oldest first) and
+    ``.note``, the message about it (e.g. "published") to show next to it."""
     comments = list(Comment.objects.filter(idea=idea).select_related("author__profile"))
     children: dict[int | None, list[Comment]] = defaultdict(list)
     for c in comments:
         children[c.parent_id].append(c)
+        c.note = (notes or {}).pop(c.pk, None)
     for c in comments:
         c.children = children.get(c.pk, [])
     return children.get(None, [])
@@ -303,10 +307,20 @@ def idea_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms) -> HttpResponse:
     """The idea page; after a failed comment or report, with that form and its errors."""
     user = request.user
+    # a message about one comment is shown next to that comment (the redirect lands there), not at
+    # the top of the page, scrolled out of sight
+    page_messages, notes = [], {}
+    for message in messages.get_messages(request):
+        tag = next((t for t in message.extra_tags.split() if t.startswith(_NOTE_TAG)), None)
+        if tag and tag.removeprefix(_NOTE_TAG).isdigit():
+            notes[int(tag.removeprefix(_NOTE_TAG))] = message
+        else:
+            page_messages.append(message)
     context = {
         "process": process,
         "idea": idea,
-        "comments": _comment_tree(idea),
+        "messages": page_messages,
+        "comments": _comment_tree(idea, notes),
         "comment_form": CommentForm(),
         "report_form": ReportForm(),
         "supported": user.is_authenticated
@@ -317,6 +331,7 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
         "map_data": _feature_map(process, [idea]) if idea.has_point else None,
         **forms,
     }
+    page_messages.extend(notes.values())  # about a comment not on the page (any more)
     return render(request, "participation/idea_detail.html", context, status=status)
 
 
@@ -350,7 +365,11 @@ def comment_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Your comment has been published."))
+            messages.success(
+                request,
+                _("Your comment has been published."),
+                extra_tags=f"{_NOTE_TAG}{comment.pk}",
+            )
             return _back_to(idea, f"#comment-{comment.pk}")
     return _idea_page(request, process, idea, 400, comment_form=form)
 
@@ -404,7 +423,10 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Thank you. The moderators will look at it."))
+            note = f"{_NOTE_TAG}{target.pk}" if isinstance(target, Comment) else ""
+            messages.success(
+                request, _("Thank you. The moderators will look at it."), extra_tags=note
+            )
             anchor = f"#comment-{target.pk}" if isinstance(target, Comment) else ""
             return _back_to(idea, anchor)
     return _idea_page(request, process, idea, 400, report_form=form, report_open=True)
