@@ -281,6 +281,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite)")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument(
+        "--cache-wait",
+        type=float,
+        default=16.0,
+        help="seconds to wait after adding ideas, for the workers' GeoJSON caches (15 s) to expire",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
