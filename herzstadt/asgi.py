@@ -13,11 +13,11 @@ import logging
 import os
 from typing import Any
 
-from herzstadt.db.asgi import get_asgi_application
+from herzstadt.db.threaded import get_django_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herzstadt.settings")
 
-django_app = get_asgi_application()  # sets Django up, so the registry is filled
+django_app = get_django_application()  # sets Django up, so the registry is filled
 
 log = logging.getLogger(__name__)
 

@@ -115,3 +115,13 @@ def bo_url(name: str, lang: str = "de", **kwargs) -> str:
 
     with translation.override(lang):
         return reverse(f"backoffice:{name}", kwargs=kwargs or None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty in-process caches (a test's rows are rolled back without signals)."""
+    from herzstadt.core.ttlcache import clear_all
+
+    clear_all()
+    yield
+    clear_all()

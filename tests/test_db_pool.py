@@ -163,14 +163,24 @@ def _assert_whole(pool) -> None:
         pool.putconn(conn)
 
 
+def _django_app(handler: str):
+    """Django as herzstadt.asgi serves it: the threaded WSGI path (default) or Django's ASGI handler."""
+    if handler == "asgi":
+        from herzstadt.db.asgi import get_asgi_application
+
+        return get_asgi_application()
+    from herzstadt.db.threaded import ThreadedDjangoHandler
+
+    return ThreadedDjangoHandler()
+
+
 @postgresql
 @pytest.mark.slow
+@pytest.mark.parametrize("handler", ["asgi", "thread"])
 @pytest.mark.parametrize("how", ["ok", "disconnect", "send_fails", "cancel"])
 @pytest.mark.parametrize("path", ["/slow", "/stream"])
-def test_the_pool_is_whole_after_cancelled_and_aborted_requests(small_pool, how, path):
-    from herzstadt.db.asgi import get_asgi_application
-
-    app = get_asgi_application()
+def test_the_pool_is_whole_after_cancelled_and_aborted_requests(small_pool, how, path, handler):
+    app = _django_app(handler)
 
     async def many():
         await asyncio.gather(*(_request(app, path, how) for _ in range(12)))
@@ -180,9 +190,8 @@ def test_the_pool_is_whole_after_cancelled_and_aborted_requests(small_pool, how,
 
 
 @postgresql
-def test_no_free_connection_in_time_is_a_friendly_503_not_a_500(small_pool):
-    from herzstadt.db.asgi import get_asgi_application
-
+@pytest.mark.parametrize("handler", ["asgi", "thread"])
+def test_no_free_connection_in_time_is_a_friendly_503_not_a_500(small_pool, handler):
     connection.close()
     connection.close_pool()
     connection.settings_dict["OPTIONS"]["pool"].update(max_size=1, min_size=1, timeout=0.3)
@@ -191,7 +200,7 @@ def test_no_free_connection_in_time_is_a_friendly_503_not_a_500(small_pool):
     held = pool.getconn()  # someone else has the only connection
     sent: list = []
     try:
-        asyncio.run(_request(get_asgi_application(), "/slow", "ok", sent))
+        asyncio.run(_request(_django_app(handler), "/slow", "ok", sent))
     finally:
         pool.putconn(held)
     start = sent[0]

@@ -228,7 +228,17 @@ class Idea(Moderated):
         verbose_name = _("idea")
         verbose_name_plural = _("ideas")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["process", "status"])]
+        indexes = [
+            models.Index(fields=["process", "status"]),
+            # the process page's three orders: a page of ideas is read in index order, not sorted
+            models.Index(fields=["process", "-created_at", "-id"], name="idea_process_new"),
+            models.Index(
+                fields=["process", "-support_count", "-id"], name="idea_process_supported"
+            ),
+            models.Index(
+                fields=["process", "-comment_count", "-id"], name="idea_process_discussed"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(lon__isnull=True) & models.Q(lat__isnull=True))

@@ -5,22 +5,29 @@ why, instead of hiding it.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
+import orjson
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from herzstadt.core import leichte_sprache, permissions
 from herzstadt.core.geojson import district_feature
+from herzstadt.core.ttlcache import TTLCache
 from herzstadt.participation import services
 from herzstadt.participation.forms import (
     CommentForm,
@@ -43,6 +50,8 @@ from herzstadt.participation.phases import Feature
 from herzstadt.web.forms import apply_errors
 
 PAGE_SIZE = 20
+#: extra tag of a message shown next to a comment: ``note-comment-<pk>``
+_NOTE_TAG = "note-comment-"
 
 
 def _city(request: HttpRequest):
@@ -107,6 +116,49 @@ def idea_feature(idea: Idea) -> dict:
     }
 
 
+#: a process's ideas as GeoJSON, per worker: (process id, language) → (ETag, body); 15 s
+ideas_geojson_cache = TTLCache(ttl=15.0, max_entries=256)
+_PK_SENTINEL = 987654321
+
+
+@receiver(post_save, sender=Idea, dispatch_uid="herzstadt-ideas-geojson-save")
+@receiver(post_delete, sender=Idea, dispatch_uid="herzstadt-ideas-geojson-delete")
+def _idea_changed(**kwargs) -> None:
+    ideas_geojson_cache.clear()
+
+
+def _ideas_geojson_body(process: Process) -> tuple[str, bytes]:
+    """The visible ideas with a point as GeoJSON bytes and their ETag: one query of plain rows."""
+    url = reverse("participation:idea", kwargs={"slug": process.slug, "pk": _PK_SENTINEL})
+    head, tail = url.split(str(_PK_SENTINEL), 1)
+    labels = {value: str(label) for value, label in IdeaStatus.choices}
+    rows = (
+        Idea.objects.filter(process=process, hidden_at__isnull=True, deleted_at__isnull=True)
+        .filter(lon__isnull=False, lat__isnull=False)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "title", "lon", "lat", "status", "support_count", "comment_count")
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "kind": "idea",
+                "id": pk,
+                "name": title,
+                "url": f"{head}{pk}{tail}",
+                "status": status,
+                "status_label": labels.get(status, status),
+                "supports": supports,
+                "comments": comments,
+            },
+        }
+        for pk, title, lon, lat, status, supports, comments in rows.iterator(chunk_size=2000)
+    ]
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"', body
+
+
 # --- processes --------------------------------------------------------------------------------------
 def take_part(request: HttpRequest) -> HttpResponse:
     """How to take part; in Leichte Sprache when the reader asked for it."""
@@ -117,15 +169,20 @@ def take_part(request: HttpRequest) -> HttpResponse:
 
 def process_list(request: HttpRequest) -> HttpResponse:
     city = _city(request)
+    # a correlated subquery: grouping the processes by every column (boundary JSON included) to count
+    # their ideas cost more the more ideas there were
+    visible_ideas = (
+        Idea.objects.filter(process=OuterRef("pk"), hidden_at__isnull=True, deleted_at__isnull=True)
+        .order_by()
+        .values("process")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     processes = (
         Process.objects.filter(city=city, is_published=True)
         .select_related("district", "measure")
         .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("start")))
-        .annotate(
-            idea_total=Count(
-                "ideas", filter=Q(ideas__hidden_at__isnull=True, ideas__deleted_at__isnull=True)
-            )
-        )
+        .annotate(idea_total=Coalesce(Subquery(visible_ideas), 0))
     )
     return render(request, "participation/process_list.html", {"processes": processes})
 
@@ -133,12 +190,20 @@ def process_list(request: HttpRequest) -> HttpResponse:
 def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
     process = _process(request, slug)
     phase = process.active_phase()
-    ideas = Idea.objects.filter(
-        process=process, hidden_at__isnull=True, deleted_at__isnull=True
-    ).select_related("author__profile", "category")
     filters = IdeaFilterForm(process, request.GET or None)
-    ideas = filters.apply(ideas)
-    page = Paginator(ideas, PAGE_SIZE).get_page(request.GET.get("page"))
+    ideas = filters.apply(
+        Idea.objects.filter(process=process, hidden_at__isnull=True, deleted_at__isnull=True)
+    )
+    # the page's ids first (a narrow query in index order), then those ideas with their authors: the
+    # database never sorts thousands of wide joined rows to show twenty
+    page = Paginator(ideas.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ids = list(page.object_list)
+    found = Idea.objects.select_related("author__profile", "category").in_bulk(ids)
+    page.object_list = [found[pk] for pk in ids if pk in found]
+    for idea in page.object_list:
+        idea.process = process  # their URLs need the process: no query per idea
     user = request.user
     following = user.is_authenticated and Follow.objects.filter(user=user, process=process).exists()
     status_counts = dict(
@@ -164,6 +229,7 @@ def process_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "map_data": _feature_map(process, []),
         "map_places": _feature_map(process, page.object_list, with_district=False),
         "map_legend": IdeaStatus.choices,
+        "ideas_geojson_url": reverse("api:ideas-geojson", kwargs={"slug": process.slug}),
         "status_counts": [
             (label, status_counts.get(value, 0)) for value, label in IdeaStatus.choices
         ],
@@ -241,12 +307,14 @@ def idea_create(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _comment_tree(idea: Idea) -> list[Comment]:
-    """The comments as a tree: each top-level comment with ``.children`` (replies, oldest first)."""
+def _comment_tree(idea: Idea, notes: dict[int, object] | None = None) -> list[Comment]:
+    """The comments as a tree: each top-level comment with ``.children`` (replies, oldest first) and
+    ``.note``, the message about it (e.g. "published") to show next to it."""
     comments = list(Comment.objects.filter(idea=idea).select_related("author__profile"))
     children: dict[int | None, list[Comment]] = defaultdict(list)
     for c in comments:
         children[c.parent_id].append(c)
+        c.note = (notes or {}).pop(c.pk, None)
     for c in comments:
         c.children = children.get(c.pk, [])
         c.idea = idea  # the permission checks of the author's own comments need no query
@@ -262,10 +330,20 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
     """The idea page; after a failed comment or report, with that form and its errors."""
     user = request.user
     idea.process = process  # with its phases, for the permission checks
+    # a message about one comment is shown next to that comment (the redirect lands there), not at
+    # the top of the page, scrolled out of sight
+    page_messages, notes = [], {}
+    for message in messages.get_messages(request):
+        tag = next((t for t in message.extra_tags.split() if t.startswith(_NOTE_TAG)), None)
+        if tag and tag.removeprefix(_NOTE_TAG).isdigit():
+            notes[int(tag.removeprefix(_NOTE_TAG))] = message
+        else:
+            page_messages.append(message)
     context = {
         "process": process,
         "idea": idea,
-        "comments": _comment_tree(idea),
+        "messages": page_messages,
+        "comments": _comment_tree(idea, notes),
         "comment_form": CommentForm(),
         "report_form": ReportForm(),
         "supported": user.is_authenticated
@@ -279,6 +357,7 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
         "map_legend": [(idea.status, idea.get_status_display())],
         **forms,
     }
+    page_messages.extend(notes.values())  # about a comment not on the page (any more)
     return render(request, "participation/idea_detail.html", context, status=status)
 
 
@@ -312,7 +391,11 @@ def comment_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Your comment has been published."))
+            messages.success(
+                request,
+                _("Your comment has been published."),
+                extra_tags=f"{_NOTE_TAG}{comment.pk}",
+            )
             return _back_to(idea, f"#comment-{comment.pk}")
     return _idea_page(request, process, idea, 400, comment_form=form)
 
@@ -366,23 +449,23 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Thank you. The moderators will look at it."))
+            note = f"{_NOTE_TAG}{target.pk}" if isinstance(target, Comment) else ""
+            messages.success(
+                request, _("Thank you. The moderators will look at it."), extra_tags=note
+            )
             anchor = f"#comment-{target.pk}" if isinstance(target, Comment) else ""
             return _back_to(idea, anchor)
     return _idea_page(request, process, idea, 400, report_form=form, report_open=True)
 
 
 # --- machine-readable -----------------------------------------------------------------------------------
-#: how long browsers and proxies may keep the ideas' GeoJSON (the map of a process fetches it)
-GEOJSON_MAX_AGE = 60
-
-
-def ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
+def ideas_geojson(request: HttpRequest, slug: str) -> HttpResponse:
     """The visible ideas of a published process that have a point, as a GeoJSON FeatureCollection.
 
-    The process page's map fetches it. Lean: one query of the few columns a point needs (no model
-    instances, no joins), cacheable for a minute. ``?lang=en`` gives the English addresses and
-    status labels (the map of an English page asks for them; the API's default is German)."""
+    The process page's map fetches it. Its cost does not depend on the page that links it: one query
+    of plain rows (no model instances), kept for 15 s per worker and language, with an ETag
+    (``If-None-Match`` → 304 without a body). ``?lang=en`` gives the English addresses and status
+    labels (the map of an English page asks for them; the API's default is German)."""
     lang = request.GET.get("lang", "")
     if lang in dict(settings.LANGUAGES):
         with translation.override(lang):
@@ -390,46 +473,26 @@ def ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     return _ideas_geojson(request, slug)
 
 
-def _ideas_geojson(request: HttpRequest, slug: str) -> JsonResponse:
+def _ideas_geojson(request: HttpRequest, slug: str) -> HttpResponse:
     city = _city(request)
-    process = get_object_or_404(Process, city=city, slug=slug, is_published=True)
-    rows = (
-        Idea.objects.filter(
-            process=process,
-            hidden_at__isnull=True,
-            deleted_at__isnull=True,
-            lon__isnull=False,
-            lat__isnull=False,
-        )
-        .order_by("-created_at", "-id")
-        .values_list("pk", "title", "lon", "lat", "status", "support_count", "comment_count")
+    process = get_object_or_404(
+        Process.objects.only("pk", "slug"), city=city, slug=slug, is_published=True
     )
-    labels = dict(IdeaStatus.choices)
-    base = reverse("participation:idea", kwargs={"slug": process.slug, "pk": 0})
-    prefix = base[: base.rindex("/0/") + 1]
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {
-                "kind": "idea",
-                "id": pk,
-                "name": title,
-                "url": f"{prefix}{pk}/",
-                "status": status,
-                "status_label": str(labels.get(status, status)),
-                "supports": supports,
-                "comments": comments,
-            },
-        }
-        for pk, title, lon, lat, status, supports, comments in rows
-    ]
-    response = JsonResponse(
-        {"type": "FeatureCollection", "features": features}, content_type="application/geo+json"
+    etag, body = ideas_geojson_cache.get_or_set(
+        (process.pk, get_language()), lambda: _ideas_geojson_body(process)
     )
-    response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
-    response["Cache-Control"] = f"public, max-age={GEOJSON_MAX_AGE}"
+    if etag in _etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/geo+json")
+        response["Content-Disposition"] = f'inline; filename="{process.slug}-ideas.geojson"'
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=15"
     return response
+
+
+def _etags(header: str) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
 
 
 # --- one's own ideas and comments ---------------------------------------------------------------------

@@ -118,3 +118,53 @@ async def test_ngsi_ld_api_is_served_by_the_site(demo, anyio_backend, settings):
         assert bad.status_code == 400
         assert bad.json()["type"].startswith("https://uri.etsi.org/ngsi-ld/errors/")
     ngsi.close()
+
+
+def test_district_counts_come_from_the_broker_right_above_1000(city, client):
+    """1,203 sensors inside the Pfaff-Areal and 4 outside: the page says 1,203 (it used to list at most
+    1,000 entities and count those); a second view is served from the cache."""
+    import uuid
+
+    from herzstadt.ngsi.auth import system_principal
+    from herzstadt.ngsi.params import WriteOptions
+    from herzstadt.ngsi.service import Req, batch_upsert
+    from herzstadt.ngsi.tenants import delete_tenant
+    from herzstadt.urbandata.broker import get_broker
+    from herzstadt.urbandata.measured import measured_cache
+
+    city.ngsi_tenant = f"perf{uuid.uuid4().hex[:12]}"
+    city.save()
+    district = city.district_set.get(slug="pfaff-areal")
+    inside = (district.centroid_lon, district.centroid_lat)
+    entities = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": "Sensor",
+            "location": {
+                "type": "GeoProperty",
+                "value": {
+                    "type": "Point",
+                    "coordinates": list(inside) if n < 1203 else [7.70, 49.40 + n / 10**6],
+                },
+            },
+        }
+        for n in range(1207)
+    ]
+    broker = get_broker()
+    try:
+        for start in range(0, len(entities), 500):
+            request = Req(
+                principal=system_principal(city.ngsi_tenant, "test"),
+                tenant=city.ngsi_tenant,
+                ctx=broker.resolver.get(None),
+                body=entities[start : start + 500],
+            )
+            assert batch_upsert(broker, request, WriteOptions()).status in (201, 204)
+        measured = measured_in(district)
+        assert [(m.name, m.count) for m in measured] == [("Sensor", 1203)]
+        html = client.get("/stadtteile/pfaff-areal/").content.decode()
+        assert "<code>Sensor</code></td><td>1.203</td>" in html
+        assert len(measured_cache._data) == 1  # the second view came from the cache
+        assert measured_in(district) == measured
+    finally:
+        delete_tenant(broker, city.ngsi_tenant)

@@ -215,7 +215,7 @@ def test_the_ideas_geojson_is_lean_and_cacheable(
     _ideas(process, user, 30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(endpoint).json()["features"]) == 32  # the count does not grow
-    assert response["Cache-Control"] == "public, max-age=60"
+    assert response["Cache-Control"] == "public, max-age=15"
     features = response.json()["features"]
     assert len(features) == 2 and hidden.pk not in {f["properties"]["id"] for f in features}
     idea = Idea.objects.get(pk=features[0]["properties"]["id"])

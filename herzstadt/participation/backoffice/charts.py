@@ -14,6 +14,8 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from herzstadt.core.templatetags.numbers import format_number
+
 INK = "#1b1b1f"
 MUTED = "#4a4a55"
 GRID = "#cfcfd6"
@@ -42,8 +44,23 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def whole_axis(value: float, max_steps: int = 4) -> tuple[int, int]:
+    """(top, step) of an axis of counts: whole-number steps (1, 2, 5, 10, 20, 25, 50, …), at most
+    ``max_steps`` of them, the top at least ``value`` — never "2.5 ideas"."""
+    step = 1
+    while step * max_steps < value:
+        power = 10 ** math.floor(math.log10(step))
+        for factor in (2, 2.5, 5, 10):
+            candidate = factor * power
+            if candidate > step and float(candidate).is_integer():
+                step = int(candidate)
+                break
+    return max(step, step * math.ceil(value / step)), step
+
+
 def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    """A number in the active language ("2,5" in German), grouped ("1.203")."""
+    return format_number(value)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -122,7 +139,14 @@ def line_chart(
     left, right, top_pad, bottom = 48, 16, 16, 72
     plot_w, plot_h = 600, 220
     width, height = left + plot_w + right, top_pad + plot_h + bottom
-    top = nice_max(max((v for _n, values in series for v in values), default=0))
+    highest = max((v for _n, values in series for v in values), default=0)
+    top: float
+    step: float
+    if all(float(v).is_integer() for _n, values in series for v in values):
+        top, step = whole_axis(highest)  # counts: whole numbers on the axis
+    else:
+        top = nice_max(highest)
+        step = top / 4
     count = len(labels)
 
     def x_of(i: int) -> float:
@@ -133,8 +157,8 @@ def line_chart(
 
     out = _open(chart_id, width, height, title, desc)
     out.append(f'<g {FONT} font-size="12" fill="{INK}">')
-    for k in range(5):  # horizontal gridlines and the y axis labels
-        value = top * k / 4
+    for k in range(round(top / step) + 1):  # horizontal gridlines and the y axis labels
+        value = step * k
         y = y_of(value)
         out.append(
             f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" stroke="{GRID}" stroke-width="1"/>'

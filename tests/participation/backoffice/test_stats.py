@@ -5,6 +5,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from herzstadt.participation import services
 from herzstadt.participation.backoffice import charts
@@ -129,6 +130,42 @@ def test_charts_are_accessible_svg_without_style():
         "style=" not in line and line.count("<polyline") == 2 and 'stroke-dasharray="6 4"' in line
     )
     assert charts.nice_max(7) == 10 and charts.nice_max(0) == 1 and charts.nice_max(3) == 5
+
+
+def _axis_labels(svg: str) -> list[str]:
+    import re
+
+    return re.findall(r'text-anchor="end">([^<]*)</text>', svg)
+
+
+def test_count_axes_are_whole_numbers_in_the_pages_language():
+    """Issue 10: the axis said "2.5 / 7.5" (half an idea, English decimals) on a German page."""
+    assert [charts.whole_axis(v) for v in (0, 1, 3, 7, 10, 31, 90, 1203)] == [
+        (1, 1),
+        (1, 1),
+        (3, 1),
+        (8, 2),
+        (10, 5),
+        (40, 10),
+        (100, 25),
+        (1500, 500),
+    ]
+    with translation.override("de"):
+        line = charts.line_chart(
+            ["1.5.", "2.5."],
+            [("Ideen", [1, 9]), ("Kommentare", [0, 2])],
+            chart_id="c3",
+            title="T",
+            desc="D",
+        )
+        big = charts.line_chart(["1.5."], [("Ideen", [1203])], chart_id="c4", title="T", desc="D")
+        bars = charts.bar_chart([("a", 2.5), ("b", 1203)], chart_id="c5", title="T", desc="D")
+    assert _axis_labels(line) == ["0", "5", "10"]
+    assert _axis_labels(big) == ["0", "500", "1.000", "1.500"]
+    assert ">2,5</text>" in bars and ">1.203</text>" in bars
+    with translation.override("en"):
+        bars = charts.bar_chart([("a", 2.5), ("b", 1203)], chart_id="c5", title="T", desc="D")
+    assert ">2.5</text>" in bars and ">1,203</text>" in bars
 
 
 def test_statistics_page(client, process, activity, actors):
