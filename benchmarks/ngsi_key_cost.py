@@ -29,7 +29,7 @@ import orjson
 
 from herzstadt.ngsi.asgi import make_app
 from herzstadt.ngsi.auth import hash_key
-from herzstadt.ngsi.bench import parking
+from herzstadt.ngsi.bench import _call, parking
 from herzstadt.ngsi.config import NgsiConfig
 
 KEY = "bench-key-0123456789abcdef0123456789abcdef"
@@ -40,42 +40,8 @@ BASE = "/ngsi-ld/v1"
 async def call(
     app: Any, method: str, path: str, body: bytes = b"", key: str | None = None
 ) -> tuple[int, bytes]:
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"accept", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if key:
-        headers.append((b"x-api-key", key.encode()))
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "query_string": b"",
-        "headers": headers,
-        "scheme": "http",
-        "server": ("localhost", 80),
-    }
-    done = False
-    status = 0
-    out: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal done
-        if done:
-            return {"type": "http.disconnect"}
-        done = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(m: dict[str, Any]) -> None:
-        nonlocal status
-        if m["type"] == "http.response.start":
-            status = m["status"]
-        else:
-            out.append(m.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(out)
+    headers = ((b"x-api-key", key.encode()),) if key else ()
+    return await _call(app, method, path, b"", body, headers=headers)
 
 
 async def run(entities: int, rounds: int, per_round: int, folder: Path) -> dict[str, Any]:

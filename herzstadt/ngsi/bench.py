@@ -62,6 +62,7 @@ async def _call(
     query: bytes = b"",
     body: bytes = b"",
     ctype: bytes = b"application/json",
+    headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> tuple[int, bytes]:
     scope = {
         "type": "http",
@@ -72,6 +73,7 @@ async def _call(
             (b"content-type", ctype),
             (b"accept", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            *headers,
         ],
         "scheme": "http",
         "server": ("bench", 80),
