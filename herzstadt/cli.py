@@ -146,7 +146,13 @@ def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None
         call_command("collectstatic", interactive=False, verbosity=0)
     _check_port(host, port)
     print(f"herzstadt is running at {_url(host, port)}  (stop with Ctrl+C)", flush=True)
-    server.serve(host, port, workers, access_log=access_log)
+    from herzstadt import worker
+
+    background = worker.spawn_embedded()  # the background tasks, unless workers run apart
+    try:
+        server.serve(host, port, workers, access_log=access_log)
+    finally:
+        worker.stop_embedded(background)
 
 
 # --- sub-commands -----------------------------------------------------------------------------
@@ -181,6 +187,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     _serve(args.host, args.port, args.workers, access_log=args.access_log)
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    _check_database()
+    from herzstadt import worker
+
+    try:
+        tasks = worker.selected(args.task or ())
+    except KeyError as exc:
+        raise CommandError(f"Unknown background task: {exc.args[0]}", EXIT_USAGE) from exc
+    if args.list:
+        for task in tasks:
+            print(f"{task.key}\t{task.label}")
+        return EXIT_OK
+    worker.run([t.key for t in tasks])
     return EXIT_OK
 
 
@@ -297,6 +320,19 @@ def build_parser() -> argparse.ArgumentParser:
     _server_options(serve, workers=int(os.environ.get("HERZSTADT_WORKERS", "1")))
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser(
+        "worker",
+        help="run the background tasks (notifications, MQTT devices, schedules)",
+        description="Run the pillars' background tasks until stopped. 'herzstadt serve' starts "
+        "one worker itself unless HERZSTADT_EMBEDDED_WORKER=0; in production run one or more "
+        "'herzstadt worker' processes beside the server (they share the work).",
+    )
+    work.add_argument(
+        "--task", action="append", metavar="KEY", help="run only this task (repeatable)"
+    )
+    work.add_argument("--list", action="store_true", help="list the tasks and exit")
+    work.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser(
         "migrate",

@@ -257,6 +257,21 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class BackgroundTask:
+    """Work a pillar runs beside the web server: delivering notifications, listening to MQTT, a
+    schedule. ``run(stop)`` works until the :class:`threading.Event` ``stop`` is set, then returns;
+    it runs in a thread of a worker process (``herzstadt worker``; ``herzstadt serve`` starts one
+    such process itself unless ``HERZSTADT_EMBEDDED_WORKER=0``). A task that raises is restarted
+    with a growing pause. Several worker processes may run at once, so a task claims shared work
+    (rows locked or leased) instead of assuming it is alone."""
+
+    key: str
+    run: Callable[[threading.Event], None]
+    label: Any = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Pillar:
     """Everything one pillar brings. Only ``name`` is required.
 
@@ -265,7 +280,8 @@ class Pillar:
       ``api``, shared: names must be unique); ``backoffice_urls``: patterns under the back office
       (``/verwaltung/``, namespace ``backoffice``, shared)
     - ``nav``, ``panels``, ``backoffice_sections``, ``asgi_mounts``, ``demo``, ``personal_data``,
-      ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``: see the classes above
+      ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``, ``tasks``: see the
+      classes above
     - ``media``: the folders of uploads the pillar owns and decides the visibility of
     - ``datasets(city)``: the open-data datasets the pillar publishes for ``city``
     - ``url_order``: where the citizen patterns go among the other pillars' (lower first)
@@ -290,6 +306,7 @@ class Pillar:
     phase_kinds: Sequence[PhaseKind] = ()
     process_kinds: Sequence[ProcessKind] = ()
     media: Sequence[MediaFolder] = ()
+    tasks: Sequence[BackgroundTask] = ()
 
     @property
     def url_namespace(self) -> str:
@@ -444,6 +461,8 @@ class _Index:
             (name, loader) for _o, name, loader in sorted(demo, key=lambda x: x[:2])
         ]
         self.personal_data = [(p.name, p.personal_data) for p in ps if p.personal_data]
+        _unique(((t.key, p.name) for p in ps for t in p.tasks), "the background task")
+        self.tasks = sorted((t for p in ps for t in p.tasks), key=lambda t: (t.order, t.key))
 
 
 #: The platform's registry. Use the module-level functions below.
@@ -491,6 +510,11 @@ def asgi_mounts() -> dict[str, Callable[[], Any]]:
 def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """``(pillar name, loader)`` in loading order."""
     return REGISTRY.index.demo_loaders
+
+
+def background_tasks() -> list[BackgroundTask]:
+    """Every registered background task, in order."""
+    return REGISTRY.index.tasks
 
 
 def personal_data() -> list[tuple[str, PersonalData]]:
