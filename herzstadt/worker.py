@@ -79,7 +79,8 @@ def run(only: Sequence[str] = (), stop: threading.Event | None = None, grace: fl
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    log.info("worker %s runs: %s", os.getpid(), ", ".join(t.key for t in tasks) or "nothing")
+    names = ", ".join(t.key for t in tasks) or "no tasks"
+    print(f"herzstadt worker {os.getpid()} runs {names}", file=sys.stderr, flush=True)
     threads = start(tasks, stop)
     while not stop.wait(1.0):
         pass
@@ -97,7 +98,7 @@ def embedded_enabled() -> bool:
     )
 
 
-def spawn_embedded() -> subprocess.Popen[bytes] | None:
+def spawn_embedded(**popen: object) -> subprocess.Popen[bytes] | None:
     """Start ``herzstadt worker`` as a child of the serving process (the embedded default). It gets
     SIGKILL when its parent dies (Linux), so it never outlives ``herzstadt serve``."""
     if not embedded_enabled():
@@ -115,6 +116,7 @@ def spawn_embedded() -> subprocess.Popen[bytes] | None:
     return subprocess.Popen(
         [sys.executable, "-m", "herzstadt", "worker"],
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        **popen,  # type: ignore[call-overload]
     )
 
 

@@ -78,3 +78,25 @@ def test_worker_command_lists_tasks(capsys):
         assert main(["worker", "--task", "nope"]) == 2
     finally:
         registry.unregister("bg-list")
+
+
+def test_serve_starts_a_worker_child_that_stops_with_it(monkeypatch, tmp_path):
+    """The embedded default: a real ``herzstadt worker`` process, ended gracefully by stop_embedded."""
+    import time
+
+    monkeypatch.setenv("HERZSTADT_EMBEDDED_WORKER", "1")
+    monkeypatch.setenv("HERZSTADT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    import subprocess
+
+    proc = worker.spawn_embedded(stderr=subprocess.PIPE)
+    assert proc is not None
+    try:
+        line = proc.stderr.readline().decode()  # once it runs, its signal handlers are in place
+        assert "herzstadt worker" in line and "runs" in line, line
+        time.sleep(0.5)
+        assert proc.poll() is None, "the worker exited on its own"
+    finally:
+        worker.stop_embedded(proc, grace=20)
+    assert proc.returncode == 0
