@@ -100,7 +100,7 @@ def has_history(broker: Any, tenant: str, fragment: Entity, start: dt.datetime) 
     ``start`` (an earlier backfill of this window wrote it)."""
     from herzstadt.ngsi.errors import NgsiError
 
-    attrs = [k for k, v in fragment.items() if isinstance(v, list)]
+    attrs = [k for k, v in fragment.items() if k != "@context" and isinstance(v, list)]
     if not attrs:
         return True
     params = {
@@ -137,7 +137,7 @@ def append(broker: Any, tenant: str, fragment: Entity) -> int:
         raise RuntimeError(
             f"the temporal API refused the history of {fragment['id']}: {result.body}"
         )
-    return sum(len(v) for v in body.values() if isinstance(v, list))
+    return sum(len(v) for k, v in body.items() if k != "@context" and isinstance(v, list))
 
 
 def backfill(
