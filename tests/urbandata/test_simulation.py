@@ -343,3 +343,74 @@ def test_backfill_without_a_temporal_api_is_reported_not_raised(city):
     report = backfill.backfill(get_broker(), city.ngsi_tenant, ENTITIES, dt.datetime.now(UTC))
     assert report.unavailable and report.instances == 0
     assert "not backfilled" in report.summary()
+
+
+# --------------------------------------------------------------------------- over HTTP
+class _Receiver:
+    """A local HTTP endpoint that records the requests and answers with ``status``."""
+
+    def __init__(self, status: int = 204):
+        import http.server
+
+        self.requests: list[tuple[str, dict, bytes]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append(
+                    (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                self.send_response(status)
+                payload = (
+                    b'{"success": [], "errors": [{"entityId": "x"}]}' if status == 207 else b""
+                )
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_simulate_over_http_upserts_with_the_api_key_and_tenant(capsys):
+    receiver = _Receiver()
+    try:
+        code = cli.main(
+            [
+                "simulate", "--once", "--via", "http", "--url", receiver.url + "/",
+                "--api-key", "hzk_secret", "--tenant", "kaiserslautern",
+            ]
+        )  # fmt: skip
+    finally:
+        receiver.close()
+    assert code == 0, capsys.readouterr().err
+    ((path, headers, body),) = receiver.requests
+    assert path == "/ngsi-ld/v1/entityOperations/upsert?options=update"
+    assert headers["x-api-key"] == "hzk_secret" and headers["ngsild-tenant"] == "kaiserslautern"
+    assert headers["content-type"] == "application/ld+json"
+    entities = json.loads(body)
+    assert len(entities) == 39 and all("@context" in e for e in entities)
+
+
+def test_http_errors_and_partial_success_are_reported(capsys):
+    for status, expected in ((401, "answered 401"), (207, "rejected")):
+        receiver = _Receiver(status)
+        try:
+            code = cli.main(
+                ["simulate", "--once", "--via", "http", "--url", receiver.url, "--api-key", "k"]
+            )
+        finally:
+            receiver.close()
+        assert code == cli.EXIT_ERROR
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err

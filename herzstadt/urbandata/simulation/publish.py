@@ -211,11 +211,13 @@ class MqttSink:
         written = 0
         for chunk in _chunks(fragments):
             info = self.client.publish(self.topic, json.dumps(list(chunk)).encode(), qos=1)
-            info.wait_for_publish(self.timeout)
+            try:
+                info.wait_for_publish(self.timeout)
+            except (RuntimeError, ValueError) as e:  # not queued (connection lost)
+                raise PublishError(f"MQTT publish failed: {e}") from None
             if not info.is_published():
-                raise PublishError(
-                    f"MQTT publish to {self.topic.split('/')[-3]}/… not acknowledged"
-                )
+                # the topic names the device key: never in a message
+                raise PublishError("MQTT publish not acknowledged in time")
             written += len(chunk)
         return written
 
