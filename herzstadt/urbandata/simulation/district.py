@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +92,9 @@ def _interval(b: Builder, t: dt.datetime, minutes: int = 15) -> None:
     b.plain("dateObservedTo", b.at)
 
 
-@lru_cache(maxsize=4096)
-def _weather(t: dt.datetime, seed: int) -> m.Weather:
-    return m.weather(t, seed)
-
-
 # --------------------------------------------------------------------------- one model per type
 def _weather_observed(e: Entity, t: dt.datetime, seed: int, _d: Context) -> Entity:
-    w = _weather(t, seed)
+    w = m.weather(t, seed)
     b = Builder(e, t)
     b.plain("dateObserved", b.at)
     b.prop("temperature", round(w.temperature, 1))
@@ -121,7 +115,7 @@ def _air_quality(e: Entity, t: dt.datetime, seed: int, _d: Context) -> Entity:
     # exposure to traffic from the snapshot's NO2 (34 µg/m³ at the busy street: 1)
     exposure = m.clamp((_number(e, "no2", 30.0) - 12) / 22, 0.1, 1.3)
     q = m.air_quality(t, seed, e["id"], exposure)
-    w = _weather(t, seed)
+    w = m.weather(t, seed)
     b = Builder(e, t)
     b.plain("dateObserved", b.at)
     b.prop("no2", round(q.no2, 1))

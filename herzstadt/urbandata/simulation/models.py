@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LATITUDE = 49.44
@@ -28,6 +29,7 @@ SATURDAY, SUNDAY = 5, 6
 
 
 # --------------------------------------------------------------------------- deterministic noise
+@lru_cache(maxsize=65536)  # knots repeat: every time between two knots asks for both
 def unit(seed: int, key: str, step: int) -> float:
     """A uniform number in [0, 1) for (seed, key, step): the same arguments, the same number."""
     digest = hashlib.blake2b(f"{seed}|{key}|{step}".encode(), digest_size=8).digest()
@@ -154,6 +156,7 @@ def air_temperature(t: dt.datetime, seed: int, clouds: float | None = None) -> f
     return season + amplitude * daily + 4.0 * smooth(seed, "temperature-days", t, 3 * 86400)
 
 
+@lru_cache(maxsize=4096)  # one tick asks for it once per station
 def weather(t: dt.datetime, seed: int) -> Weather:
     clouds = cloud_cover(t, seed)
     temp = air_temperature(t, seed, clouds)
