@@ -153,7 +153,12 @@ def air_temperature(t: dt.datetime, seed: int, clouds: float | None = None) -> f
     amplitude = (2.5 + 2.0 * summer) * (1 - 0.6 * clouds)
     solar_hour = (t.astimezone(dt.UTC).hour + t.minute / 60 + LONGITUDE / 15) % 24
     daily = math.cos(2 * math.pi * (solar_hour - 15) / 24)  # +1 at 15:00, -1 at 03:00
-    return season + amplitude * daily + 4.0 * smooth(seed, "temperature-days", t, 3 * 86400)
+    return (
+        season
+        + amplitude * daily
+        + 4.0 * smooth(seed, "temperature-days", t, 3 * 86400)
+        + 0.15 * smooth(seed, "temperature-min", t, 90)  # gusts, the sensor's own noise
+    )
 
 
 @lru_cache(maxsize=4096)  # one tick asks for it once per station
@@ -264,7 +269,10 @@ def traffic_flow(
     t: dt.datetime, seed: int, key: str, peak: float, free_speed: float
 ) -> TrafficFlow:
     """A counting point with ``peak`` vehicles in 15 minutes at the rush hour."""
-    load = clamp(traffic_demand(t) * (1 + 0.12 * smooth(seed, f"traffic-{key}", t, 1200)), 0, 1.2)
+    jitter = 0.12 * smooth(seed, f"traffic-{key}", t, 1200) + 0.05 * smooth(
+        seed, f"traffic-min-{key}", t, 60
+    )
+    load = clamp(traffic_demand(t) * (1 + jitter), 0, 1.2)
     intensity = max(0, round(peak * load))
     speed = free_speed * (1 - 0.45 * clamp(load, 0, 1.2) ** 3)
     speed = max(5.0, speed + 1.5 * smooth(seed, f"speed-{key}", t, 900))
@@ -285,7 +293,12 @@ def noise_level(t: dt.datetime, seed: int, key: str, day_level: float) -> Noise:
     """Sound levels of a site whose daytime traffic LAeq is ``day_level``: 10·log10 of the
     traffic, energetically added to a background of 35 dB(A) (nights are 8–12 dB quieter)."""
     demand = max(traffic_demand(t), 0.01)
-    traffic = day_level + 10 * math.log10(demand / 0.7) + 0.8 * smooth(seed, f"noise-{key}", t, 900)
+    traffic = (
+        day_level
+        + 10 * math.log10(demand / 0.7)
+        + 0.8 * smooth(seed, f"noise-{key}", t, 900)
+        + 0.5 * smooth(seed, f"noise-min-{key}", t, 60)
+    )
     laeq = 10 * math.log10(10 ** (traffic / 10) + 10 ** (35 / 10))
     lamax = laeq + 11 + 7 * unit(seed, f"lamax-{key}", int(t.timestamp() // 900))
     return Noise(laeq, lamax)
@@ -310,7 +323,7 @@ def air_quality(t: dt.datetime, seed: int, key: str, exposure: float) -> AirQual
     dilution = 1 / (0.45 + w.wind_speed / 3.5)
     inversion = 1 + 0.35 * winter * (1 - w.cloud_cover) * (1 if w.solar_radiation < 50 else 0.3)
     traffic = traffic_demand(t)
-    drift = smooth(seed, f"aq-{key}", t, 4 * 3600)
+    drift = smooth(seed, f"aq-{key}", t, 4 * 3600) + 0.3 * smooth(seed, f"aq-min-{key}", t, 120)
     no2 = (9 + 7 * winter) + exposure * 55 * traffic * dilution * inversion
     no2 = max(2.0, no2 * (1 + 0.1 * drift))
     washout = 1 / (1 + 0.5 * w.precipitation)
@@ -336,6 +349,7 @@ def parking_occupancy(t: dt.datetime, seed: int, key: str, opening: tuple[int, i
     if not opening[0] <= h < opening[1]:
         occ = min(occ, 0.3)
     occ += 0.06 * smooth(seed, f"parking-{key}", t, 3600)
+    occ += 0.015 * smooth(seed, f"parking-min-{key}", t, 120)  # cars come and go
     return clamp(occ, 0.0, 1.0)
 
 
