@@ -159,6 +159,26 @@ def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None
 # --- sub-commands -----------------------------------------------------------------------------
 
 
+def _start_simulation(on: bool) -> None:
+    """The living Pfaff-Areal of ``herzstadt demo``: switch the worker's task ``simulate`` on or
+    off (``HERZSTADT_SIMULATE``, inherited by the worker); when on, backfill the history and write
+    the current values once, so the district is up to date before the server answers."""
+    os.environ["HERZSTADT_SIMULATE"] = "1" if on else "0"
+    if not on:
+        print("Simulation: off (the district keeps the snapshot's values)", flush=True)
+        return
+    from herzstadt.urbandata.simulation import runner
+
+    print("Backfilling 30 days of history …", flush=True)
+    print(f"History: {runner.backfill_demo()}", flush=True)
+    runner.tick_demo()
+    print(
+        f"Simulation: the district's values change every {runner.interval_from_env():g} s "
+        "(--no-simulate: off)",
+        flush=True,
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
@@ -171,17 +191,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Preparing the database …", flush=True)
     _migrate(verbosity=0)
     print(f"Loading the demo city: {_load_demo()}", flush=True)
-    # the living Pfaff-Areal: the worker's task "simulate" runs when HERZSTADT_SIMULATE is on
-    os.environ["HERZSTADT_SIMULATE"] = "0" if args.no_simulate else "1"
-    if not args.no_simulate:
-        from herzstadt.urbandata.simulation.runner import backfill_demo
-
-        print("Backfilling 30 days of history …", flush=True)
-        print(f"History: {backfill_demo()}", flush=True)
-        print(
-            "Simulation: the district's values change every "
-            f"{os.environ.get('HERZSTADT_SIMULATE_INTERVAL', '10')} s (--no-simulate: off)"
-        )
+    _start_simulation(not args.no_simulate)
     _serve(args.host, args.port, args.workers)
     return EXIT_OK
 

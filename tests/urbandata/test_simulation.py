@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
 import threading
 import time
 import uuid
@@ -414,3 +415,19 @@ def test_http_errors_and_partial_success_are_reported(capsys):
         assert code == cli.EXIT_ERROR
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err
+
+
+@pytest.mark.django_db
+def test_the_demo_switches_the_simulation_and_writes_current_values(demo, monkeypatch, capsys):
+    monkeypatch.setenv("HERZSTADT_SIMULATE", "")  # restored after the test
+    garage = next(e for e in ENTITIES if e["type"] == "OffStreetParking")
+    cli._start_simulation(False)
+    assert os.environ["HERZSTADT_SIMULATE"] == "0" and not runner.enabled()
+    assert _entity(demo, garage)["availableSpotNumber"]["observedAt"].startswith("2026-11-21")
+    before = time.time()
+    cli._start_simulation(True)
+    assert os.environ["HERZSTADT_SIMULATE"] == "1" and runner.enabled()
+    out = capsys.readouterr().out
+    assert "History: Kaiserslautern:" in out and "change every 10 s" in out
+    observed = _entity(demo, garage)["availableSpotNumber"]["observedAt"]
+    assert dt.datetime.fromisoformat(observed.replace("Z", "+00:00")).timestamp() >= before - 1
