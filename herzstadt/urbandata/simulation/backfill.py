@@ -158,9 +158,11 @@ def backfill(
         todo = {f["id"] for f in first if not has_history(broker, tenant, f, times[0])}
         report.skipped = len(first) - len(todo)
         if todo:
-            for fragment in district.temporal_fragments(entities, times, seed, only=todo):
-                report.instances += append(broker, tenant, fragment)
-                report.entities += 1
+            # one entity at a time: the history of one entity in memory, not of all
+            for eid in [e["id"] for e in entities if e.get("id") in todo]:
+                for fragment in district.temporal_fragments(entities, times, seed, only={eid}):
+                    report.instances += append(broker, tenant, fragment)
+                    report.entities += 1
     except TemporalUnavailable as e:
         report.unavailable = str(e)
     report.seconds = time.perf_counter() - started

@@ -351,10 +351,11 @@ def temporal_fragments(
     """For each simulated entity, the temporal representation of its measured attributes at
     ``times``: ``{"id", "type", "@context", attr: [instance, …]}`` with one instance (``observedAt``
     set) per time, the payload of ``POST /temporal/entities/{id}/attrs``."""
-    ctx = Context(entities)
+    ctx = Context(entities)  # all of them: a parking space asks for its car park
+    chosen = [e for e in entities if only is None or e.get("id") in only]
     merged: dict[str, Entity] = {}
     for t in times:
-        for fragment in fragments(entities, t, seed, ctx, only):
+        for fragment in fragments(chosen, t, seed, ctx):
             target = merged.get(fragment["id"])
             if target is None:
                 target = {k: fragment[k] for k in ("id", "type", "@context") if k in fragment}
