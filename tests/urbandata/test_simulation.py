@@ -431,3 +431,46 @@ def test_the_demo_switches_the_simulation_and_writes_current_values(demo, monkey
     assert "History: Kaiserslautern:" in out and "change every 10 s" in out
     observed = _entity(demo, garage)["availableSpotNumber"]["observedAt"]
     assert dt.datetime.fromisoformat(observed.replace("Z", "+00:00")).timestamp() >= before - 1
+
+
+@pytest.mark.django_db
+def test_backfill_through_the_real_temporal_api_is_idempotent(city):
+    """With the broker's temporal API (skipped while it answers 501): a day of history lands as
+    instances, and a second start writes nothing."""
+    from herzstadt.ngsi import routes
+    from herzstadt.urbandata.broker import get_broker
+
+    op = routes.ROUTER.match("temporal/entities/x/attrs")[0].methods["POST"]
+    if op.handler.__name__ == "not_implemented":
+        pytest.skip("the broker has no temporal API yet")
+    from herzstadt.urbandata.demo import load_city
+
+    load_city(city, SNAPSHOT)
+    broker = get_broker()
+    now = dt.datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
+    report = backfill.backfill(broker, city.ngsi_tenant, ENTITIES, now, days=1)
+    assert not report.unavailable and report.entities == 39 and report.instances == 96 * 126
+    again = backfill.backfill(broker, city.ngsi_tenant, ENTITIES, now, days=1)
+    assert again.instances == 0 and again.skipped == 39
+
+    pv = next(e for e in ENTITIES if e["type"] == "PhotovoltaicMeasurement")
+    result = backfill.temporal_call(
+        broker,
+        city.ngsi_tenant,
+        "GET",
+        f"temporal/entities/{pv['id']}",
+        {
+            "attrs": "activePower",
+            "timerel": "between",
+            "timeAt": "2026-11-29T12:00:00Z",
+            "endTimeAt": "2026-11-30T12:00:01Z",
+        },
+        context=pv["@context"],
+    )
+    instances = result.body["activePower"]
+    expected = district.temporal_fragments(
+        ENTITIES, district.quarter_hours(now, days=1), only={pv["id"]}
+    )[0]["activePower"]
+    assert len(instances) == 96
+    got = {i["observedAt"][:19]: i["value"] for i in instances}
+    assert got == {i["observedAt"][:19]: i["value"] for i in expected}
