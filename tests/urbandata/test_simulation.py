@@ -433,8 +433,7 @@ def test_the_demo_switches_the_simulation_and_writes_current_values(demo, monkey
     assert dt.datetime.fromisoformat(observed.replace("Z", "+00:00")).timestamp() >= before - 1
 
 
-@pytest.mark.django_db
-def test_backfill_through_the_real_temporal_api_is_idempotent(city):
+def test_backfill_through_the_real_temporal_api_is_idempotent():
     """With the broker's temporal API (skipped while it answers 501): a day of history lands as
     instances, and a second start writes nothing."""
     from herzstadt.ngsi import routes
@@ -443,20 +442,31 @@ def test_backfill_through_the_real_temporal_api_is_idempotent(city):
     op = routes.ROUTER.match("temporal/entities/x/attrs")[0].methods["POST"]
     if op.handler.__name__ == "not_implemented":
         pytest.skip("the broker has no temporal API yet")
-    from herzstadt.urbandata.demo import load_city
+    from herzstadt.ngsi.tenants import delete_tenant, ensure_tenant
+    from herzstadt.urbandata.simulation.publish import InProcessSink
 
-    load_city(city, SNAPSHOT)
+    # a tenant of its own: the broker's store outlives each test's transaction
+    tenant = f"simtest{uuid.uuid4().hex[:12]}"
     broker = get_broker()
+    ensure_tenant(broker, tenant)
+    try:
+        _real_backfill(broker, tenant, InProcessSink)
+    finally:
+        delete_tenant(broker, tenant)
+
+
+def _real_backfill(broker, tenant, sink):
+    sink(tenant).publish(ENTITIES)
     now = dt.datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
-    report = backfill.backfill(broker, city.ngsi_tenant, ENTITIES, now, days=1)
+    report = backfill.backfill(broker, tenant, ENTITIES, now, days=1)
     assert not report.unavailable and report.entities == 39 and report.instances == 96 * 126
-    again = backfill.backfill(broker, city.ngsi_tenant, ENTITIES, now, days=1)
+    again = backfill.backfill(broker, tenant, ENTITIES, now, days=1)
     assert again.instances == 0 and again.skipped == 39
 
     pv = next(e for e in ENTITIES if e["type"] == "PhotovoltaicMeasurement")
     result = backfill.temporal_call(
         broker,
-        city.ngsi_tenant,
+        tenant,
         "GET",
         f"temporal/entities/{pv['id']}",
         {
