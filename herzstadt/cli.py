@@ -161,9 +161,9 @@ def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None
 
 def _start_simulation(on: bool) -> None:
     """The living Pfaff-Areal of ``herzstadt demo``: switch the worker's task ``simulate`` on or
-    off (``HERZSTADT_SIMULATE``, inherited by the worker); when on, backfill the history and write
-    the current values once, so the district is up to date before the server answers."""
-    os.environ["HERZSTADT_SIMULATE"] = "1" if on else "0"
+    off (``HERZSTADT_SIMULATE``, inherited by the worker; with it on, the demo loader writes the
+    simulation's current values instead of the snapshot's old ones); when on, backfill the
+    history. Called after loading the demo."""
     if not on:
         print("Simulation: off (the district keeps the snapshot's values)", flush=True)
         return
@@ -171,7 +171,6 @@ def _start_simulation(on: bool) -> None:
 
     print("Backfilling 30 days of history …", flush=True)
     print(f"History: {runner.backfill_demo()}", flush=True)
-    runner.tick_demo()
     print(
         f"Simulation: the district's values change every {runner.interval_from_env():g} s "
         "(--no-simulate: off)",
@@ -190,6 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Data directory: {settings.DATA_DIR}")
     print("Preparing the database …", flush=True)
     _migrate(verbosity=0)
+    os.environ["HERZSTADT_SIMULATE"] = "0" if args.no_simulate else "1"
     print(f"Loading the demo city: {_load_demo()}", flush=True)
     _start_simulation(not args.no_simulate)
     _serve(args.host, args.port, args.workers)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import os
 import threading
 import time
 import uuid
@@ -418,19 +417,34 @@ def test_http_errors_and_partial_success_are_reported(capsys):
 
 
 @pytest.mark.django_db
-def test_the_demo_switches_the_simulation_and_writes_current_values(demo, monkeypatch, capsys):
-    monkeypatch.setenv("HERZSTADT_SIMULATE", "")  # restored after the test
+def test_with_the_simulation_on_the_demo_loads_current_values_and_backfills(
+    city, monkeypatch, capsys
+):
+    from herzstadt.demo import load_demo
+
     garage = next(e for e in ENTITIES if e["type"] == "OffStreetParking")
+    monkeypatch.setenv("HERZSTADT_SIMULATE", "0")
+    load_demo()
+    assert _entity(city, garage)["availableSpotNumber"]["observedAt"].startswith("2026-11-21")
     cli._start_simulation(False)
-    assert os.environ["HERZSTADT_SIMULATE"] == "0" and not runner.enabled()
-    assert _entity(demo, garage)["availableSpotNumber"]["observedAt"].startswith("2026-11-21")
-    before = time.time()
+    assert "Simulation: off" in capsys.readouterr().out
+
+    monkeypatch.setenv("HERZSTADT_SIMULATE", "1")
+    before = dt.datetime.now(UTC)
+    load_demo()
+    stored = _entity(city, garage)
+    observed = dt.datetime.fromisoformat(
+        stored["availableSpotNumber"]["observedAt"].replace("Z", "+00:00")
+    )
+    assert before - dt.timedelta(seconds=1) <= observed <= dt.datetime.now(UTC)
+    assert observed.microsecond == 0  # a whole second, on the ticks' grid
+    simulated = district.fragments(ENTITIES, observed)
+    value = next(f for f in simulated if f["id"] == garage["id"])["availableSpotNumber"]["value"]
+    assert stored["availableSpotNumber"]["value"] == value
+    assert stored["name"]["value"] == garage["name"]["value"]  # the rest of the snapshot
     cli._start_simulation(True)
-    assert os.environ["HERZSTADT_SIMULATE"] == "1" and runner.enabled()
     out = capsys.readouterr().out
     assert "History: Kaiserslautern:" in out and "change every 10 s" in out
-    observed = _entity(demo, garage)["availableSpotNumber"]["observedAt"]
-    assert dt.datetime.fromisoformat(observed.replace("Z", "+00:00")).timestamp() >= before - 1
 
 
 def test_backfill_through_the_real_temporal_api_is_idempotent():

@@ -331,6 +331,13 @@ def fragments(
     return out
 
 
+def overlay(entities: Sequence[Entity], t: dt.datetime, seed: int = DEFAULT_SEED) -> list[Entity]:
+    """The entities with their simulated attributes at ``t`` in place of the snapshot's (what the
+    demo loads when the simulation is on, so the snapshot's old values never enter the history)."""
+    current = {f["id"]: f for f in fragments(entities, t, seed)}
+    return [{**e, **current.get(e.get("id"), {})} for e in entities]
+
+
 def quarter_hours(
     end: dt.datetime, days: int = 30, step: dt.timedelta = dt.timedelta(minutes=15)
 ) -> list[dt.datetime]:

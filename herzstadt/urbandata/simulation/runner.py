@@ -151,19 +151,6 @@ def _claim(city_pk: int, at: dt.datetime, interval: float) -> bool:
     return bool(cache.add(key, os.getpid(), timeout=max(60, int(interval * 3))))
 
 
-def tick_demo(at: dt.datetime | None = None) -> int:
-    """Write the current values of every demo city once (in-process); returns how many entities."""
-    from herzstadt.urbandata.simulation.publish import InProcessSink
-
-    at = at or dt.datetime.now(dt.UTC)
-    written = 0
-    for city, path in demo_cities():
-        written += InProcessSink(city.ngsi_tenant).publish(
-            district.fragments(district.load_snapshot(path), at)
-        )
-    return written
-
-
 def task(stop: threading.Event) -> None:
     """The background task ``simulate``: nothing unless ``HERZSTADT_SIMULATE`` is on; then a tick
     for every demo city every ``HERZSTADT_SIMULATE_INTERVAL`` seconds (claimed per tick)."""
