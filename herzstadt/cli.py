@@ -231,6 +231,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     _setup_django()
+    from herzstadt.ngsi.errors import NgsiError
     from herzstadt.urbandata.demo import DEMO_FILES
     from herzstadt.urbandata.simulation import district, publish, runner
 
@@ -262,7 +263,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                     EXIT_USAGE,
                 )
             sink = publish.HttpSink(args.url, key, args.tenant)
-            where = args.url
+            where = publish.without_credentials(args.url)
         elif args.via == "mqtt":
             url = args.url or os.environ.get("HERZSTADT_MQTT_URL", "")
             if not url:
@@ -273,7 +274,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 device_key = runner.simulator_device_key(city)
             prefix = os.environ.get("HERZSTADT_MQTT_TOPIC_PREFIX", "")
             sink = publish.MqttSink(publish.MqttTarget.parse(url), device_key, prefix)
-            where = url.split("@")[-1]
+            where = publish.without_credentials(url)
         else:
             assert city is not None
             sink = publish.InProcessSink(city.ngsi_tenant)
@@ -306,8 +307,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             on_tick=tick,
         )
-    except publish.PublishError as exc:
-        raise CommandError(str(exc), EXIT_ERROR) from exc
+    except (publish.PublishError, NgsiError) as exc:
+        raise CommandError(f"Publishing failed: {exc}", EXIT_ERROR) from exc
     finally:
         sink.close()
     return EXIT_OK

@@ -16,7 +16,12 @@ import pytest
 
 from herzstadt import cli
 from herzstadt.urbandata.simulation import backfill, district, runner
-from herzstadt.urbandata.simulation.publish import MqttTarget, PublishError, device_topic
+from herzstadt.urbandata.simulation.publish import (
+    MqttTarget,
+    PublishError,
+    device_topic,
+    without_credentials,
+)
 
 UTC = dt.UTC
 SNAPSHOT = Path(__file__).resolve().parents[2] / "herzstadt/urbandata/demo/pfaff-areal.jsonld"
@@ -100,6 +105,8 @@ def test_mqtt_urls_and_topics():
     for bad in ("http://x", "mqtt://", "mqtt://h?version=4"):
         with pytest.raises(PublishError):
             MqttTarget.parse(bad)
+    assert without_credentials("mqtt://u:secret@h:1883?version=5") == "mqtt://h:1883?version=5"
+    assert without_credentials("https://x.example/") == "https://x.example/"
     assert device_topic("hzd_k") == "herzstadt/hzd_k/entities"
     assert device_topic("hzd_k", "/site/a/") == "site/a/herzstadt/hzd_k/entities"
 

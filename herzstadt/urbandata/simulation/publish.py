@@ -154,6 +154,18 @@ class MqttTarget:
         )
 
 
+def without_credentials(url: str) -> str:
+    """``url`` without ``user:password@`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc).geturl()
+
+
 def device_topic(device_key: str, prefix: str = "") -> str:
     prefix = prefix.strip().strip("/")
     topic = f"herzstadt/{device_key}/entities"
