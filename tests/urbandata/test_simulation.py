@@ -505,3 +505,56 @@ def _real_backfill(broker, tenant, sink):
     assert len(instances) == 96
     got = {i["observedAt"][:19]: i["value"] for i in instances}
     assert got == {i["observedAt"][:19]: i["value"] for i in expected}
+
+
+def test_the_clock_runs_a_time_lapse_and_ticks_sit_on_the_grid(monkeypatch):
+    real = [dt.datetime(2026, 11, 30, 12, 0, tzinfo=UTC)]
+    clock = runner.Clock(speed=360, now=lambda: real[0])
+    assert clock() == real[0]
+    real[0] += dt.timedelta(seconds=10)
+    assert clock() == dt.datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # an hour in 10 s
+    assert runner.Clock(now=lambda: real[0])() == real[0]
+    t = dt.datetime(2026, 11, 30, 12, 0, 17, 400000, tzinfo=UTC)
+    assert runner.tick_time(t, 10) == dt.datetime(2026, 11, 30, 12, 0, 10, tzinfo=UTC)
+    assert runner.tick_time(t, 2.5) == dt.datetime(2026, 11, 30, 12, 0, 15, tzinfo=UTC)
+    for raw, expected in (("", 10.0), ("30", 30.0), ("abc", 10.0), ("0.2", 10.0), ("nan", 10.0)):
+        monkeypatch.setenv("HERZSTADT_SIMULATE_INTERVAL", raw)
+        assert runner.interval_from_env() == expected
+
+
+def test_run_publishes_until_stopped_and_survives_a_failing_tick():
+    class Flaky:
+        def __init__(self):
+            self.calls = 0
+
+        def publish(self, fragments):
+            self.calls += 1
+            if self.calls == 2:
+                raise PublishError("broker away")
+            return len(fragments)
+
+        def close(self):
+            pass
+
+    sink, stop, ticks = Flaky(), threading.Event(), []
+
+    def on_tick(at, written):
+        ticks.append(written)
+        if len(ticks) == 2:
+            stop.set()
+
+    assert runner.run(sink, ENTITIES, interval=0.01, stop=stop, on_tick=on_tick) == 2
+    assert sink.calls == 3 and ticks == [39, 39]  # the second tick failed, the third went on
+    with pytest.raises(PublishError):
+        runner.run(_failing(), ENTITIES, once=True)  # --once reports the failure
+
+
+def _failing():
+    class Failing:
+        def publish(self, fragments):
+            raise PublishError("no")
+
+        def close(self):
+            pass
+
+    return Failing()
