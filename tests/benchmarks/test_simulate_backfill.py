@@ -21,7 +21,7 @@ def test_simulation_benchmark_reports_its_figures(tmp_path):
     result = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     figures = json.loads(out.read_text())
-    assert figures["instances"] == 96 * 126  # one day of 15-minute instances of 126 attributes
+    assert figures["instances"] == 96 * 127  # one day of 15-minute instances of 127 attributes
     assert "tick_p95_ms" in figures and "generate_s" in figures
     assert "backfill_s" in figures or "temporal API" in figures["backfill"]
     assert "live tick (39 entities)" in result.stdout

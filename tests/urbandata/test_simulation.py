@@ -66,6 +66,10 @@ def test_fragments_keep_counts_consistent_with_the_snapshot_capacities():
                 total = original["totalSpotNumber"]["value"]
                 free, used = f["availableSpotNumber"]["value"], f["occupiedSpotNumber"]["value"]
                 assert free + used == total and 0 <= free <= total
+                if "firstAvailableFloor" in f:
+                    floor = f["firstAvailableFloor"]["value"]
+                    assert original["lowestFloor"]["value"] <= floor
+                    assert floor <= original["highestFloor"]["value"]
             elif f["type"] == "BikeHireDockingStation":
                 usable = original["totalSlotNumber"]["value"] - f["outOfServiceSlotNumber"]["value"]
                 assert f["availableBikeNumber"]["value"] + f["freeSlotNumber"]["value"] == usable
@@ -142,8 +146,6 @@ def test_simulate_once_writes_every_simulated_entity(demo, capsys):
         for name in measured:
             if entity["type"] == "PhotovoltaicMeasurement" and name == "inverterStatus":
                 continue  # not simulated: keeps the snapshot's value
-            if entity["type"] == "OffStreetParking" and name == "firstAvailableFloor":
-                continue
             observed = dt.datetime.fromisoformat(stored[name]["observedAt"].replace("Z", "+00:00"))
             assert observed.timestamp() >= before - 1, (entity["id"], name)
         # what the simulation does not send stays (options=update)
@@ -480,7 +482,7 @@ def _real_backfill(broker, tenant, sink):
     sink(tenant).publish(ENTITIES)
     now = dt.datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
     report = backfill.backfill(broker, tenant, ENTITIES, now, days=1)
-    assert not report.unavailable and report.entities == 39 and report.instances == 96 * 126
+    assert not report.unavailable and report.entities == 39 and report.instances == 96 * 127
     again = backfill.backfill(broker, tenant, ENTITIES, now, days=1)
     assert again.instances == 0 and again.skipped == 39
 

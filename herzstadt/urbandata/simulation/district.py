@@ -173,6 +173,12 @@ def _off_street_parking(e: Entity, t: dt.datetime, seed: int, _d: Context) -> En
     else:
         status = ["open", "spacesAvailable"]
     b.prop("status", status)
+    if "firstAvailableFloor" in e:
+        # drivers fill the ground floor first, then the floors nearest to it (full: the last)
+        low, high = int(_number(e, "lowestFloor", 0)), int(_number(e, "highestFloor", 0))
+        floors = sorted(range(low, high + 1), key=lambda f: (abs(f), f < 0))
+        share = occupied / total if total else 0.0
+        b.prop("firstAvailableFloor", floors[min(len(floors) - 1, int(share * len(floors)))])
     return b.out
 
 
