@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -158,6 +159,25 @@ def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None
 # --- sub-commands -----------------------------------------------------------------------------
 
 
+def _start_simulation(on: bool) -> None:
+    """The living Pfaff-Areal of ``herzstadt demo``: switch the worker's task ``simulate`` on or
+    off (``HERZSTADT_SIMULATE``, inherited by the worker; with it on, the demo loader writes the
+    simulation's current values instead of the snapshot's old ones); when on, backfill the
+    history. Called after loading the demo."""
+    if not on:
+        print("Simulation: off (the district keeps the snapshot's values)", flush=True)
+        return
+    from herzstadt.urbandata.simulation import runner
+
+    print("Backfilling 30 days of history …", flush=True)
+    print(f"History: {runner.backfill_demo()}", flush=True)
+    print(
+        f"Simulation: the district's values change every {runner.interval_from_env():g} s "
+        "(--no-simulate: off)",
+        flush=True,
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
@@ -169,7 +189,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Data directory: {settings.DATA_DIR}")
     print("Preparing the database …", flush=True)
     _migrate(verbosity=0)
+    os.environ["HERZSTADT_SIMULATE"] = "0" if args.no_simulate else "1"
     print(f"Loading the demo city: {_load_demo()}", flush=True)
+    _start_simulation(not args.no_simulate)
     _serve(args.host, args.port, args.workers)
     return EXIT_OK
 
@@ -204,6 +226,91 @@ def cmd_worker(args: argparse.Namespace) -> int:
             print(f"{task.key}\t{task.label}")
         return EXIT_OK
     worker.run([t.key for t in tasks])
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    _setup_django()
+    from herzstadt.ngsi.errors import NgsiError
+    from herzstadt.urbandata.demo import DEMO_FILES
+    from herzstadt.urbandata.simulation import district, publish, runner
+
+    path = DEMO_FILES.get(args.city)
+    if path is None:
+        raise CommandError(f"No demo snapshot for the city {args.city!r}.", EXIT_USAGE)
+    if args.interval < 0.1 or args.speed <= 0:
+        raise CommandError("--interval must be at least 0.1 and --speed positive.", EXIT_USAGE)
+    entities = district.load_snapshot(path)
+    city = None
+    if args.via != "http" or args.backfill:
+        _check_database()
+        from herzstadt.core.models import City
+
+        city = City.objects.filter(slug=args.city).first()
+        if city is None:
+            raise CommandError(
+                f"The city {args.city!r} is not in the database: run 'herzstadt loaddemo' first.",
+                EXIT_USAGE,
+            )
+    sink: publish.Sink
+    try:
+        if args.via == "http":
+            key = args.api_key or os.environ.get("HERZSTADT_SIMULATE_API_KEY", "")
+            if not args.url or not key:
+                raise CommandError(
+                    "--via http needs --url and an API key with write access "
+                    "(--api-key or HERZSTADT_SIMULATE_API_KEY).",
+                    EXIT_USAGE,
+                )
+            sink = publish.HttpSink(args.url, key, args.tenant)
+            where = publish.without_credentials(args.url)
+        elif args.via == "mqtt":
+            url = args.url or os.environ.get("HERZSTADT_MQTT_URL", "")
+            if not url:
+                raise CommandError("--via mqtt needs --url or HERZSTADT_MQTT_URL.", EXIT_USAGE)
+            device_key = args.device_key or os.environ.get("HERZSTADT_SIMULATE_DEVICE_KEY", "")
+            if not device_key:
+                assert city is not None
+                device_key = runner.simulator_device_key(city)
+            prefix = os.environ.get("HERZSTADT_MQTT_TOPIC_PREFIX", "")
+            sink = publish.MqttSink(publish.MqttTarget.parse(url), device_key, prefix)
+            where = publish.without_credentials(url)
+        else:
+            assert city is not None
+            sink = publish.InProcessSink(city.ngsi_tenant)
+            where = "the broker (in-process)"
+    except publish.PublishError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from exc
+    if args.backfill:
+        from herzstadt.urbandata.broker import get_broker
+        from herzstadt.urbandata.simulation.backfill import backfill
+
+        assert city is not None
+        report = backfill(get_broker(), city.ngsi_tenant, entities, datetime.now(UTC))
+        print(f"History: {report.summary()}", flush=True)
+
+    def tick(at: datetime, written: int) -> None:
+        print(f"{district.iso(at)}  {written} entities → {where}", flush=True)
+
+    print(
+        f"Simulating {len(district.simulated(entities))} entities of {args.city} "
+        f"every {args.interval:g} s{' (once)' if args.once else ''} (stop with Ctrl+C)",
+        flush=True,
+    )
+    try:
+        runner.run(
+            sink,
+            entities,
+            interval=args.interval,
+            once=args.once,
+            clock=runner.Clock(speed=args.speed),
+            seed=args.seed,
+            on_tick=tick,
+        )
+    except (publish.PublishError, NgsiError) as exc:
+        raise CommandError(f"Publishing failed: {exc}", EXIT_ERROR) from exc
+    finally:
+        sink.close()
     return EXIT_OK
 
 
@@ -309,7 +416,62 @@ def build_parser() -> argparse.ArgumentParser:
         "(Kaiserslautern with the Pfaff-Areal), start the server and print its URL.",
     )
     _server_options(demo, workers=1)
+    demo.add_argument(
+        "--no-simulate",
+        action="store_true",
+        help="no simulation: the district keeps the snapshot's values and has no history",
+    )
     demo.set_defaults(func=cmd_demo)
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="publish simulated live values of the demo district",
+        description="Publish the current simulated values of the Pfaff-Areal's sensors every "
+        "--interval seconds: into the broker in-process (default), to a herzstadt over HTTP "
+        "(NGSI-LD batch upsert with an API key) or over MQTT (the device topic "
+        "herzstadt/<device-key>/entities). 'herzstadt demo' runs the simulation itself.",
+    )
+    simulate.add_argument(
+        "--via",
+        choices=["inprocess", "http", "mqtt"],
+        default="inprocess",
+        help="where the values go (default: %(default)s)",
+    )
+    simulate.add_argument(
+        "--url",
+        help="http: the herzstadt's base URL (e.g. https://daten.example.de); "
+        "mqtt: the MQTT broker (default: HERZSTADT_MQTT_URL)",
+    )
+    simulate.add_argument(
+        "--api-key", help="http: an API key with write access (or HERZSTADT_SIMULATE_API_KEY)"
+    )
+    simulate.add_argument("--tenant", default="", help="http: the NGSILD-Tenant (default: none)")
+    simulate.add_argument(
+        "--device-key",
+        help="mqtt: a device key (or HERZSTADT_SIMULATE_DEVICE_KEY; default: the demo city's "
+        "simulator device, re-keyed)",
+    )
+    simulate.add_argument(
+        "--city", default="kaiserslautern", help="demo city (default: %(default)s)"
+    )
+    simulate.add_argument(
+        "--interval", type=float, default=10.0, help="seconds between ticks (default: %(default)s)"
+    )
+    simulate.add_argument("--once", action="store_true", help="publish one tick and exit")
+    simulate.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="time-lapse: simulated seconds per second (default: %(default)s)",
+    )
+    simulate.add_argument("--seed", type=int, default=11, help="seed of the simulation")
+    simulate.add_argument(
+        "--backfill",
+        action="store_true",
+        help="first write 30 days of history (15 minutes apart) through the temporal API, "
+        "unless it is there",
+    )
+    simulate.set_defaults(func=cmd_simulate)
 
     serve = sub.add_parser(
         "serve",

@@ -4,6 +4,7 @@ for the data engineer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -40,9 +41,15 @@ class DemoLoadError(RuntimeError):
     pass
 
 
-def load_city(city: City, path: Path) -> int:
-    """Upsert the entities of ``path`` into the city's NGSI-LD tenant; returns how many."""
+def load_city(city: City, path: Path, at: dt.datetime | None = None) -> int:
+    """Upsert the entities of ``path`` into the city's NGSI-LD tenant; returns how many. With
+    ``at``, the simulated sensors carry the simulation's values at that time instead of the
+    snapshot's (see :mod:`herzstadt.urbandata.simulation`)."""
     entities = json.loads(path.read_text(encoding="utf-8"))
+    if at is not None:
+        from herzstadt.urbandata.simulation.district import overlay
+
+        entities = overlay(entities, at)
     broker = get_broker()
     # Each entity carries its @context, as an application/ld+json batch would.
     request = Req(
@@ -103,13 +110,17 @@ def demo_client(city: City) -> str:
 def demo_loader(context) -> str:
     """The pillar's ``DemoLoader``: the snapshot of every demo city that has one, its open data,
     and a demo API key (printed)."""
+    from herzstadt.urbandata.simulation.runner import enabled, tick_time
+
     count = 0
     lines = []
+    # with the simulation on (herzstadt demo), the current simulated values, not the snapshot's
+    at = tick_time(dt.datetime.now(dt.UTC), 1.0) if enabled() else None
     for slug, city in context.cities.items():
         path = DEMO_FILES.get(slug)
         if path is None:
             continue
-        count += load_city(city, path)
+        count += load_city(city, path, at)
         types = publish_open_data(city)
         key = demo_client(city)
         example = next(

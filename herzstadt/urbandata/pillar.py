@@ -1,6 +1,7 @@
 """Urban data's registration: the NGSI-LD API mounted at /ngsi-ld/, the OAuth2 token endpoint, the
-back-office section "API-Zugänge", the district panel, the demo snapshot (with a demo API client)
-and one open-data dataset per entity type a city publishes."""
+back-office section "API-Zugänge", the district panel, the demo snapshot (with a demo API client),
+one open-data dataset per entity type a city publishes and the background task ``simulate`` (the
+living Pfaff-Areal, off unless ``HERZSTADT_SIMULATE`` is on)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ def _load_demo(context: registry.DemoContext) -> str:
     from herzstadt.urbandata.demo import demo_loader
 
     return demo_loader(context)
+
+
+def _simulate(stop) -> None:
+    from herzstadt.urbandata.simulation.runner import task
+
+    task(stop)
 
 
 def _access_summary(city) -> str:
@@ -52,4 +59,12 @@ PILLAR = registry.Pillar(
     panels=(registry.Panel(page="district", render=panels.district_panel, order=50),),
     demo=registry.DemoLoader(load=_load_demo, order=20),
     datasets=datasets.datasets,
+    tasks=(
+        registry.BackgroundTask(
+            key="simulate",
+            run=_simulate,
+            label=_("Pfaff-Areal simulation (demo; only with HERZSTADT_SIMULATE=1)"),
+            order=90,
+        ),
+    ),
 )
