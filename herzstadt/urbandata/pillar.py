@@ -17,6 +17,14 @@ def _load_demo(context: registry.DemoContext) -> str:
     return demo_loader(context)
 
 
+def _notify(stop) -> None:
+    """Deliver NGSI-LD notifications (herzstadt.ngsi.notify) until ``stop`` is set."""
+    from herzstadt.ngsi.notify.runner import Notifier
+    from herzstadt.urbandata.broker import ngsi_config
+
+    Notifier(config=ngsi_config()).run(stop)
+
+
 def _access_summary(city) -> str:
     from django.utils.translation import ngettext
 
@@ -52,4 +60,5 @@ PILLAR = registry.Pillar(
     panels=(registry.Panel(page="district", render=panels.district_panel, order=50),),
     demo=registry.DemoLoader(load=_load_demo, order=20),
     datasets=datasets.datasets,
+    tasks=(registry.BackgroundTask("ngsi-notify", _notify, _("NGSI-LD notifications"), 20),),
 )
