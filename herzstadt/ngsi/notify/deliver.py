@@ -287,7 +287,7 @@ class Deliverer:
         self.policy = EndpointPolicy(c.notify_hosts, allow_private=c.notify_allow_private)
         self.timeout = c.notify_timeout
         self.max_attempts = max(1, c.notify_max_attempts)
-        self.lease = c.notify_timeout * 3 + 5.0
+        self.lease = c.notify_timeout * 2 + 1.0
         self.per_endpoint = per_endpoint
         self.lane_limit = lane_limit
         self.lanes: dict[str, Lane] = {}

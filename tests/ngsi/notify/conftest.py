@@ -26,6 +26,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.status: dict[str, list[int]] = {}  # path -> statuses to answer, in turn
         self.gate: dict[str, threading.Event] = {}  # path -> wait for this before answering
+        self.delay = 0.0  # seconds every answer waits
         rec = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -36,6 +37,8 @@ class Receiver:
                 gate = rec.gate.get(self.path)
                 if gate is not None:
                     gate.wait(20)
+                if rec.delay:
+                    time.sleep(rec.delay)
                 with rec.lock:
                     seq = rec.status.get(self.path)
                     status = seq.pop(0) if seq else 200
@@ -70,6 +73,10 @@ class Receiver:
                 for g in self.got
                 if (path is None or g["path"] == path) and (not ok_only or g["status"] < 300)
             ]
+
+    def ids(self) -> set[str]:
+        """The ids of the entities notified so far (successful deliveries)."""
+        return {d["id"] for g in self.received() for d in g["body"]["data"]}
 
     def close(self) -> None:
         for g in self.gate.values():
