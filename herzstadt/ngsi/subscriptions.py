@@ -26,6 +26,8 @@ from .params import Paging, SubscriptionOptions
 
 _READ_ONLY = ("status", "createdAt", "modifiedAt")
 _NAME = re.compile(r"[^\s,;|()!]+")
+_RAW_CTX = "_requestContext"  # stored, never shown: the raw @context of an implicit one
+_CTX = "_notifyContext"  # stored, never shown: the URL of the request's @context
 _COUNTERS = ("timesSent", "timesFailed", "lastNotification", "lastSuccess", "lastFailure")
 
 
@@ -174,7 +176,8 @@ def _compact(doc: dict[str, Any], ctx: Context) -> None:
 
 def _check_compiles(broker: Broker, req: Req, doc: dict[str, Any]) -> None:
     """q, geoQ, scopeQ, idPattern, … must work with the subscription's @context."""
-    compile_sub(req.tenant, doc, _ctx_of(broker, doc["jsonldContext"], req.tenant))
+    url = doc.get("jsonldContext") or doc.get(_CTX) or broker.config.core_context_url
+    compile_sub(req.tenant, doc, _ctx_of(broker, url, req.tenant))
 
 
 def create_subscription(broker: Broker, req: Req, params: None = None) -> Result:
@@ -186,9 +189,15 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
     now = model.now_iso()
     doc = model_copy({k: v for k, v in body.items() if k not in _READ_ONLY and k != "@context"})
     doc["id"] = sid
-    doc["jsonldContext"] = body.get("jsonldContext") or _context_url(broker, req)
+    if not body.get("jsonldContext"):
+        # the request's @context compacts the notifications; shown only when the client named
+        # one (jsonldContext), as the ETSI suite expects
+        doc[_CTX] = _context_url(broker, req)
+        if req.raw_context is not None and not isinstance(req.raw_context, str):
+            # an implicitly created @context lives in this worker's memory only: the notifier
+            # (another process, another resolver) builds it from the request's @context
+            doc[_RAW_CTX] = req.raw_context
     doc.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
-    doc["isActive"] = body.get("isActive", True)
     doc["createdAt"] = doc["modifiedAt"] = now
     if req.ctx is not None:
         _expand(doc, req.ctx)
@@ -225,6 +234,8 @@ def _status(doc: dict[str, Any]) -> str:
 
 def _render(broker: Broker, req: Req, doc: dict[str, Any], sys_attrs: bool) -> dict[str, Any]:
     out = model_copy(doc)
+    out.pop(_RAW_CTX, None)
+    out.pop(_CTX, None)
     if req.ctx is not None:
         _compact(out, req.ctx)
     out["status"] = _status(doc)
@@ -305,7 +316,7 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
         if doc is None:
             raise ResourceNotFound(f"subscription {sid} not found")
         for k, v in change.items():
-            if k in _READ_ONLY:
+            if k in _READ_ONLY or k in (_RAW_CTX, _CTX):
                 continue
             if v is None or v == model.NULL:
                 doc.pop(k, None)

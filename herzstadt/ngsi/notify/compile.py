@@ -164,6 +164,6 @@ def compile_sub(tenant: str, doc: dict[str, Any], ctx: Context) -> CompiledSub:
             "accept": ep.get("accept", "application/json"),
             "receiverInfo": ep.get("receiverInfo") or [],
             "notifierInfo": ep.get("notifierInfo") or [],
-            "context": doc.get("jsonldContext"),
+            "context": doc.get("jsonldContext") or doc.get("_notifyContext"),
         },
     )

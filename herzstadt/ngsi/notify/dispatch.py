@@ -131,12 +131,14 @@ class Dispatcher:
     # --- subscriptions
     def _compile(self, tenant: str, doc: dict[str, Any]) -> CompiledSub | None:
         key = (tenant, doc["id"])
-        stamp = (doc.get("modifiedAt"), doc.get("jsonldContext"))
+        stamp = (doc.get("modifiedAt"), doc.get("jsonldContext"), doc.get("_notifyContext"))
         hit = self._compiled.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-        url = doc.get("jsonldContext")
+        url = doc.get("jsonldContext") or doc.get("_notifyContext")
         raw = None if not url or url == self.broker.config.core_context_url else url
+        if not doc.get("jsonldContext") and doc.get("_requestContext") is not None:
+            raw = doc["_requestContext"]  # an implicitly created @context
         sub: CompiledSub | None
         try:
             sub = compile_sub(tenant, doc, self.broker.resolver.get(raw, tenant))
