@@ -62,6 +62,7 @@ class CompiledSub:
     throttling: float
     time_interval: float
     target: dict[str, Any] = field(default_factory=dict)
+    show_changes: bool = False
 
     def active(self, now: dt.datetime) -> bool:
         if self.doc.get("isActive", True) is False:
@@ -159,6 +160,7 @@ def compile_sub(tenant: str, doc: dict[str, Any], ctx: Context) -> CompiledSub:
         ro=ro,
         throttling=float(doc.get("throttling") or 0),
         time_interval=float(doc.get("timeInterval") or 0),
+        show_changes=notif.get("showChanges") is True,
         target={
             "uri": ep.get("uri"),
             "accept": ep.get("accept", "application/json"),

@@ -30,6 +30,7 @@ import orjson
 from .. import model
 from ..broker import Broker
 from ..model.render import render_entity
+from ..model.vocab import VALUE_MEMBER
 from .compile import CompiledSub, compile_sub
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,12 @@ class Change:
     types: list[str] | None = None  # from a create/head event (for deleted entities)
     deleted_at: str = ""
     at: str = ""  # time of the newest event (a subscription created later does not see it)
+    first: dict[str, int] = field(default_factory=dict)  # attribute -> first event seq (round)
+    deleted_seq: int = 0
 
-    def add(self, kind: str, attr: str) -> None:
+    def add(self, kind: str, attr: str, seq: int) -> None:
         self.attrs.setdefault(kind, set()).add(attr)
+        self.first.setdefault(attr, seq)
 
 
 def _chunks(xs: list[Any], n: int) -> list[list[Any]]:
@@ -169,7 +173,7 @@ class Dispatcher:
     # --- matching
     def _dispatch(self, c: Any, events: list[Any], now: float) -> int:
         changes: dict[tuple[str, str], Change] = {}
-        for _seq, tenant, eid, attr, kind, inst, modified_at in events:
+        for seq, tenant, eid, attr, kind, inst, modified_at in events:
             ch = changes.get((tenant, eid))
             if ch is None:
                 ch = changes[(tenant, eid)] = Change()
@@ -179,12 +183,12 @@ class Dispatcher:
                     ch.created, ch.deleted = True, False
                     ch.types = (self.store._decode(inst) if inst else {}).get("type")
                 elif kind == "delete":
-                    ch.deleted, ch.deleted_at = True, modified_at
+                    ch.deleted, ch.deleted_at, ch.deleted_seq = True, modified_at, int(seq)
                 else:
                     ch.head = True
                     ch.types = (self.store._decode(inst) if inst else {}).get("type")
             else:
-                ch.add(kind, attr)
+                ch.add(kind, attr, int(seq))
         nowdt = dt.datetime.fromtimestamp(now, dt.UTC)
         subs = self._subs(c, sorted({t for t, _ in changes}))
         subs = {
@@ -221,12 +225,18 @@ class Dispatcher:
                         "type": _compact_types(types, sub),
                         "deletedAt": ch.deleted_at or model.now_iso(),
                     }
+                    if sub.show_changes and ch.deleted_seq:
+                        for attr in self._attrs_before(c, tenant, eid, ch.deleted_seq):
+                            prev = self._previous(c, tenant, eid, attr, ch.deleted_seq)
+                            if prev is not None:
+                                item[sub.ctx.compact(attr)] = _gone(prev, sub, True)
                 else:
                     if not sub.selects(eid, doc.get("type") or []):
                         continue
                     if sub.matcher is not None and not sub.matcher(doc):
                         continue
                     item = render_entity(doc, sub.ctx, sub.ro)
+                    self._changes(c, tenant, eid, ch, doc, sub, item)
                 out.setdefault((tenant, sub.sid, reason), []).append(item)
                 owners[(tenant, sub.sid)] = sub
         return self._emit(c, out, owners, now)
@@ -312,6 +322,88 @@ class Dispatcher:
         types: list[str] | None = self.store._decode(r[0]).get("type")
         return types
 
+    # --- deleted attributes and previous values
+    def _changes(
+        self,
+        c: Any,
+        tenant: str,
+        eid: str,
+        ch: Change,
+        doc: dict[str, Any],
+        sub: CompiledSub,
+        item: dict[str, Any],
+    ) -> None:
+        """Add the deleted attributes (value ``urn:ngsi-ld:null``) and, with ``showChanges``,
+        the previous values of the changed ones to a rendered normalized entity."""
+        if sub.ro.key_values or sub.ro.concise:
+            return
+        attrs = doc.get("attrs") or {}
+        keep, omit = sub.ro.attrs, sub.ro.omit
+        for kind, names in ch.attrs.items():
+            for attr in names:
+                if (keep is not None and attr not in keep) or (omit is not None and attr in omit):
+                    continue
+                name = sub.ctx.compact(attr)
+                if attr not in attrs:  # deleted (its last instance)
+                    prev = self._previous(c, tenant, eid, attr, ch.first[attr])
+                    if prev is not None:
+                        item[name] = _gone(prev, sub, sub.show_changes)
+                elif sub.show_changes and kind == "update" and isinstance(item.get(name), dict):
+                    prev = self._previous(c, tenant, eid, attr, ch.first[attr])
+                    if prev is not None:
+                        member = _member(prev)
+                        if member in prev:
+                            item[name]["previous" + member[0].upper() + member[1:]] = prev[member]
+
+    def _previous(self, c: Any, tenant: str, eid: str, attr: str, seq: int) -> Any:
+        """The default instance of ``attr`` before event ``seq`` (None: there was none)."""
+        p = self.p
+        c.execute(
+            f"SELECT seq, kind, instance FROM ngsi_event WHERE tenant={p} AND entity_id={p}"
+            f" AND attr={p} AND seq < {p} ORDER BY seq DESC LIMIT 1",
+            (tenant, eid, attr, seq),
+        )
+        last = c.fetchone()
+        c.execute(
+            f"SELECT seq, instance FROM ngsi_event WHERE tenant={p} AND entity_id={p}"
+            f" AND attr='' AND kind='create' AND seq < {p} ORDER BY seq DESC LIMIT 1",
+            (tenant, eid, seq),
+        )
+        created = c.fetchone()
+        if last is not None and (created is None or int(last[0]) > int(created[0])):
+            if last[1] == "delete" or last[2] is None:
+                return None
+            return self.store._decode(last[2])
+        if created is None or created[1] is None:
+            return None
+        insts = (self.store._decode(created[1]).get("attrs") or {}).get(attr) or []
+        for i in insts:
+            if i.get("datasetId") is None:
+                return i
+        return insts[0] if insts else None
+
+    def _attrs_before(self, c: Any, tenant: str, eid: str, seq: int) -> list[str]:
+        """The attributes an entity had before event ``seq`` (its deletion)."""
+        p = self.p
+        c.execute(
+            f"SELECT seq, instance FROM ngsi_event WHERE tenant={p} AND entity_id={p}"
+            f" AND attr='' AND kind='create' AND seq < {p} ORDER BY seq DESC LIMIT 1",
+            (tenant, eid, seq),
+        )
+        created = c.fetchone()
+        if created is None:
+            return []
+        names = list((self.store._decode(created[1]).get("attrs") or {}).keys())
+        c.execute(
+            f"SELECT DISTINCT attr FROM ngsi_event WHERE tenant={p} AND entity_id={p}"
+            f" AND attr <> '' AND seq > {p} AND seq < {p}",
+            (tenant, eid, int(created[0]), seq),
+        )
+        for (a,) in c.fetchall():
+            if a not in names:
+                names.append(a)
+        return [a for a in names if self._previous(c, tenant, eid, a, seq) is not None]
+
     # --- periodic notifications (timeInterval)
     def _periodic(self, c: Any, now: float) -> int:
         c.execute("SELECT tenant, doc FROM ngsi_subscription")
@@ -358,6 +450,28 @@ class Dispatcher:
 def _compact_types(types: list[str], sub: CompiledSub) -> Any:
     names = [sub.ctx.compact(t) for t in types]
     return names[0] if len(names) == 1 else names
+
+
+def _member(inst: dict[str, Any]) -> str:
+    return VALUE_MEMBER.get(inst.get("type", "Property"), "value")
+
+
+def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool) -> dict[str, Any]:
+    """A deleted attribute in a notification: its type, the null value, with ``showChanges``
+    the previous value."""
+    member = _member(prev)
+    out: dict[str, Any] = {"type": prev.get("type", "Property")}
+    if show and member in prev:
+        value = prev[member]
+        if member == "vocab":
+            value = [sub.ctx.compact(v) for v in value] if isinstance(value, list) else (
+                sub.ctx.compact(value)
+            )
+        out["previous" + member[0].upper() + member[1:]] = value
+    out[member] = model.NULL
+    if prev.get("datasetId"):
+        out["datasetId"] = prev["datasetId"]
+    return out
 
 
 _ATTR_TRIGGER = {

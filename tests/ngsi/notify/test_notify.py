@@ -490,3 +490,52 @@ def test_types_are_compacted_with_the_request_context(world, receiver):
     assert r.status_code == 201
     r = client.get("subscriptions/urn:ngsi-ld:Subscription:s1")
     assert r.json()["entities"] == [{"type": "https://example.org/vocab#Building"}]
+
+
+def test_show_changes_and_deleted_attributes(world, receiver):
+    client, broker, _ = world
+    n = Notifier(broker)
+    triggers = ["attributeUpdated", "attributeDeleted", "entityDeleted"]
+    body = sub(receiver.url(), notificationTrigger=triggers, notification={"showChanges": True})
+    assert client.post("subscriptions", json=body).status_code == 201
+    assert client.post("entities", json=building()).status_code == 201
+    n.step()
+    patch_height(client, 11)
+    got = until(receiver.received, n.step)
+    assert got[0]["body"]["data"][0]["height"] == {
+        "type": "Property",
+        "value": 11,
+        "previousValue": 10,
+    }
+    assert client.delete(f"entities/{EID}/attrs/name").status_code == 204
+    got = until(lambda: len(receiver.received()) == 2 and receiver.received(), n.step)
+    assert got[1]["body"]["data"][0]["name"] == {
+        "type": "Property",
+        "previousValue": "Haus",
+        "value": "urn:ngsi-ld:null",
+    }
+    assert client.delete(f"entities/{EID}").status_code == 204
+    got = until(lambda: len(receiver.received()) == 3 and receiver.received(), n.step)
+    gone = got[2]["body"]["data"][0]
+    assert gone["height"] == {"type": "Property", "previousValue": 11, "value": "urn:ngsi-ld:null"}
+    assert "name" not in gone and gone["location"]["value"] == "urn:ngsi-ld:null"
+
+
+def test_implicit_context_used_by_another_notifier(world, receiver):
+    """The subscription's inline @context is implicitly created in the API's worker; a
+    notifier elsewhere (own resolver) compacts with it all the same."""
+    client, _, cfg = world
+    ctx = {"@context": [{"height": "https://example.org/vocab#height"}]}
+    body = dict(sub(receiver.url()), **ctx)
+    r = client.post("subscriptions", json=body, headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    ent = dict(building(), **ctx)
+    r = client.post("entities", json=ent, headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201
+    other = Broker(cfg)
+    try:
+        got = until(receiver.received, Notifier(other).step)
+        assert got[0]["body"]["data"][0]["height"]["value"] == 10
+        assert "https://example.org/vocab#height" not in got[0]["body"]["data"][0]
+    finally:
+        other.close()
