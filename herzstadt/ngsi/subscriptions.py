@@ -100,6 +100,11 @@ def _validate(broker: Broker, body: dict[str, Any], *, partial: bool = False) ->
             _names(pick, "notification.pick")
         if omit is not None:
             _names(omit, "notification.omit")
+        if notif.get("join") is not None and notif["join"] not in ("flat", "inline", "@none"):
+            raise BadRequestData("notification.join must be flat, inline or @none")
+        jl = notif.get("joinLevel")
+        if jl is not None and (isinstance(jl, bool) or not isinstance(jl, int) or jl < 1):
+            raise BadRequestData("notification.joinLevel must be a positive integer")
         if attrs and (pick or omit):
             raise BadRequestData("notification.attributes cannot be combined with pick or omit")
         if pick and omit and set(pick) & set(omit):

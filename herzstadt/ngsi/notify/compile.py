@@ -63,6 +63,8 @@ class CompiledSub:
     time_interval: float
     target: dict[str, Any] = field(default_factory=dict)
     show_changes: bool = False
+    join: str | None = None  # flat | inline (linked entities)
+    join_level: int = 1
 
     def active(self, now: dt.datetime) -> bool:
         if self.doc.get("isActive", True) is False:
@@ -161,6 +163,8 @@ def compile_sub(tenant: str, doc: dict[str, Any], ctx: Context) -> CompiledSub:
         throttling=float(doc.get("throttling") or 0),
         time_interval=float(doc.get("timeInterval") or 0),
         show_changes=notif.get("showChanges") is True,
+        join=notif.get("join") if notif.get("join") in ("flat", "inline") else None,
+        join_level=max(1, min(10, int(notif.get("joinLevel") or 1))),
         target={
             "uri": ep.get("uri"),
             "accept": ep.get("accept", "application/json"),

@@ -211,6 +211,7 @@ class Dispatcher:
             if doc is None and ch.deleted and ch.types is None:
                 ch.types = self._last_types(c, tenant, eid)
             for sub in tsubs:
+                extras: list[dict[str, Any]] = []
                 if ch.at and ch.at < sub.doc.get("createdAt", ""):
                     continue  # the change committed before the subscription existed
                 reason = _reason(sub, ch, doc)
@@ -237,7 +238,9 @@ class Dispatcher:
                         continue
                     item = render_entity(doc, sub.ctx, sub.ro)
                     self._changes(c, tenant, eid, ch, doc, sub, item)
-                out.setdefault((tenant, sub.sid, reason), []).append(item)
+                    if sub.join in ("flat", "inline"):
+                        extras = self._join(tenant, doc, item, sub)
+                out.setdefault((tenant, sub.sid, reason), []).extend([item, *extras])
                 owners[(tenant, sub.sid)] = sub
         return self._emit(c, out, owners, now)
 
@@ -321,6 +324,22 @@ class Dispatcher:
             return None
         types: list[str] | None = self.store._decode(r[0]).get("type")
         return types
+
+    # --- linked entities (notification.join / joinLevel)
+    def _join(
+        self, tenant: str, doc: dict[str, Any], item: dict[str, Any], sub: CompiledSub
+    ) -> list[dict[str, Any]]:
+        """Inline: the linked entities go into ``item``; flat: they are returned (to follow the
+        entity in ``data``)."""
+        from ..auth import system_principal
+        from ..broker import Req
+        from ..render import _flat, _inline
+
+        req = Req(principal=system_principal(tenant), tenant=tenant, ctx=sub.ctx)
+        if sub.join == "inline":
+            _inline(self.broker, req, doc, item, sub.ro, sub.join_level, frozenset({doc["id"]}))
+            return []
+        return _flat(self.broker, req, [doc], [item], sub.ro, sub.join_level)[1:]
 
     # --- deleted attributes and previous values
     def _changes(
@@ -464,8 +483,10 @@ def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool) -> dict[str, Any]:
     if show and member in prev:
         value = prev[member]
         if member == "vocab":
-            value = [sub.ctx.compact(v) for v in value] if isinstance(value, list) else (
-                sub.ctx.compact(value)
+            value = (
+                [sub.ctx.compact(v) for v in value]
+                if isinstance(value, list)
+                else (sub.ctx.compact(value))
             )
         out["previous" + member[0].upper() + member[1:]] = value
     out[member] = model.NULL

@@ -539,3 +539,26 @@ def test_implicit_context_used_by_another_notifier(world, receiver):
         assert "https://example.org/vocab#height" not in got[0]["body"]["data"][0]
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("join", ["flat", "inline"])
+def test_linked_entities(world, receiver, join):
+    client, broker, _ = world
+    n = Notifier(broker)
+    city = {
+        "id": "urn:ngsi-ld:City:kl",
+        "type": "City",
+        "name": {"type": "Property", "value": "KL"},
+    }
+    assert client.post("entities", json=city).status_code == 201
+    body = sub(receiver.url(), notification={"join": join, "joinLevel": 1})
+    assert client.post("subscriptions", json=body).status_code == 201
+    b = dict(building(), locatedAt={"type": "Relationship", "object": city["id"]})
+    assert client.post("entities", json=b).status_code == 201
+    data = until(receiver.received, n.step)[0]["body"]["data"]
+    if join == "flat":
+        assert [d["id"] for d in data] == [EID, city["id"]]
+    else:
+        assert len(data) == 1 and data[0]["locatedAt"]["entity"]["name"]["value"] == "KL"
+    bad = sub(receiver.url(), sid="urn:ngsi-ld:Subscription:bad", notification={"joinLevel": 0})
+    assert client.post("subscriptions", json=bad).status_code == 400
