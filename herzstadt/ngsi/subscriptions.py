@@ -197,8 +197,11 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
     if not body.get("jsonldContext"):
         # the request's @context compacts the notifications; shown only when the client named
         # one (jsonldContext), as the ETSI suite expects
-        doc[_CTX] = _context_url(broker, req)
-        if req.raw_context is not None and not isinstance(req.raw_context, str):
+        raw = req.raw_context
+        if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], str):
+            raw = raw[0]  # one URL: the Link header of the notifications names it
+        doc[_CTX] = raw if isinstance(raw, str) else _context_url(broker, req)
+        if raw is not None and not isinstance(raw, str):
             # an implicitly created @context lives in this worker's memory only: the notifier
             # (another process, another resolver) builds it from the request's @context
             doc[_RAW_CTX] = req.raw_context

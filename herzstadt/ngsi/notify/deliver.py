@@ -106,8 +106,10 @@ def message(job: Job, now_iso: str) -> tuple[bytes, dict[str, str]]:
     headers = {"User-Agent": USER_AGENT}
     if t.get("accept") == "application/ld+json":
         headers["Content-Type"] = "application/ld+json"
-        if ctx:
-            payload["@context"] = ctx
+        if ctx:  # every entity carries the @context, as in an ld+json query answer
+            payload["data"] = [
+                {**e, "@context": ctx} if isinstance(e, dict) else e for e in payload["data"]
+            ]
     else:
         headers["Content-Type"] = "application/json"
         if ctx:

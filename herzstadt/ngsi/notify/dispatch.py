@@ -237,6 +237,10 @@ class Dispatcher:
                     if sub.matcher is not None and not sub.matcher(doc):
                         continue
                     item = render_entity(doc, sub.ctx, sub.ro)
+                    if sub.ro.sys_attrs and sub.ro.key_values:
+                        for k in ("createdAt", "modifiedAt"):
+                            if k in doc:
+                                item[k] = doc[k]
                     self._changes(c, tenant, eid, ch, doc, sub, item)
                     if sub.join in ("flat", "inline"):
                         extras = self._join(tenant, doc, item, sub)

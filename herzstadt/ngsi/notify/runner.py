@@ -10,7 +10,9 @@ one ``LIMIT 1`` read of the outbox per idle round.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 
 from ..broker import Broker
 from ..config import NgsiConfig
@@ -37,6 +39,19 @@ class Notifier:
         n += self.deliverer.pump()
         return n
 
+    def _idle(self) -> None:
+        """Wait one poll interval, or less when a delivery ends: its outcome (timesSent, …) is
+        written at once."""
+        d = self.deliverer
+        if d.in_flight > 0:
+            try:
+                out = d.results.get(timeout=self.poll)
+            except queue.Empty:
+                return
+            d.results.put(out)
+        else:
+            time.sleep(self.poll)
+
     def run(self, stop: threading.Event) -> None:
         pause = 0.0
         try:
@@ -50,7 +65,7 @@ class Notifier:
                     stop.wait(pause)
                     continue
                 if not busy:
-                    stop.wait(self.poll)
+                    self._idle()
         finally:
             self.deliverer.close()
             stop.wait(0.05)

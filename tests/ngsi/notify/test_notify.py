@@ -109,7 +109,7 @@ def test_ld_json_endpoint_gets_context_in_body(world, receiver):
     got = until(receiver.received, n.step)
     assert got[0]["headers"]["content-type"] == "application/ld+json"
     assert "link" not in got[0]["headers"]
-    assert got[0]["body"]["@context"] == body["jsonldContext"]
+    assert got[0]["body"]["data"][0]["@context"] == body["jsonldContext"]
     assert got[0]["body"]["triggerReason"] == "attributeCreated"
 
 
