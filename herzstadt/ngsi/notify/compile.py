@@ -149,6 +149,11 @@ def compile_sub(tenant: str, doc: dict[str, Any], ctx: Context) -> CompiledSub:
     if notif.get("omit"):
         ro.omit_tree = {a: None for a in _names(notif["omit"], "notification.omit")}
     apply_projection(ro, ctx)
+    ds = doc.get("datasetId")
+    if isinstance(ds, str):
+        ds = [ds]
+    if isinstance(ds, list) and ds:
+        ro.dataset_id = frozenset(ds)
     ep = notif.get("endpoint") or {}
     return CompiledSub(
         tenant=tenant,

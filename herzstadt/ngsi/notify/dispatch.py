@@ -215,22 +215,37 @@ class Dispatcher:
                 if ch.at and ch.at < sub.doc.get("createdAt", ""):
                     continue  # the change committed before the subscription existed
                 reason = _reason(sub, ch, doc)
+                gone_attrs: list[str] = []
+                if (
+                    doc is None
+                    and ch.deleted
+                    and ch.deleted_seq
+                    and (reason is None or sub.show_changes)
+                    and ("attributeDeleted" in sub.triggers or sub.show_changes)
+                ):
+                    gone_attrs = self._attrs_before(c, tenant, eid, ch.deleted_seq)
+                    if sub.watched is not None and not sub.show_changes:
+                        gone_attrs = [a for a in gone_attrs if a in sub.watched]
+                    if reason is None and gone_attrs:
+                        reason = "attributeDeleted"
                 if reason is None:
                     continue
                 if doc is None:
                     types = ch.types or []
                     if not sub.selects(eid, types):
                         continue
-                    item = {
-                        "id": eid,
-                        "type": _compact_types(types, sub),
-                        "deletedAt": ch.deleted_at or model.now_iso(),
-                    }
-                    if sub.show_changes and ch.deleted_seq:
-                        for attr in self._attrs_before(c, tenant, eid, ch.deleted_seq):
-                            prev = self._previous(c, tenant, eid, attr, ch.deleted_seq)
-                            if prev is not None:
-                                item[sub.ctx.compact(attr)] = _gone(prev, sub, True)
+                    at = ch.deleted_at or model.now_iso()
+                    item = {"id": eid, "type": _compact_types(types, sub)}
+                    if sub.ro.sys_attrs:
+                        head = self._created(c, tenant, eid, ch.deleted_seq)
+                        for k in ("createdAt", "modifiedAt"):
+                            if head.get(k):
+                                item[k] = head[k]
+                    item["deletedAt"] = at
+                    for attr in gone_attrs:
+                        prev = self._previous(c, tenant, eid, attr, ch.deleted_seq)
+                        if prev is not None:
+                            item[sub.ctx.compact(attr)] = _gone(prev, sub, sub.show_changes, at)
                 else:
                     if not sub.selects(eid, doc.get("type") or []):
                         continue
@@ -358,8 +373,6 @@ class Dispatcher:
     ) -> None:
         """Add the deleted attributes (value ``urn:ngsi-ld:null``) and, with ``showChanges``,
         the previous values of the changed ones to a rendered normalized entity."""
-        if sub.ro.key_values or sub.ro.concise:
-            return
         attrs = doc.get("attrs") or {}
         keep, omit = sub.ro.attrs, sub.ro.omit
         for kind, names in ch.attrs.items():
@@ -370,7 +383,7 @@ class Dispatcher:
                 if attr not in attrs:  # deleted (its last instance)
                     prev = self._previous(c, tenant, eid, attr, ch.first[attr])
                     if prev is not None:
-                        item[name] = _gone(prev, sub, sub.show_changes)
+                        item[name] = _gone(prev, sub, sub.show_changes, ch.at)
                 elif sub.show_changes and kind == "update" and isinstance(item.get(name), dict):
                     prev = self._previous(c, tenant, eid, attr, ch.first[attr])
                     if prev is not None:
@@ -404,6 +417,17 @@ class Dispatcher:
             if i.get("datasetId") is None:
                 return i
         return insts[0] if insts else None
+
+    def _created(self, c: Any, tenant: str, eid: str, seq: int) -> dict[str, Any]:
+        """The stored document of the entity's last creation before event ``seq``."""
+        p = self.p
+        c.execute(
+            f"SELECT instance FROM ngsi_event WHERE tenant={p} AND entity_id={p}"
+            f" AND attr='' AND kind='create' AND seq < {p} ORDER BY seq DESC LIMIT 1",
+            (tenant, eid, seq),
+        )
+        r = c.fetchone()
+        return self.store._decode(r[0]) if r and r[0] else {}
 
     def _attrs_before(self, c: Any, tenant: str, eid: str, seq: int) -> list[str]:
         """The attributes an entity had before event ``seq`` (its deletion)."""
@@ -479,9 +503,11 @@ def _member(inst: dict[str, Any]) -> str:
     return VALUE_MEMBER.get(inst.get("type", "Property"), "value")
 
 
-def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool) -> dict[str, Any]:
+def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool, at: str) -> Any:
     """A deleted attribute in a notification: its type, the null value, with ``showChanges``
-    the previous value."""
+    the previous value, with ``sysAttrs`` its times (keyValues: the null value alone)."""
+    if sub.ro.key_values:
+        return model.NULL
     member = _member(prev)
     out: dict[str, Any] = {"type": prev.get("type", "Property")}
     if show and member in prev:
@@ -496,6 +522,11 @@ def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool) -> dict[str, Any]:
     out[member] = model.NULL
     if prev.get("datasetId"):
         out["datasetId"] = prev["datasetId"]
+    if sub.ro.sys_attrs:
+        for k in ("createdAt", "modifiedAt"):
+            if k in prev:
+                out[k] = prev[k]
+        out["deletedAt"] = at or model.now_iso()
     return out
 
 

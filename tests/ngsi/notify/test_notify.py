@@ -121,7 +121,7 @@ def test_ld_json_endpoint_gets_context_in_body(world, receiver):
         (["entityDeleted"], ["entityDeleted"]),
         (["attributeCreated"], ["attributeCreated", "attributeCreated"]),
         (["attributeUpdated"], ["attributeUpdated"]),
-        (["attributeDeleted"], ["attributeDeleted"]),
+        (["attributeDeleted"], ["attributeDeleted"] * 2),  # the attribute, then the entity
         (None, ["attributeCreated", "attributeUpdated", "attributeCreated"]),
     ],
 )
