@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from ..broker import apply_projection
 from ..errors import BadRequestData
@@ -117,8 +118,11 @@ def compile_sub(tenant: str, doc: dict[str, Any], ctx: Context) -> CompiledSub:
         if geo is not None and not isinstance(geo, dict):
             raise BadRequestData("geoQ must be an object")
         coords = geo.get("coordinates") if geo else None
+        q = doc.get("q")
+        if isinstance(q, str) and "%" in q:
+            q = unquote(q)  # written as in a URL (the ETSI suite: name=="Eiffel%20Tower")
         query = parse_query(
-            q=doc.get("q"),
+            q=q,
             scopeQ=doc.get("scopeQ"),
             georel=geo.get("georel") if geo else None,
             geometry=geo.get("geometry") if geo else None,

@@ -383,13 +383,14 @@ class Dispatcher:
                 if attr not in attrs:  # deleted (its last instance)
                     prev = self._previous(c, tenant, eid, attr, ch.first[attr])
                     if prev is not None:
-                        item[name] = _gone(prev, sub, sub.show_changes, ch.at)
+                        item[name] = _gone(prev, sub, sub.show_changes, ch.at, attr_only=True)
                 elif sub.show_changes and kind == "update" and isinstance(item.get(name), dict):
                     prev = self._previous(c, tenant, eid, attr, ch.first[attr])
                     if prev is not None:
                         member = _member(prev)
                         if member in prev:
-                            item[name]["previous" + member[0].upper() + member[1:]] = prev[member]
+                            key = "previous" + member[0].upper() + member[1:]
+                            item[name][key] = _prev_value(prev, member, sub)
 
     def _previous(self, c: Any, tenant: str, eid: str, attr: str, seq: int) -> Any:
         """The default instance of ``attr`` before event ``seq`` (None: there was none)."""
@@ -503,7 +504,18 @@ def _member(inst: dict[str, Any]) -> str:
     return VALUE_MEMBER.get(inst.get("type", "Property"), "value")
 
 
-def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool, at: str) -> Any:
+def _prev_value(prev: dict[str, Any], member: str, sub: CompiledSub) -> Any:
+    value = prev[member]
+    if member == "vocab":
+        if isinstance(value, list):
+            return [sub.ctx.compact(v) for v in value]
+        return sub.ctx.compact(value)
+    return value
+
+
+def _gone(
+    prev: dict[str, Any], sub: CompiledSub, show: bool, at: str, *, attr_only: bool = False
+) -> Any:
     """A deleted attribute in a notification: its type, the null value, with ``showChanges``
     the previous value, with ``sysAttrs`` its times (keyValues: the null value alone)."""
     if sub.ro.key_values:
@@ -511,15 +523,11 @@ def _gone(prev: dict[str, Any], sub: CompiledSub, show: bool, at: str) -> Any:
     member = _member(prev)
     out: dict[str, Any] = {"type": prev.get("type", "Property")}
     if show and member in prev:
-        value = prev[member]
-        if member == "vocab":
-            value = (
-                [sub.ctx.compact(v) for v in value]
-                if isinstance(value, list)
-                else (sub.ctx.compact(value))
-            )
-        out["previous" + member[0].upper() + member[1:]] = value
-    out[member] = model.NULL
+        out["previous" + member[0].upper() + member[1:]] = _prev_value(prev, member, sub)
+    # a deleted LanguageProperty attribute: {"@none": null} (ETSI 046_34_04); of a deleted
+    # entity: the null value itself (046_37)
+    lang = attr_only and member == "languageMap"
+    out[member] = {"@none": model.NULL} if lang else model.NULL
     if prev.get("datasetId"):
         out["datasetId"] = prev["datasetId"]
     if sub.ro.sys_attrs:
