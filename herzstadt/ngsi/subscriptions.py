@@ -92,7 +92,9 @@ def _validate(broker: Broker, body: dict[str, Any], *, partial: bool = False) ->
         except EndpointRefused as e:
             raise BadRequestData(str(e)) from None
         if notif.get("format", "normalized") not in FORMATS:
-            raise BadRequestData("notification.format must be normalized, keyValues or concise")
+            raise BadRequestData(
+                "notification.format must be normalized, keyValues (simplified) or concise"
+            )
         attrs, pick, omit = notif.get("attributes"), notif.get("pick"), notif.get("omit")
         if attrs is not None:
             _names(attrs, "notification.attributes")

@@ -39,7 +39,7 @@ TRIGGERS = frozenset(
     }
 )
 DEFAULT_TRIGGERS = ("attributeCreated", "attributeUpdated")
-FORMATS = frozenset({"normalized", "keyValues", "concise"})
+FORMATS = frozenset({"normalized", "keyValues", "simplified", "concise"})
 
 
 @dataclass(slots=True)
@@ -141,7 +141,7 @@ def compile_sub(tenant: str, doc: dict[str, Any], ctx: Context) -> CompiledSub:
     triggers = doc.get("notificationTrigger") or list(DEFAULT_TRIGGERS)
     fmt = notif.get("format", "normalized")
     ro = RenderOptions(
-        key_values=fmt == "keyValues",
+        key_values=fmt in ("keyValues", "simplified"),
         concise=fmt == "concise",
         sys_attrs=notif.get("sysAttrs") is True,
     )

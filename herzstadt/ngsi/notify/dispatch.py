@@ -53,6 +53,7 @@ class Change:
     deleted_at: str = ""
     at: str = ""  # time of the newest event (a subscription created later does not see it)
     first: dict[str, int] = field(default_factory=dict)  # attribute -> first event seq (round)
+    deleted_ds: dict[str, list[str]] = field(default_factory=dict)  # attr -> deleted datasetIds
     deleted_seq: int = 0
 
     def add(self, kind: str, attr: str, seq: int) -> None:
@@ -189,6 +190,10 @@ class Dispatcher:
                     ch.types = (self.store._decode(inst) if inst else {}).get("type")
             else:
                 ch.add(kind, attr, int(seq))
+                if kind == "delete" and inst:
+                    ds = self.store._decode(inst).get("datasetId")
+                    if ds:
+                        ch.deleted_ds.setdefault(attr, []).append(ds)
         nowdt = dt.datetime.fromtimestamp(now, dt.UTC)
         subs = self._subs(c, sorted({t for t, _ in changes}))
         subs = {
@@ -384,6 +389,20 @@ class Dispatcher:
                     prev = self._previous(c, tenant, eid, attr, ch.first[attr])
                     if prev is not None:
                         item[name] = _gone(prev, sub, sub.show_changes, ch.at, attr_only=True)
+                elif kind == "delete" and attr in ch.deleted_ds and not sub.ro.key_values:
+                    # instances of other datasetIds remain: the deleted ones follow them
+                    cur = item.get(name)
+                    if cur is None:
+                        continue
+                    insts = cur if isinstance(cur, list) else [cur]
+                    t = attrs[attr][0].get("type", "Property")
+                    member = VALUE_MEMBER.get(t, "value")
+                    insts += [
+                        {"type": t, "datasetId": ds, member: model.NULL}
+                        for ds in ch.deleted_ds[attr]
+                        if sub.ro.dataset_id is None or ds in sub.ro.dataset_id
+                    ]
+                    item[name] = insts
                 elif sub.show_changes and kind == "update" and isinstance(item.get(name), dict):
                     prev = self._previous(c, tenant, eid, attr, ch.first[attr])
                     if prev is not None:
@@ -557,8 +576,6 @@ def _reason(sub: CompiledSub, ch: Change, doc: dict[str, Any] | None) -> str | N
             names = set((doc.get("attrs") or {}).keys())
             if watched is None or names & watched:
                 return "attributeCreated"
-        if "entityUpdated" not in trig and "attributeUpdated" not in trig:
-            return None
     changed: set[str] = set()
     for kind, attrs in ch.attrs.items():
         changed |= attrs

@@ -562,3 +562,23 @@ def test_linked_entities(world, receiver, join):
         assert len(data) == 1 and data[0]["locatedAt"]["entity"]["name"]["value"] == "KL"
     bad = sub(receiver.url(), sid="urn:ngsi-ld:Subscription:bad", notification={"joinLevel": 0})
     assert client.post("subscriptions", json=bad).status_code == 400
+
+
+def test_deleted_dataset_instance_follows_the_others(world, receiver):
+    client, broker, _ = world
+    n = Notifier(broker)
+    body = sub(receiver.url(), notificationTrigger=["attributeDeleted"])
+    assert client.post("subscriptions", json=body).status_code == 201
+    b = building()
+    b["name"] = [
+        {"type": "Property", "value": "Haus"},
+        {"type": "Property", "value": "House", "datasetId": "urn:ngsi-ld:Dataset:en"},
+    ]
+    assert client.post("entities", json=b).status_code == 201
+    r = client.delete(f"entities/{EID}/attrs/name", params={"datasetId": "urn:ngsi-ld:Dataset:en"})
+    assert r.status_code == 204, r.text
+    got = until(receiver.received, n.step)
+    assert got[0]["body"]["data"][0]["name"] == [
+        {"type": "Property", "value": "Haus"},
+        {"type": "Property", "datasetId": "urn:ngsi-ld:Dataset:en", "value": "urn:ngsi-ld:null"},
+    ]
