@@ -52,7 +52,7 @@ def free_port() -> int:
 # ------------------------------------------------------------------------------ receiver
 def receiver_main(port: int, out: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
     lat: list[float] = []
-    seen: set[tuple[str, float]] = set()
+    seen: set[tuple[str, str, float]] = set()
     counts = {"requests": 0, "entities": 0}
     lock = threading.Lock()
 
@@ -70,7 +70,7 @@ def receiver_main(port: int, out: mp.Queue, stop: mp.Event) -> None:  # type: ig
                     if isinstance(v, (int, float)):
                         counts["entities"] += 1
                         lat.append(now - v)
-                        seen.add((e["id"], v))
+                        seen.add((self.path, e["id"], v))
             self.send_response(204)
             self.send_header("content-length", "0")
             self.end_headers()
