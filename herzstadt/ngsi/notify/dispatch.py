@@ -257,10 +257,12 @@ class Dispatcher:
                     if sub.matcher is not None and not sub.matcher(doc):
                         continue
                     item = render_entity(doc, sub.ctx, sub.ro)
-                    if sub.ro.sys_attrs and sub.ro.key_values:
-                        for k in ("createdAt", "modifiedAt"):
-                            if k in doc:
-                                item[k] = doc[k]
+                    if sub.ro.key_values:
+                        if sub.ro.sys_attrs:
+                            for k in ("createdAt", "modifiedAt"):
+                                if k in doc:
+                                    item[k] = doc[k]
+                        _datasets(doc, item, sub, ch)
                     self._changes(c, tenant, eid, ch, doc, sub, item)
                     if sub.join in ("flat", "inline"):
                         extras = self._join(tenant, doc, item, sub)
@@ -517,6 +519,27 @@ class Dispatcher:
 def _compact_types(types: list[str], sub: CompiledSub) -> Any:
     names = [sub.ctx.compact(t) for t in types]
     return names[0] if len(names) == 1 else names
+
+
+def _datasets(doc: dict[str, Any], item: dict[str, Any], sub: CompiledSub, ch: Change) -> None:
+    """keyValues of an attribute with several instances (datasetIds): ``{"dataset": {datasetId
+    or "@none": value}}``, deleted instances with the null value."""
+    from ..model.render import _simplified_value
+
+    for iri, insts in (doc.get("attrs") or {}).items():
+        name = sub.ctx.compact(iri)
+        gone = ch.deleted_ds.get(iri, [])
+        if name not in item or (len(insts) < 2 and not gone):
+            continue
+        ds: dict[str, Any] = {}
+        for i in insts:
+            key = i.get("datasetId") or "@none"
+            if sub.ro.dataset_id is None or key in sub.ro.dataset_id:
+                ds[key] = _simplified_value(i, sub.ctx, sub.ro)
+        for g in gone:
+            if sub.ro.dataset_id is None or g in sub.ro.dataset_id:
+                ds[g] = model.NULL
+        item[name] = {"dataset": ds}
 
 
 def _member(inst: dict[str, Any]) -> str:

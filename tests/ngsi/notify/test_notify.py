@@ -582,3 +582,32 @@ def test_deleted_dataset_instance_follows_the_others(world, receiver):
         {"type": "Property", "value": "Haus"},
         {"type": "Property", "datasetId": "urn:ngsi-ld:Dataset:en", "value": "urn:ngsi-ld:null"},
     ]
+
+
+def test_key_values_with_datasets(world, receiver):
+    client, broker, _ = world
+    n = Notifier(broker)
+    body = sub(
+        receiver.url(),
+        notificationTrigger=["attributeDeleted"],
+        notification={"format": "keyValues"},
+    )
+    assert client.post("subscriptions", json=body).status_code == 201
+    b = building()
+    b["name"] = [
+        {"type": "Property", "value": "Haus"},
+        {"type": "Property", "value": "House", "datasetId": "urn:ngsi-ld:Dataset:en"},
+        {"type": "Property", "value": "Maison", "datasetId": "urn:ngsi-ld:Dataset:fr"},
+    ]
+    assert client.post("entities", json=b).status_code == 201
+    r = client.delete(f"entities/{EID}/attrs/name", params={"datasetId": "urn:ngsi-ld:Dataset:fr"})
+    assert r.status_code == 204, r.text
+    got = until(receiver.received, n.step)
+    assert got[0]["body"]["data"][0]["name"] == {
+        "dataset": {
+            "@none": "Haus",
+            "urn:ngsi-ld:Dataset:en": "House",
+            "urn:ngsi-ld:Dataset:fr": "urn:ngsi-ld:null",
+        }
+    }
+    assert got[0]["body"]["data"][0]["height"] == 10
