@@ -28,6 +28,7 @@ _READ_ONLY = ("status", "createdAt", "modifiedAt")
 _NAME = re.compile(r"[^\s,;|()!]+")
 _RAW_CTX = "_requestContext"  # stored, never shown: the raw @context of an implicit one
 _CTX = "_notifyContext"  # stored, never shown: the URL of the request's @context
+_TYPES = "_principalTypes"  # stored, never shown: the entity types the creator may read
 _COUNTERS = ("timesSent", "timesFailed", "lastNotification", "lastSuccess", "lastFailure")
 
 
@@ -209,6 +210,9 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
             doc[_RAW_CTX] = req.raw_context
     doc.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
     doc["createdAt"] = doc["modifiedAt"] = now
+    if req.types is not None:
+        # the creator may read only these entity types: notifications carry no others
+        doc[_TYPES] = sorted(req.types)
     if req.ctx is not None:
         _expand(doc, req.ctx)
     _check_compiles(broker, req, doc)
@@ -246,6 +250,7 @@ def _render(broker: Broker, req: Req, doc: dict[str, Any], sys_attrs: bool) -> d
     out = model_copy(doc)
     out.pop(_RAW_CTX, None)
     out.pop(_CTX, None)
+    out.pop(_TYPES, None)
     if req.ctx is not None:
         _compact(out, req.ctx)
     out["status"] = _status(doc)
@@ -326,7 +331,7 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
         if doc is None:
             raise ResourceNotFound(f"subscription {sid} not found")
         for k, v in change.items():
-            if k in _READ_ONLY or k in (_RAW_CTX, _CTX):
+            if k in _READ_ONLY or k in (_RAW_CTX, _CTX, _TYPES):
                 continue
             if v is None or v == model.NULL:
                 doc.pop(k, None)

@@ -74,6 +74,9 @@ class CompiledSub:
         return not (isinstance(exp, str) and parse_time(exp) <= now)
 
     def selects(self, eid: str, types: list[str]) -> bool:
+        allowed = self.doc.get("_principalTypes")
+        if allowed is not None and (not types or not all(t in allowed for t in types)):
+            return False  # the subscriber may not read entities of this type
         if not self.selectors:
             return True
         have = set(types)

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -361,7 +361,11 @@ class Dispatcher:
         from ..broker import Req
         from ..render import _flat, _inline
 
-        req = Req(principal=system_principal(tenant), tenant=tenant, ctx=sub.ctx)
+        principal = system_principal(tenant)
+        allowed = sub.doc.get("_principalTypes")
+        if allowed is not None:  # linked entities only of the types the subscriber may read
+            principal = replace(principal, entity_types=frozenset(allowed))
+        req = Req(principal=principal, tenant=tenant, ctx=sub.ctx)
         if sub.join == "inline":
             _inline(self.broker, req, doc, item, sub.ro, sub.join_level, frozenset({doc["id"]}))
             return []

@@ -611,3 +611,29 @@ def test_key_values_with_datasets(world, receiver):
         }
     }
     assert got[0]["body"]["data"][0]["height"] == 10
+
+
+def test_notifications_carry_only_types_the_subscriber_may_read(world, receiver):
+    from herzstadt.ngsi import subscriptions
+    from herzstadt.ngsi.auth import ALL_SCOPES, Principal
+    from herzstadt.ngsi.broker import Req
+
+    client, broker, _ = world
+    n = Notifier(broker)
+    building_iri = "https://uri.etsi.org/ngsi-ld/default-context/Building"
+    who = Principal("limited", "", ALL_SCOPES, frozenset({building_iri}))
+    body = sub(receiver.url(), watchedAttributes=["name"])
+    del body["entities"]  # every type with a name
+    req = Req(principal=who, tenant="", ctx=broker.resolver.get(None), body=body)
+    assert subscriptions.create_subscription(broker, req).status == 201
+    r = client.get("subscriptions/urn:ngsi-ld:Subscription:s1").json()
+    assert "_principalTypes" not in r
+    secret = dict(building("urn:ngsi-ld:Secret:1"), type="Secret")
+    assert client.post("entities", json=secret).status_code == 201
+    assert client.post("entities", json=building()).status_code == 201
+    got = until(receiver.received, n.step)
+    for _ in range(3):
+        n.step()
+        time.sleep(0.02)
+    ids = [d["id"] for g in receiver.received() for d in g["body"]["data"]]
+    assert ids == [EID], got
