@@ -203,10 +203,13 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
         raw = req.raw_context
         if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], str):
             raw = raw[0]  # one URL: the Link header of the notifications names it
-        doc[_CTX] = raw if isinstance(raw, str) else _context_url(broker, req)
-        if raw is not None and not isinstance(raw, str):
-            # an implicitly created @context lives in this worker's memory only: the notifier
-            # (another process, another resolver) builds it from the request's @context
+        if raw is None or isinstance(raw, str):
+            doc[_CTX] = raw or broker.config.core_context_url
+        else:
+            # an implicitly created @context: shown as jsonldContext (the ETSI suite finds it
+            # there); it lives in this worker's memory only, so the notifier (another process,
+            # another resolver) builds it from the request's @context
+            doc["jsonldContext"] = _context_url(broker, req)
             doc[_RAW_CTX] = req.raw_context
     doc.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
     doc["createdAt"] = doc["modifiedAt"] = now
@@ -333,6 +336,8 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
         for k, v in change.items():
             if k in _READ_ONLY or k in (_RAW_CTX, _CTX, _TYPES):
                 continue
+            if k == "jsonldContext":
+                doc.pop(_RAW_CTX, None)  # the client names the @context now
             if v is None or v == model.NULL:
                 doc.pop(k, None)
             elif k == "notification" and isinstance(doc.get(k), dict):

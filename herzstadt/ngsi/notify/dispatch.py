@@ -142,7 +142,7 @@ class Dispatcher:
             return hit[1]
         url = doc.get("jsonldContext") or doc.get("_notifyContext")
         raw = None if not url or url == self.broker.config.core_context_url else url
-        if not doc.get("jsonldContext") and doc.get("_requestContext") is not None:
+        if doc.get("_requestContext") is not None:
             raw = doc["_requestContext"]  # an implicitly created @context
         sub: CompiledSub | None
         try:
