@@ -24,6 +24,7 @@ the broker.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.server
 import json
@@ -89,7 +90,11 @@ def receiver_main(port: int, out: mp.Queue, stop: mp.Event) -> None:  # type: ig
 
 # ------------------------------------------------------------------------------ load
 def load_main(
-    port: int, ids: list[str], seconds: float, conns: int, out: mp.Queue  # type: ignore[type-arg]
+    port: int,
+    ids: list[str],
+    seconds: float,
+    conns: int,
+    out: mp.Queue,  # type: ignore[type-arg]
 ) -> None:
     sent = 0
     end = time.time() + seconds
@@ -216,7 +221,7 @@ def main() -> None:
         lq: mp.Queue = mp.Queue()  # type: ignore[type-arg]
         per = max(1, args.concurrency // args.clients)
         loaders = [
-            mp.Process(target=load_main, args=(port, ids[k::args.clients], args.seconds, per, lq))
+            mp.Process(target=load_main, args=(port, ids[k :: args.clients], args.seconds, per, lq))
             for k in range(args.clients)
         ]
         t0 = time.time()
@@ -232,10 +237,8 @@ def main() -> None:
         recv.join()
     finally:
         for p in procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             p.wait(10)
         if recv.is_alive():
             recv.terminate()
