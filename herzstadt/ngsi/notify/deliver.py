@@ -263,6 +263,7 @@ class Lane:
                 with self.lock:
                     self.pending -= 1
                 self.owner.results.put(out)
+                self.owner.flush_soon()
         finally:
             sender.close()
 
@@ -295,6 +296,9 @@ class Deliverer:
         self.lanes: dict[str, Lane] = {}
         self.results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self.in_flight = 0
+        self._flushing = threading.Lock()  # a lane is writing outcomes (others skip)
+        self._flushing_rlock = threading.RLock()  # one writer of outcomes at a time
+        self._count = threading.Lock()
 
     def due(self) -> bool:
         """Whether some notification is due (a cheap read before claiming)."""
@@ -318,7 +322,8 @@ class Deliverer:
             lane = self.lanes.get(job.ep_key)
             if lane is None:
                 lane = self.lanes[job.ep_key] = Lane(self, job.ep_key)
-            self.in_flight += 1
+            with self._count:
+                self.in_flight += 1
             lane.put(job)
         return len(jobs)
 
@@ -348,8 +353,24 @@ class Deliverer:
         jobs.sort(key=lambda j: j.id)
         return jobs
 
+    def flush_soon(self) -> None:
+        """Called by a lane after a delivery: write the outcomes now unless another thread is
+        writing them (then it, or the notifier's next round, takes this one along): counters
+        such as timesSent are current as soon as the receiver has answered."""
+        if self._flushing.acquire(blocking=False):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("notification outcomes not written (the next round retries)")
+            finally:
+                self._flushing.release()
+
     def flush(self) -> int:
         """Write the outcomes gathered so far (one transaction)."""
+        with self._flushing_rlock:
+            return self._flush()
+
+    def _flush(self) -> int:
         outs: list[Outcome] = []
         while True:
             try:
@@ -358,7 +379,14 @@ class Deliverer:
                 break
         if not outs:
             return 0
-        self.in_flight -= len(outs)
+        try:
+            self._write(outs)
+        finally:  # written or not (then the leases run out and the rows are sent again)
+            with self._count:
+                self.in_flight -= len(outs)
+        return len(outs)
+
+    def _write(self, outs: list[Outcome]) -> None:
         p = self.p
         now = time.time()
         done, retry, failed_state, ok_state = [], [], [], []
@@ -407,7 +435,6 @@ class Deliverer:
                     " last_failure = excluded.last_failure",
                     failed_state,
                 )
-        return len(outs)
 
     def close(self) -> None:
         for lane in self.lanes.values():
