@@ -239,7 +239,11 @@ def main() -> None:
         for p in procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            p.wait(10)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(10)
         if recv.is_alive():
             recv.terminate()
         if args.database_url:

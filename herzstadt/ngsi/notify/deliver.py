@@ -355,8 +355,11 @@ class Deliverer:
 
     def flush_soon(self) -> None:
         """Called by a lane after a delivery: write the outcomes now unless another thread is
-        writing them (then it, or the notifier's next round, takes this one along): counters
-        such as timesSent are current as soon as the receiver has answered."""
+        writing them or many are waiting (then the notifier's next round writes them in one
+        batch): under light load counters such as timesSent are current as soon as the receiver
+        has answered."""
+        if self.results.qsize() > 4:
+            return  # under load the notifier's round writes them in one batch
         if self._flushing.acquire(blocking=False):
             try:
                 self.flush()
