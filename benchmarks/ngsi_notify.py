@@ -79,7 +79,10 @@ def receiver_main(port: int, out: mp.Queue, stop: mp.Event) -> None:  # type: ig
         def log_message(self, *a: object) -> None:
             pass
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 256  # the notifier opens up to 4 connections per endpoint at once
+
+    srv = Server(("127.0.0.1", port), H)
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     stop.wait()
