@@ -5,6 +5,10 @@ Configuration comes from ``NgsiConfig.from_env()`` (``HERZSTADT_NGSI_*``, ``HERZ
 keys, see ``herzstadt.ngsi.auth.KeyFileVerifier``) or ``HERZSTADT_NGSI_OPEN_ACCESS=1`` (anyone may
 do anything: conformance runs, experiments); with neither, only @contexts can be read.
 
+The server sends notifications itself (a notifier thread per worker process; off with
+``HERZSTADT_NGSI_NOTIFIER=0``). ``python -m herzstadt.ngsi notify`` runs a notifier alone (more
+processes may run beside the server; they share the work through the database).
+
 ``python -m herzstadt.ngsi hash-key [KEY]`` prints a new random API key (or hashes KEY) with the
 SHA-256 hash to put into the keys file.
 """
@@ -26,9 +30,32 @@ def hash_key(argv: list[str]) -> None:
     print(f"sha256: {digest(key)}")
 
 
+def notify(argv: list[str]) -> None:
+    """Run a notifier until SIGTERM/SIGINT."""
+    import logging
+    import signal
+    import threading
+
+    from herzstadt.ngsi.notify.runner import Notifier
+
+    ap = argparse.ArgumentParser(prog="python -m herzstadt.ngsi notify")
+    ap.add_argument("--db", help="database (as for the server)")
+    args = ap.parse_args(argv)
+    if args.db:
+        os.environ["HERZSTADT_NGSI_DATABASE"] = args.db
+    logging.basicConfig(level=logging.INFO)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    Notifier().run(stop)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["hash-key"]:
         hash_key(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["notify"]:
+        notify(sys.argv[2:])
         return
     ap = argparse.ArgumentParser(prog="python -m herzstadt.ngsi")
     ap.add_argument("--host", default="127.0.0.1")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import re
 import threading
@@ -29,7 +30,7 @@ from .auth import (
     anonymous_principal,
     open_principal,
 )
-from .config import NgsiConfig
+from .config import NgsiConfig, parse_bool
 from .errors import (
     BadRequestData,
     Forbidden,
@@ -649,4 +650,12 @@ def make_app(config: NgsiConfig | None = None, *, verifier: Verifier | None = No
 def app_from_env() -> NgsiApp:
     """Factory for granian/uvicorn: configuration from ``HERZSTADT_*`` / ``DATABASE_URL``."""
     logging.basicConfig(level=logging.INFO)
-    return NgsiApp(NgsiConfig.from_env())
+    config = NgsiConfig.from_env()
+    app = NgsiApp(config)
+    if parse_bool("HERZSTADT_NGSI_NOTIFIER", os.environ.get("HERZSTADT_NGSI_NOTIFIER", "1")):
+        # the standalone broker sends notifications itself (one notifier per worker process;
+        # they share the work through the database)
+        from .notify.runner import start_thread
+
+        start_thread(config)
+    return app

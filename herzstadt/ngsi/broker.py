@@ -124,6 +124,9 @@ class Broker:
             cache_bytes=c.context_cache_bytes,
             own_prefix=self.public_url + c.base_path + "/jsonldContexts/",
         )
+        from .notify import schema as notify_schema
+
+        notify_schema.ensure(self.store)  # the notifier's tables (outbox, counters)
         if self.resolver.hosted_lookup is None:
             self.resolver.hosted_lookup = self.hosted_context
         self.fragments = FragmentCache()

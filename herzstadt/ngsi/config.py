@@ -89,6 +89,18 @@ class NgsiConfig:
     db_pool_size: int = 4
     #: seconds a request waits for a free database connection before a 503
     db_pool_timeout: float = 10.0
+    #: hosts notification endpoints may be on: ``host``, ``host:port``, ``*.example.org``, or
+    #: ``*`` for any public host; empty: no endpoint is allowed (subscriptions are refused)
+    notify_hosts: list[str] = field(default_factory=list)
+    #: let allowed endpoint hosts resolve to loopback/private addresses (tests, a receiver in
+    #: the same network); off: only public addresses are connected to
+    notify_allow_private: bool = False
+    #: seconds one delivery (connect, send, answer) may take
+    notify_timeout: float = 10.0
+    #: delivery attempts of one notification before it is given up (counted as failed)
+    notify_max_attempts: int = 8
+    #: seconds between polls of the change events / the outbox (the wake-up of the notifier)
+    notify_poll: float = 0.01
 
     @classmethod
     def from_env(cls, **overrides: Any) -> NgsiConfig:
@@ -111,6 +123,7 @@ class NgsiConfig:
             ("context_allow_private", "HERZSTADT_NGSI_CONTEXT_ALLOW_PRIVATE"),
             ("open_access", "HERZSTADT_NGSI_OPEN_ACCESS"),
             ("durable_commits", "HERZSTADT_NGSI_DURABLE_COMMITS"),
+            ("notify_allow_private", "HERZSTADT_NGSI_NOTIFY_ALLOW_PRIVATE"),
         ):
             if var in env:
                 setattr(cfg, name, parse_bool(var, env[var]))
@@ -130,6 +143,9 @@ class NgsiConfig:
             ("audit_prune_every", int),
             ("db_pool_size", int),
             ("db_pool_timeout", float),
+            ("notify_timeout", float),
+            ("notify_max_attempts", int),
+            ("notify_poll", float),
         ):
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:
@@ -137,6 +153,9 @@ class NgsiConfig:
         if "HERZSTADT_NGSI_CONTEXT_HOSTS" in env:
             hosts = env["HERZSTADT_NGSI_CONTEXT_HOSTS"].split(",")
             cfg.context_hosts = [h.strip() for h in hosts if h.strip()]
+        if "HERZSTADT_NGSI_NOTIFY_HOSTS" in env:
+            hosts = env["HERZSTADT_NGSI_NOTIFY_HOSTS"].split(",")
+            cfg.notify_hosts = [h.strip() for h in hosts if h.strip()]
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_ALLOWED_HOSTS"):

@@ -20,6 +20,8 @@ TENANT_TABLES = (
     "ngsi_geo",
     "ngsi_event",
     "ngsi_subscription",
+    "ngsi_notification",
+    "ngsi_sub_state",
     "ngsi_context",
     "ngsi_audit",
     "ngsi_entity",

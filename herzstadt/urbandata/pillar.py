@@ -24,6 +24,14 @@ def _simulate(stop) -> None:
     task(stop)
 
 
+def _notify(stop) -> None:
+    """Deliver NGSI-LD notifications (herzstadt.ngsi.notify) until ``stop`` is set."""
+    from herzstadt.ngsi.notify.runner import Notifier
+    from herzstadt.urbandata.broker import ngsi_config
+
+    Notifier(config=ngsi_config()).run(stop)
+
+
 def _access_summary(city) -> str:
     from django.utils.translation import ngettext
 
@@ -60,6 +68,7 @@ PILLAR = registry.Pillar(
     demo=registry.DemoLoader(load=_load_demo, order=20),
     datasets=datasets.datasets,
     tasks=(
+        registry.BackgroundTask("ngsi-notify", _notify, _("NGSI-LD notifications"), 20),
         registry.BackgroundTask(
             key="simulate",
             run=_simulate,
