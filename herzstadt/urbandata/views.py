@@ -1,0 +1,94 @@
+"""Citizen pages of urban data: one page per kind of data in a district (e.g. the air quality of
+the Pfaff-Areal) with every sensor's current values and charts of the last 24 hours and 30 days."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from herzstadt.core.models import District
+from herzstadt.urbandata import access, charts, history, plain
+from herzstadt.urbandata.datasets import LICENCE
+from herzstadt.urbandata.live import live_values, too_few_text
+from herzstadt.urbandata.models import K_ANONYMITY
+
+
+def _refs(q: plain.Quantity, when) -> list[tuple[float, str]]:
+    refs = [(limit.value, str(limit.label)) for limit in q.limits]
+    if q.noise:
+        refs.append((plain.NOISE_DAY, _("daytime limit for residential areas (16th BImSchV)")))
+        refs.append((plain.NOISE_NIGHT, _("night-time limit for residential areas (16th BImSchV)")))
+    return refs
+
+
+def type_page(request: HttpRequest, district: str, type_name: str) -> HttpResponse:
+    city = request.city
+    if not city:
+        raise Http404(_("No city has been set up yet."))
+    place = get_object_or_404(District, city=city, slug=district)
+    personal = access.personal_types(city)
+    live = next((t for t in live_values(place, personal) if t.name == type_name), None)
+    if live is None:
+        raise Http404(_("No such data in this district."))
+    sensor = None
+    ids: list[str] = []
+    if live.sensors:
+        wanted = request.GET.get("sensor")
+        sensor = next((s for s in live.sensors if s.id == wanted), live.sensors[0])
+        ids = [sensor.id]
+    now = timezone.now()
+    sections = []
+    for q in [] if live.personal else live.chartable:
+        reading = next((r for r in sensor.readings if r.quantity is q), None) if sensor else None
+        if sensor and reading is None:
+            continue
+        unit = reading.unit if reading else ("%" if q.share else "")
+        periods = []
+        for daily in (False, True):
+            start, points = history.history(city.ngsi_tenant, ids, live.iri_of(q.attr), now, daily)
+            cid = f"chart-{q.attr}-{'30d' if daily else '24h'}"
+            if points is None:
+                periods.append({"cid": cid, "chart": None})
+                continue
+            if q.share:
+                points = [
+                    charts.Point(
+                        p.start,
+                        p.avg * 100,
+                        None if p.min is None else p.min * 100,
+                        None if p.max is None else p.max * 100,
+                    )
+                    for p in points
+                ]
+            title = (
+                _("%(what)s: daily means of the last 30 days")
+                if daily
+                else _("%(what)s: hourly means of the last 24 hours")
+            ) % {"what": q.label}
+            periods.append(
+                {
+                    "cid": cid,
+                    "chart": charts.line_chart(
+                        points,
+                        title=str(title),
+                        unit=unit,
+                        start=start,
+                        end=now,
+                        daily=daily,
+                        refs=_refs(q, now),
+                    ),
+                }
+            )
+        sections.append({"quantity": q, "reading": reading, "periods": periods})
+    context = {
+        "district": place,
+        "live": live,
+        "sensor": sensor,
+        "sections": sections,
+        "too_few": too_few_text() if live.suppressed else "",
+        "k": K_ANONYMITY,
+        "licence": LICENCE,
+    }
+    return render(request, "urbandata/type.html", context)
