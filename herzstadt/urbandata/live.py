@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -252,9 +253,8 @@ def live_values(
             geo["coordinates"],
             m.type_iri,
         )
-        entities, free, iris = live_cache.get_or_set(
-            key, lambda m=m: _read(tenant, m.type_iri, geo)
-        )
+        iri = m.type_iri
+        entities, free, iris = live_cache.get_or_set(key, partial(_read, tenant, iri, geo))
         topic = plain.QUANTITIES.get(m.name, (m.label, ()))[0]
         live = LiveType(
             iri=m.type_iri,

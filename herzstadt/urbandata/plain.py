@@ -288,14 +288,14 @@ def compare(
             found.append(Comparison(str(text)))
     if q.noise:
         night = is_night(when)
-        limit = NOISE_NIGHT if night else NOISE_DAY
-        params = {"limit": format_number(limit), "unit": "dB(A)"}
+        threshold = NOISE_NIGHT if night else NOISE_DAY
+        params = {"limit": format_number(threshold), "unit": "dB(A)"}
         if night:
             label = _("night-time limit for residential areas (16th BImSchV)")
         else:
             label = _("daytime limit for residential areas (16th BImSchV)")
         params["label"] = label
-        if value > limit:
+        if value > threshold:
             found.append(
                 Comparison(str(_("Above the %(label)s of %(limit)s %(unit)s.") % params), "high")
             )
@@ -343,7 +343,7 @@ class Reading:
 def reading(
     type_name: str,
     attr: str,
-    prop: dict[str, Any],
+    prop: Any,
     entity: dict[str, Any],
     fallback_time: Any = None,
 ) -> Reading | None:

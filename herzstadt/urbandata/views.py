@@ -3,6 +3,8 @@ the Pfaff-Areal) with every sensor's current values and charts of the last 24 ho
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -24,7 +26,7 @@ def _refs(q: plain.Quantity, when) -> list[tuple[float, str]]:
 
 
 def type_page(request: HttpRequest, district: str, type_name: str) -> HttpResponse:
-    city = request.city
+    city = getattr(request, "city", None)
     if not city:
         raise Http404(_("No city has been set up yet."))
     place = get_object_or_404(District, city=city, slug=district)
@@ -39,13 +41,13 @@ def type_page(request: HttpRequest, district: str, type_name: str) -> HttpRespon
         sensor = next((s for s in live.sensors if s.id == wanted), live.sensors[0])
         ids = [sensor.id]
     now = timezone.now()
-    sections = []
+    sections: list[dict[str, Any]] = []
     for q in [] if live.personal else live.chartable:
         reading = next((r for r in sensor.readings if r.quantity is q), None) if sensor else None
         if sensor and reading is None:
             continue
         unit = reading.unit if reading else ("%" if q.share else "")
-        periods = []
+        periods: list[dict[str, Any]] = []
         for daily in (False, True):
             start, points = history.history(city.ngsi_tenant, ids, live.iri_of(q.attr), now, daily)
             cid = f"chart-{q.attr}-{'30d' if daily else '24h'}"
