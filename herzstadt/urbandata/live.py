@@ -146,7 +146,7 @@ class LiveType:
 
     @property
     def more(self) -> int:
-        return max(0, len(self.sensors) - PANEL_SENSORS)
+        return max(0, self.count - PANEL_SENSORS) if self.sensors else 0
 
     @property
     def chartable(self) -> list[plain.Quantity]:

@@ -163,6 +163,9 @@ def test_page_cost_does_not_grow_with_the_data(client, city, tenant, monkeypatch
     small = cost(3)
     large = cost(300)  # more than LIVE_LIMIT
     assert small == large
+    html = client.get("/stadtteile/pfaff-areal/").content.decode()
+    assert html.count('<li><article aria-labelledby="measured-title-s-') == live.PANEL_SENSORS
+    assert "(294 weitere Sensoren)" in html
     # a second view within the TTL reads nothing from the broker
     calls.clear()
     client.get("/stadtteile/pfaff-areal/")
@@ -234,3 +237,14 @@ def test_measure_page_shows_the_values_it_produces(client, demo):
     assert "Freie Ladepunkte" in other and "Stickstoffdioxid" not in other
     none = client.get("/massnahmen/digitale-sprechstunde/").content.decode()
     assert "Messwerte dieser Maßnahme" not in none
+
+
+def test_leichte_sprache_explains_the_values(client, demo):
+    client.cookies["herzstadt_ls"] = "1"
+    html = client.get("/stadtteile/pfaff-areal/").content.decode()
+    assert "Hier sehen Sie Mess-Werte aus dem Stadt-Teil." in html
+    assert "Es müssen mindestens 5 Haushalte sein." in html
+    page = client.get("/stadtdaten/pfaff-areal/AirQualityObserved/").content.decode()
+    assert "Ein Haken ✓ bedeutet" in page
+    client.cookies["herzstadt_ls"] = "0"
+    assert "Mess-Werte" not in client.get("/stadtteile/pfaff-areal/").content.decode()
