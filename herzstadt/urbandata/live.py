@@ -172,7 +172,8 @@ def _fallback_time(entity: dict[str, Any]) -> Any:
     return None
 
 
-def sensor_of(type_name: str, entity: dict[str, Any]) -> Sensor:
+def sensor_of(type_name: str, entity: dict[str, Any], readings: bool = True) -> Sensor:
+    """The sensor of ``entity``: name, place, operator and (``readings``) its current values."""
     sensor = Sensor(
         id=str(entity.get("id", "")),
         name=_text(entity.get("name")) or _text(entity.get("stationName")) or str(entity.get("id")),
@@ -181,6 +182,8 @@ def sensor_of(type_name: str, entity: dict[str, Any]) -> Sensor:
         or _text(entity.get("owner"))
         or _text(entity.get("dataProvider")),
     )
+    if not readings:
+        return sensor
     fallback = _fallback_time(entity)
     for q in plain.quantities_of(type_name):
         found = plain.reading(type_name, q.attr, entity.get(q.attr), entity, fallback)
@@ -237,14 +240,22 @@ def _summary(name: str, count: int, free: int | None) -> str:
 
 
 def live_values(
-    district: District, personal: frozenset[str], only: set[str] | None = None
+    district: District,
+    personal: frozenset[str],
+    only: set[str] | None = None,
+    readings: int = PANEL_SENSORS,
+    selected: str | None = None,
+    name: str | None = None,
 ) -> list[LiveType]:
-    """The district's entity types (``only``: these IRIs) with their sensors' current values."""
+    """The district's entity types (``only``: these IRIs) with their sensors; the current values of
+    the first ``readings`` sensors of each type and of the sensor with the id ``selected`` (else,
+    when ``selected`` is given but unknown, of the first sensor) — a page formats only what it shows.
+    ``name``: only the type of this short name."""
     geo = _geo(district)
     tenant = district.city.ngsi_tenant
     found = []
     for m in measured_in(district):
-        if only is not None and m.type_iri not in only:
+        if (only is not None and m.type_iri not in only) or (name is not None and m.name != name):
             continue
         key = (
             settings.HERZSTADT_NGSI_DATABASE,
@@ -270,7 +281,14 @@ def live_values(
             live.aggregates = aggregate(m.name, entities) if m.count >= K_ANONYMITY else []
             live.suppressed = not live.aggregates
         else:
-            live.sensors = [sensor_of(m.name, e) for e in entities]
+            ids = [str(e.get("id", "")) for e in entities]
+            chosen = (
+                selected if selected in ids else (ids[0] if selected is not None and ids else None)
+            )
+            live.sensors = [
+                sensor_of(m.name, e, n < readings or ids[n] == chosen)
+                for n, e in enumerate(entities)
+            ]
             live.summary = _summary(m.name, m.count, free)
         found.append(live)
     return found

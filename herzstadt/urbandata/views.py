@@ -31,13 +31,14 @@ def type_page(request: HttpRequest, district: str, type_name: str) -> HttpRespon
         raise Http404(_("No city has been set up yet."))
     place = get_object_or_404(District, city=city, slug=district)
     personal = access.personal_types(city)
-    live = next((t for t in live_values(place, personal) if t.name == type_name), None)
+    wanted = request.GET.get("sensor", "")
+    found = live_values(place, personal, readings=0, selected=wanted, name=type_name)
+    live = next((t for t in found if t.name == type_name), None)
     if live is None:
         raise Http404(_("No such data in this district."))
     sensor = None
     ids: list[str] = []
     if live.sensors:
-        wanted = request.GET.get("sensor")
         sensor = next((s for s in live.sensors if s.id == wanted), live.sensors[0])
         ids = [sensor.id]
     now = timezone.now()
