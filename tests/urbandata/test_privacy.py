@@ -77,21 +77,25 @@ def test_back_office_marks_personal_types(client, demo, make_user):
     assert "Personenbezogene Daten" in overview and meter in overview
 
 
+@pytest.fixture
+def meter_published(demo):
+    """The city tries to publish everything, the meters included."""
+    meter = _meter_iri(demo)
+    UrbanDataSettings.objects.filter(city=demo).update(open_data_types=[PARKING, meter])
+    return meter
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_broker_refuses_anonymous_reads_of_personal_types(demo, anyio_backend):
+async def test_broker_refuses_anonymous_reads_of_personal_types(
+    demo, meter_published, anyio_backend
+):
     """Anonymous (open-data) readers get none of the meters, whether asked by type, by id or among
     all entities; the city's open parking data stays readable."""
-    from asgiref.sync import sync_to_async
-
     from herzstadt.asgi import Dispatcher, django_app
     from herzstadt.urbandata.broker import ngsi_application
 
-    meter = await sync_to_async(_meter_iri)(demo)
-    # the city tries to publish everything: the personal type stays closed
-    await sync_to_async(UrbanDataSettings.objects.filter(city=demo).update)(
-        open_data_types=[PARKING, meter]
-    )
+    meter = meter_published  # the personal type stays closed
     meter_id = (
         "urn:ngsi-ld:SmartMeteringObservation:kaiserslautern:pfaff-areal:waermenetz-einspeisung"
     )
