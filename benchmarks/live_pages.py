@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from site_pages import (  # noqa: E402
+from site_pages import (
     HOST,
     ROOT,
     Server,
@@ -45,9 +45,7 @@ from site_pages import (  # noqa: E402
 )
 
 CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
-ENV_CONTEXT = (
-    "https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/context.jsonld"
-)
+ENV_CONTEXT = "https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/context.jsonld"
 
 
 def prepare(env: dict[str, str]):
@@ -164,6 +162,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite)")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument(
+        "--cache-wait",
+        type=float,
+        default=31.0,
+        help="seconds to wait after each size, for the workers' live caches (30 s) to expire",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -216,7 +220,7 @@ def main() -> int:
                 found[name] = row
                 print(f"{size:>6} stations  {name:<18} {row}", flush=True)
             results["sizes"][size] = found
-            time.sleep(31)  # the workers' caches expire before the next size
+            time.sleep(args.cache_wait)  # the workers' caches expire before the next size
     finally:
         if server is not None:
             server.stop()
