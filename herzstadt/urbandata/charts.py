@@ -19,7 +19,7 @@ from django.utils.translation import pgettext
 from herzstadt.core.templatetags.numbers import format_number
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 24, 36
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,11 @@ def history(
     """The start of the period and its points (cached per worker for a minute)."""
     if daily:
         end = end.replace(minute=0, second=0, microsecond=0)
-        start = end - dt.timedelta(days=30)
+        start = end.replace(hour=0) - dt.timedelta(days=29)
     else:
+        # whole hours, so that the hourly means are the clock's hours
+        start = end.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=23)
         end = end.replace(second=0, microsecond=0)
-        start = end - dt.timedelta(hours=24)
     key = (settings.HERZSTADT_NGSI_DATABASE, tenant, tuple(entity_ids), attr, start, daily, reader)
     points = history_cache.get_or_set(
         key, lambda: reader(tenant, entity_ids, attr, start, end, daily)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herzstadt.core.models import District
+from herzstadt.core.templatetags.numbers import format_number
 from herzstadt.urbandata import access, charts, history, plain
 from herzstadt.urbandata.datasets import LICENCE
 from herzstadt.urbandata.live import live_values, too_few_text
@@ -18,10 +19,14 @@ from herzstadt.urbandata.models import K_ANONYMITY
 
 
 def _refs(q: plain.Quantity, when) -> list[tuple[float, str]]:
-    refs = [(limit.value, str(limit.label)) for limit in q.limits]
+    refs = [
+        (limit.value, f"{limit.label} ({format_number(limit.value)} µg/m³)") for limit in q.limits
+    ]
     if q.noise:
-        refs.append((plain.NOISE_DAY, _("daytime limit for residential areas (16th BImSchV)")))
-        refs.append((plain.NOISE_NIGHT, _("night-time limit for residential areas (16th BImSchV)")))
+        day = _("daytime limit for residential areas (16th BImSchV)")
+        night = _("night-time limit for residential areas (16th BImSchV)")
+        refs.append((plain.NOISE_DAY, f"{day} ({format_number(plain.NOISE_DAY)} dB(A))"))
+        refs.append((plain.NOISE_NIGHT, f"{night} ({format_number(plain.NOISE_NIGHT)} dB(A))"))
     return refs
 
 

@@ -178,7 +178,7 @@ def test_type_page_with_charts_of_24_hours_and_30_days(client, city, tenant, mon
     asked = []
 
     def reader(tenant_, ids, attr, start, end, daily):
-        asked.append((tenant_, tuple(ids), attr, daily, end - start))
+        asked.append((tenant_, tuple(ids), attr, daily, end - start, start))
         if daily:
             return [
                 Point(start + dt.timedelta(days=d), 20.5 + d % 3, 10.25, 41.0) for d in range(30)
@@ -189,7 +189,13 @@ def test_type_page_with_charts_of_24_hours_and_30_days(client, city, tenant, mon
     page = client.get("/stadtdaten/pfaff-areal/AirQualityObserved/").content.decode()
     assert ("urn:ngsi-ld:AirQualityObserved:s-1",) in {a[1] for a in asked}
     assert {a[2] for a in asked} >= {"https://smartdatamodels.org/dataModel.Environment/no2"}
-    assert {a[4] for a in asked} == {dt.timedelta(hours=24), dt.timedelta(days=30)}
+    hourly = [a for a in asked if not a[3]]
+    daily = [a for a in asked if a[3]]
+    # 24 clock hours (the current one begun) and 30 days (today begun)
+    assert all(dt.timedelta(hours=23) <= a[4] <= dt.timedelta(hours=24) for a in hourly)
+    assert all(dt.timedelta(days=29) <= a[4] <= dt.timedelta(days=30) for a in daily)
+    assert hourly and daily
+    assert all(a[5].minute == 0 and a[5].second == 0 for a in asked)
     assert (
         page.count('class="chart-svg"') == 2
     )  # the station has no2 only: one quantity, two periods
