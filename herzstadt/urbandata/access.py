@@ -51,6 +51,18 @@ def save_settings(
     return s
 
 
+def publication(city: City) -> tuple[frozenset[str], frozenset[str]]:
+    """The city's open-data types (without personal ones) and its personal types, in one query."""
+    open_types: set[str] = set()
+    personal: set[str] = set()
+    for row in UrbanDataSettings.objects.filter(city=city).values(
+        "open_data_types", "personal_types"
+    ):
+        open_types.update(row["open_data_types"] or ())
+        personal.update(row["personal_types"] or ())
+    return frozenset(open_types - personal), frozenset(personal)
+
+
 def personal_types(city: City) -> frozenset[str]:
     """The city's entity types (expanded IRIs) that hold personal data."""
     return frozenset(

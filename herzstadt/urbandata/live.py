@@ -132,6 +132,8 @@ class LiveType:
     count: int
     personal: bool
     api_url: str
+    #: anyone may read it (the city's open data)
+    open: bool = False
     sensors: list[Sensor] = field(default_factory=list)
     aggregates: list[Aggregate] = field(default_factory=list)
     #: a personal type with fewer than K_ANONYMITY sources: no value is shown
@@ -246,6 +248,7 @@ def live_values(
     readings: int = PANEL_SENSORS,
     selected: str | None = None,
     name: str | None = None,
+    open_types: frozenset[str] = frozenset(),
 ) -> list[LiveType]:
     """The district's entity types (``only``: these IRIs) with their sensors; the current values of
     the first ``readings`` sensors of each type and of the sensor with the id ``selected`` (else,
@@ -274,6 +277,7 @@ def live_values(
             label=m.label,
             count=m.count,
             personal=m.type_iri in personal,
+            open=m.type_iri in open_types and m.type_iri not in personal,
             api_url=m.api_url,
             attr_iris=iris,
         )

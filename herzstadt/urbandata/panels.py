@@ -28,7 +28,8 @@ def _render(request, district, live, heading_id: str, measure=None) -> str:
 
 
 def district_panel(request, district) -> str:
-    live = live_values(district, access.personal_types(district.city))
+    open_types, personal = access.publication(district.city)
+    live = live_values(district, personal, open_types=open_types)
     return _render(request, district, live, "measured-title")
 
 
@@ -40,7 +41,8 @@ def measure_panel(request, measure) -> str:
     if linked is None or not linked.entity_types:
         return ""
     district = measure.district
-    live = live_values(district, access.personal_types(measure.city), set(linked.entity_types))
+    open_types, personal = access.publication(measure.city)
+    live = live_values(district, personal, set(linked.entity_types), open_types=open_types)
     if not live:
         return ""
     return _render(request, district, live, "measure-data-title", measure)

@@ -35,9 +35,11 @@ def type_page(request: HttpRequest, district: str, type_name: str) -> HttpRespon
     if not city:
         raise Http404(_("No city has been set up yet."))
     place = get_object_or_404(District, city=city, slug=district)
-    personal = access.personal_types(city)
+    open_types, personal = access.publication(city)
     wanted = request.GET.get("sensor", "")
-    found = live_values(place, personal, readings=0, selected=wanted, name=type_name)
+    found = live_values(
+        place, personal, readings=0, selected=wanted, name=type_name, open_types=open_types
+    )
     live = next((t for t in found if t.name == type_name), None)
     if live is None:
         raise Http404(_("No such data in this district."))

@@ -254,3 +254,15 @@ def test_leichte_sprache_explains_the_values(client, demo):
     assert "Ein Haken ✓ bedeutet" in page
     client.cookies["herzstadt_ls"] = "0"
     assert "Mess-Werte" not in client.get("/stadtteile/pfaff-areal/").content.decode()
+
+
+def test_developers_see_which_data_needs_a_key(client, demo):
+    html = client.get("/stadtteile/pfaff-areal/").content.decode()
+    developers = html[html.index("Für Entwickler") :]
+    rows = developers.split("<tr>")
+    reports = next(r for r in rows if "<code>IssueReporting</code>" in r)
+    assert "nur mit API-Schlüssel" in reports  # not open data: the link needs a key
+    air = next(r for r in rows if "<code>AirQualityObserved</code>" in r)
+    assert "nur mit API-Schlüssel" not in air and "NGSI-LD-Abfrage" in air
+    page = client.get("/stadtdaten/pfaff-areal/IssueReporting/")
+    assert page.status_code == 200  # no quantities: the sensors, no charts
