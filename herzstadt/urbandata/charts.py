@@ -28,6 +28,8 @@ class Point:
     avg: float
     min: float | None = None
     max: float | None = None
+    #: how many sources (entities) the values aggregate
+    sources: int = 1
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ def points_from_aggregated(body: object, attr: str) -> list[Point]:
                 avg,
                 min(found["min"]) if found.get("min") else None,
                 max(found["max"]) if found.get("max") else None,
+                sources=len(found["avg"]),
             )
         )
     return points

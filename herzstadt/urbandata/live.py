@@ -109,6 +109,7 @@ class Aggregate:
     unit_words: str
     sources: int
     when: dt.datetime | None
+    unit: str = ""
 
     @property
     def ago(self) -> str:
@@ -142,6 +143,8 @@ class LiveType:
     summary: str = ""
     #: short attribute name → its name in the broker (an IRI)
     attr_iris: dict[str, str] = field(default_factory=dict)
+    #: the ids of the sources read (for a personal type: only to ask for their aggregated history)
+    source_ids: list[str] = field(default_factory=list)
 
     def iri_of(self, attr: str) -> str:
         return self.attr_iris.get(attr, attr)
@@ -222,6 +225,7 @@ def aggregate(type_name: str, entities: list[dict[str, Any]]) -> list[Aggregate]
                 unit_words=str(plain.unit_of(unit_code).words),
                 sources=len(values),
                 when=max(times) if times else None,
+                unit="%" if q.share else plain.unit_of(unit_code).symbol,
             )
         )
     return found
@@ -278,6 +282,7 @@ def live_values(
             count=m.count,
             personal=m.type_iri in personal,
             open=m.type_iri in open_types and m.type_iri not in personal,
+            source_ids=[str(e.get("id", "")) for e in entities],
             api_url=m.api_url,
             attr_iris=iris,
         )

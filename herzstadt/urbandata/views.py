@@ -48,13 +48,18 @@ def type_page(request: HttpRequest, district: str, type_name: str) -> HttpRespon
     if live.sensors:
         sensor = next((s for s in live.sensors if s.id == wanted), live.sensors[0])
         ids = [sensor.id]
+    elif live.personal and not live.suppressed:
+        ids = live.source_ids  # only their mean, per period over at least K_ANONYMITY of them
     now = timezone.now()
     sections: list[dict[str, Any]] = []
-    for q in [] if live.personal else live.chartable:
+    personal_quantities = [a.quantity for a in live.aggregates]
+    for q in personal_quantities if live.personal else live.chartable:
         reading = next((r for r in sensor.readings if r.quantity is q), None) if sensor else None
         if sensor and reading is None:
             continue
         unit = reading.unit if reading else ("%" if q.share else "")
+        if live.personal:
+            unit = next(a.unit for a in live.aggregates if a.quantity is q)
         periods: list[dict[str, Any]] = []
         for daily in (False, True):
             start, points = history.history(city.ngsi_tenant, ids, live.iri_of(q.attr), now, daily)
@@ -62,6 +67,9 @@ def type_page(request: HttpRequest, district: str, type_name: str) -> HttpRespon
             if points is None:
                 periods.append({"cid": cid, "chart": None})
                 continue
+            if live.personal:
+                # k-anonymity per period: a period with fewer sources is left out
+                points = [p for p in points if p.sources >= K_ANONYMITY]
             if q.share:
                 points = [
                     charts.Point(

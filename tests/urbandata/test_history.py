@@ -48,8 +48,8 @@ def test_points_from_the_aggregated_representation():
     ]
     points = history.points_from_aggregated(body, NO2)
     assert points == [
-        history.Point(dt.datetime(2026, 11, 20, tzinfo=UTC), 30.0, 5.0, 50.0),
-        history.Point(dt.datetime(2026, 11, 21, tzinfo=UTC), 30.0, 12.0, 44.0),
+        history.Point(dt.datetime(2026, 11, 20, tzinfo=UTC), 30.0, 5.0, 50.0, sources=2),
+        history.Point(dt.datetime(2026, 11, 21, tzinfo=UTC), 30.0, 12.0, 44.0, sources=1),
     ]
     # hourly: avg only; one entity as a dict
     one = {NO2: {"avg": [[7, "2026-11-21T10:00:00Z", "2026-11-21T11:00:00Z"]]}}

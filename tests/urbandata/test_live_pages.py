@@ -109,7 +109,7 @@ def tenant(city):
     delete_tenant(get_broker(), city.ngsi_tenant)
 
 
-def test_personal_data_is_shown_as_an_average_over_five_sources(client, city, tenant):
+def test_personal_data_is_shown_as_an_average_over_five_sources(client, city, tenant, monkeypatch):
     district = city.district_set.get(slug="pfaff-areal")
     lon, lat = district.centroid_lon, district.centroid_lat
     _put(tenant, [_meter(n, lon, lat, 1000 * (n + 1)) for n in range(5)])
@@ -118,6 +118,22 @@ def test_personal_data_is_shown_as_an_average_over_five_sources(client, city, te
     html = client.get("/stadtteile/pfaff-areal/").content.decode()
     assert "Zählerstand (Durchschnitt)" in html and "3.000 kWh" in html and "5 Quellen" in html
     assert "Haushalt Nummer" not in html and "4.000 kWh" not in html
+    # the history: only the mean over all five, and only periods with at least five sources
+    asked = []
+
+    def reader(tenant_, ids, attr, start, end, daily):
+        asked.append(tuple(ids))
+        return [
+            Point(start + dt.timedelta(hours=1), 111.5, sources=5),
+            Point(start + dt.timedelta(hours=2), 999.5, sources=4),
+        ]
+
+    monkeypatch.setattr(history, "reader", reader)
+    page = client.get("/stadtdaten/pfaff-areal/SmartMeteringObservation/").content.decode()
+    assert asked and all(len(ids) == 5 for ids in asked)
+    assert "Durchschnitt über alle Quellen" in page and "Verlauf: Zählerstand" in page
+    assert "111,5" in page and "999,5" not in page
+    assert "Haushalt Nummer" not in page and "home-1" not in page
     # four sources only: nothing but the note
     delete = Req(
         principal=system_principal(tenant, "test"),
