@@ -282,3 +282,19 @@ def test_developers_see_which_data_needs_a_key(client, demo):
     assert "nur mit API-Schlüssel" not in air and "NGSI-LD-Abfrage" in air
     page = client.get("/stadtdaten/pfaff-areal/IssueReporting/")
     assert page.status_code == 200  # no quantities: the sensors, no charts
+
+
+def test_admin_names_the_entity_types_of_a_measure(admin_client, demo):
+    from herzstadt.core.models import Measure
+    from herzstadt.urbandata.models import MeasureEntityTypes
+
+    measure = Measure.objects.get(city=demo, slug="digitale-sprechstunde")
+    url = "/admin/urbandata/measureentitytypes/add/"
+    assert admin_client.get(url).status_code == 200
+    bad = admin_client.post(url, {"measure": measure.pk, "entity_types": '"AirQuality"'})
+    assert bad.status_code == 200 and not MeasureEntityTypes.objects.filter(measure=measure)
+    iri = "https://smartdatamodels.org/dataModel.Environment/AirQualityObserved"
+    ok = admin_client.post(url, {"measure": measure.pk, "entity_types": f'["{iri}", "{iri}"]'})
+    assert ok.status_code == 302
+    linked = MeasureEntityTypes.objects.get(measure=measure)
+    assert linked.city == demo and linked.entity_types == [iri]
