@@ -300,7 +300,11 @@ def live_values(
             ]
             live.summary = _summary(m.name, m.count, free)
         found.append(live)
-    return found
+    # kinds with values first (air, parking, …), then those only counted (e.g. citizens' reports)
+    return sorted(
+        found,
+        key=lambda t: (not plain.quantities_of(t.name) and t.name != plain.PARKING_SPOT, t.label),
+    )
 
 
 def type_page_url(district: District, name: str) -> str:
