@@ -181,7 +181,10 @@ def sensor_of(type_name: str, entity: dict[str, Any], readings: bool = True) -> 
     """The sensor of ``entity``: name, place, operator and (``readings``) its current values."""
     sensor = Sensor(
         id=str(entity.get("id", "")),
-        name=_text(entity.get("name")) or _text(entity.get("stationName")) or str(entity.get("id")),
+        name=_text(entity.get("name"))
+        or _text(entity.get("stationName"))
+        or _text(entity.get("title"))
+        or str(entity.get("id")),
         place=_text(entity.get("address")) or _text(entity.get("areaServed")),
         operator=_text(entity.get("operator"))
         or _text(entity.get("owner"))

@@ -281,7 +281,9 @@ def test_developers_see_which_data_needs_a_key(client, demo):
     air = next(r for r in rows if "<code>AirQualityObserved</code>" in r)
     assert "nur mit API-Schlüssel" not in air and "NGSI-LD-Abfrage" in air
     page = client.get("/stadtdaten/pfaff-areal/IssueReporting/")
-    assert page.status_code == 200  # no quantities: the sensors, no charts
+    assert page.status_code == 200  # no quantities: the sources by their titles, no charts
+    assert "Ladesäule außer Betrieb" in page.content.decode()
+    assert 'class="chart-svg"' not in page.content.decode()
 
 
 def test_admin_names_the_entity_types_of_a_measure(admin_client, demo):
