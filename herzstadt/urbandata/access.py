@@ -27,18 +27,58 @@ def settings_of(city: City) -> UrbanDataSettings:
     return found
 
 
-def save_settings(city: City, open_data_types: Iterable[str], cors_origins: Iterable[str]):
+class PersonalDataError(ValueError):
+    """A type marked as personal was to be published as open data."""
+
+
+def save_settings(
+    city: City,
+    open_data_types: Iterable[str],
+    cors_origins: Iterable[str],
+    personal_types: Iterable[str] | None = None,
+):
+    """Save what the city publishes. ``personal_types`` None keeps the current ones; a personal
+    type can't be open data (:class:`PersonalDataError`, nothing saved)."""
     s = settings_of(city)
-    s.open_data_types = sorted(set(open_data_types))
+    personal = set(s.personal_types if personal_types is None else personal_types)
+    open_types = set(open_data_types)
+    if both := open_types & personal:
+        raise PersonalDataError(sorted(both))
+    s.open_data_types = sorted(open_types)
+    s.personal_types = sorted(personal)
     s.cors_origins = sorted(set(cors_origins))
     s.save()
     return s
 
 
+def publication(city: City) -> tuple[frozenset[str], frozenset[str]]:
+    """The city's open-data types (without personal ones) and its personal types, in one query."""
+    open_types: set[str] = set()
+    personal: set[str] = set()
+    for row in UrbanDataSettings.objects.filter(city=city).values(
+        "open_data_types", "personal_types"
+    ):
+        open_types.update(row["open_data_types"] or ())
+        personal.update(row["personal_types"] or ())
+    return frozenset(open_types - personal), frozenset(personal)
+
+
+def personal_types(city: City) -> frozenset[str]:
+    """The city's entity types (expanded IRIs) that hold personal data."""
+    return frozenset(
+        t
+        for types in UrbanDataSettings.objects.filter(city=city).values_list(
+            "personal_types", flat=True
+        )
+        for t in types or ()
+    )
+
+
 def known_types(city: City) -> list[str]:
     """Expanded type IRIs worth offering: those in the city's tenant, its open-data types and
     those its clients and devices name."""
-    found: set[str] = set(settings_of(city).open_data_types)
+    current = settings_of(city)
+    found: set[str] = set(current.open_data_types) | set(current.personal_types)
     store = get_broker().store
     try:
         if city.ngsi_tenant:

@@ -195,13 +195,18 @@ def open_data(request: HttpRequest, city: City) -> HttpResponse:
     current = access.settings_of(city)
     form = OpenDataForm(access.known_types(city), current, form_data(request))
     if request.method == "POST" and form.is_valid():
-        access.save_settings(city, form.chosen_types(), form.cleaned_data["cors_origins"])
+        access.save_settings(
+            city,
+            form.chosen_types(),
+            form.cleaned_data["cors_origins"],
+            form.cleaned_data["personal_types"],
+        )
         messages.success(request, _("Saved. Changes take effect within a minute."))
         return redirect("backoffice:api-access")
     return form_page(
         request,
         form,
-        title=_("Open data and CORS"),
+        title=_("Open data, personal data and CORS"),
         back=reverse("backoffice:api-access"),
         submit=_("Save"),
     )

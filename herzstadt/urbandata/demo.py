@@ -33,6 +33,22 @@ OPEN_DATA_MODELS = frozenset(
         "PhotovoltaicMeasurement",
     }
 )
+#: Smart Data Models the demo marks as personal data (the households' smart meters): never open
+#: data, shown on the pages only aggregated over at least 5 meters.
+PERSONAL_MODELS = frozenset({"SmartMeteringObservation"})
+#: The entity types each demo measure produces (by the measure's slug).
+MEASURE_MODELS = {
+    "mobilitaetsstation-pfaff-areal": ("BikeHireDockingStation", "EVChargingStation"),
+    "sensorgestuetzte-parkraumerfassung-pfaff-areal": ("OffStreetParking", "ParkingSpot"),
+    "ladeinfrastruktur-pfaff-areal": ("EVChargingStation",),
+    "quartiersenergienetz-pfaff-areal": ("PhotovoltaicMeasurement", "SmartMeteringObservation"),
+    "klima-und-luftmessnetz-pfaff-areal": (
+        "AirQualityObserved",
+        "NoiseLevelObserved",
+        "WeatherObserved",
+        "TrafficFlowObserved",
+    ),
+}
 #: The demo's API client (read and write), re-keyed on every demo load.
 DEMO_CLIENT_NAME = "Demo: Datenplattform (lesen und schreiben)"
 
@@ -71,16 +87,31 @@ def _short(iri: str) -> str:
 
 
 def publish_open_data(city: City) -> list[str]:
-    """Publish the city's non-personal demo types as open data; returns their IRIs."""
+    """Publish the city's non-personal demo types as open data and mark the households' meters as
+    personal data; returns the open types' IRIs."""
     from herzstadt.urbandata.access import save_settings, settings_of
 
-    types = [
-        t
-        for t in get_broker().store.entity_types(city.ngsi_tenant)
-        if _short(t) in OPEN_DATA_MODELS
-    ]
-    save_settings(city, types, settings_of(city).cors_origins)
+    known = get_broker().store.entity_types(city.ngsi_tenant)
+    types = [t for t in known if _short(t) in OPEN_DATA_MODELS]
+    personal = [t for t in known if _short(t) in PERSONAL_MODELS]
+    save_settings(city, types, settings_of(city).cors_origins, personal)
     return sorted(types)
+
+
+def link_measures(city: City) -> int:
+    """Name the entity types each demo measure produces; returns how many measures."""
+    from herzstadt.core.models import Measure
+    from herzstadt.urbandata.models import MeasureEntityTypes
+
+    known = {_short(t): t for t in get_broker().store.entity_types(city.ngsi_tenant)}
+    linked = 0
+    for measure in Measure.objects.filter(city=city, slug__in=MEASURE_MODELS):
+        types = [known[name] for name in MEASURE_MODELS[measure.slug] if name in known]
+        MeasureEntityTypes.objects.update_or_create(
+            measure=measure, defaults={"city": city, "entity_types": types}
+        )
+        linked += 1
+    return linked
 
 
 def demo_client(city: City) -> str:
@@ -122,6 +153,7 @@ def demo_loader(context) -> str:
             continue
         count += load_city(city, path, at)
         types = publish_open_data(city)
+        link_measures(city)
         key = demo_client(city)
         example = next(
             (t for t in types if _short(t) == "OffStreetParking"), types[0] if types else ""

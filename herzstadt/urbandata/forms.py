@@ -152,6 +152,15 @@ class DeviceForm(TypesMixin, forms.ModelForm):
 
 
 class OpenDataForm(TypesMixin, forms.Form):
+    personal_types = forms.MultipleChoiceField(
+        label=_("Personal data: entity types about people or households"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "E.g. household smart meters. These types are never open data; the city's pages show "
+            "them only aggregated over at least 5 sources."
+        ),
+    )
     cors_origins = forms.CharField(
         label=_("Allowed origins (CORS)"),
         required=False,
@@ -169,8 +178,26 @@ class OpenDataForm(TypesMixin, forms.Form):
             "Publish only types without personal data. Anyone may read them without a key."
         )
         self.setup_types(known_types, current.open_data_types)
+        personal = self.fields["personal_types"]
+        assert isinstance(personal, forms.MultipleChoiceField)
+        personal.choices = type_choices(sorted(set(known_types) | set(current.personal_types)))
         if not self.is_bound:
             self.initial["cors_origins"] = "\n".join(current.cors_origins)
+            self.initial["personal_types"] = list(current.personal_types)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            both = set(self.chosen_types()) & set(cleaned.get("personal_types") or ())
+            if both:
+                raise ValidationError(
+                    _(
+                        "Personal data can't be open data: %(types)s. Untick these types under "
+                        "open data or under personal data."
+                    ),
+                    params={"types": ", ".join(sorted(_short(t) for t in both))},
+                )
+        return cleaned
 
     def clean_cors_origins(self) -> list[str]:
         found = []

@@ -26,6 +26,8 @@ CLIENT_KEY_PREFIX = "hzk_"
 DEVICE_KEY_PREFIX = "hzd_"
 #: How many leading characters of a key are kept to recognise it.
 KEY_PREFIX_LENGTH = 8
+#: Values of a personal entity type are shown only aggregated over at least this many sources.
+K_ANONYMITY = 5
 
 
 class ApiScope(models.TextChoices):
@@ -41,10 +43,12 @@ def new_key(prefix: str) -> str:
 
 
 class UrbanDataSettings(CityOwned):
-    """What a city publishes: entity types anyone may read (open data) and the browser origins
-    that may call the API (CORS)."""
+    """What a city publishes: entity types anyone may read (open data), the entity types that
+    hold personal data (never open data, shown only aggregated over at least
+    :data:`K_ANONYMITY` sources) and the browser origins that may call the API (CORS)."""
 
     open_data_types = models.JSONField(_("open data types"), default=list, blank=True)
+    personal_types = models.JSONField(_("personal data types"), default=list, blank=True)
     cors_origins = models.JSONField(_("allowed origins (CORS)"), default=list, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -156,6 +160,27 @@ class DeviceCredential(Credential):
         constraints = [
             models.UniqueConstraint(fields=["city", "device_id"], name="urbandata_device_id")
         ]
+
+
+class MeasureEntityTypes(CityOwned):
+    """The entity types a measure produces (e.g. the air-quality network: AirQualityObserved,
+    NoiseLevelObserved): the measure's page shows their current values in its district."""
+
+    measure = models.OneToOneField(
+        "core.Measure",
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    #: expanded type IRIs
+    entity_types = models.JSONField(_("entity types"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("entity types of a measure")
+        verbose_name_plural = _("entity types of measures")
+
+    def __str__(self) -> str:
+        return str(self.measure)
 
 
 @receiver(post_delete, sender=ApiClient)

@@ -60,11 +60,15 @@ SECTIONS = (
 PILLAR = registry.Pillar(
     name="urbandata",
     label=_("Urban data"),
+    urls=urls.urlpatterns,
     api_urls=urls.api_urlpatterns,
     backoffice_urls=urls.backoffice_urlpatterns,
     backoffice_sections=SECTIONS,
     asgi_mounts=(registry.AsgiMount(prefix=datasets.NGSI_LD_PREFIX, factory=ngsi_application),),
-    panels=(registry.Panel(page="district", render=panels.district_panel, order=50),),
+    panels=(
+        registry.Panel(page="district", render=panels.district_panel, order=50),
+        registry.Panel(page="measure", render=panels.measure_panel, order=50),
+    ),
     demo=registry.DemoLoader(load=_load_demo, order=20),
     datasets=datasets.datasets,
     tasks=(

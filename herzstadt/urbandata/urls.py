@@ -6,6 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.views import TokenView
 
+from herzstadt.urbandata import views as urban_views
 from herzstadt.urbandata.backoffice import (
     client_create,
     client_detail,
@@ -32,6 +33,15 @@ backoffice_urlpatterns = [
     path(_("api-access/devices/new/"), device_create, name="api-device-create"),
     path(_("api-access/devices/<int:pk>/"), device_detail, name="api-device"),
     path(_("api-access/devices/<int:pk>/revoke/"), device_revoke, name="api-device-revoke"),
+]
+
+#: Citizen pages (namespace ``urbandata``).
+urlpatterns = [
+    path(
+        _("urban-data/<slug:district>/<str:type_name>/"),
+        urban_views.type_page,
+        name="type",
+    ),
 ]
 
 #: OAuth2 client-credentials grant: POST grant_type=client_credentials with the client id and

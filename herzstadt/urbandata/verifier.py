@@ -10,7 +10,9 @@ their back office (section "API-Zugänge"):
   application linked to an API client → that client's principal, its scopes narrowed to the
   token's;
 - ``tenant_policy``: the hosted cities' tenants, with their open-data types (read by anyone) and
-  CORS origins. A tenant exists only when a hosted city names it.
+  CORS origins. A tenant exists only when a hosted city names it. Types a city marks as personal
+  (``UrbanDataSettings.personal_types``) are never among the open-data types: anonymous readers
+  get none of their entities.
 
 Revoked or expired credentials, and credentials of a city that is not hosted, are refused. Only
 digests are looked up (keys are stored as SHA-256, tokens by their SHA-256 checksum).
@@ -173,10 +175,13 @@ class SiteVerifier(CityTenantVerifier):
             if not cities:
                 return None
             types: set[str] = set()
+            personal: set[str] = set()
             origins: set[str] = set()
             for s in UrbanDataSettings.objects.filter(city_id__in=cities):
                 types.update(s.open_data_types or ())
+                personal.update(s.personal_types or ())
                 origins.update(s.cors_origins or ())
-            return TenantPolicy(frozenset(types), frozenset(origins))
+            # Privacy by design: a type marked personal is never open data, whatever else says so.
+            return TenantPolicy(frozenset(types - personal), frozenset(origins))
 
         return _off_request(policy)

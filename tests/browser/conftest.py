@@ -144,6 +144,13 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
             "district": reverse("core:district", kwargs={"slug": district.slug}),
             "measures": reverse("core:measures"),
             "measure": reverse("core:measure", kwargs={"slug": measure.slug}),
+            "measure-data": reverse(
+                "core:measure", kwargs={"slug": "klima-und-luftmessnetz-pfaff-areal"}
+            ),
+            "urban-data": reverse("urbandata:type", args=[district.slug, "AirQualityObserved"]),
+            "urban-data-personal": reverse(
+                "urbandata:type", args=[district.slug, "SmartMeteringObservation"]
+            ),
             "processes": reverse("participation:processes"),
             "process": reverse("participation:process", kwargs={"slug": process.slug}),
             "idea": reverse("participation:idea", kwargs={"slug": process.slug, "pk": idea.pk}),
