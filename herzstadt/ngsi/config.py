@@ -89,6 +89,13 @@ class NgsiConfig:
     db_pool_size: int = 4
     #: seconds a request waits for a free database connection before a 503
     db_pool_timeout: float = 10.0
+    #: temporal API: instances per attribute in one response; beyond it the answer is a 206
+    #: with a ``Content-Range`` (ETSI GS CIM 009 6.3.10)
+    temporal_max_instances: int = 10_000
+    #: temporal API: days attribute instances are kept (per tenant it can be set otherwise;
+    #: 0: forever) and seconds between two purges of the standalone broker
+    temporal_retention_days: float = 0.0
+    temporal_purge_interval: float = 3600.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> NgsiConfig:
@@ -130,6 +137,9 @@ class NgsiConfig:
             ("audit_prune_every", int),
             ("db_pool_size", int),
             ("db_pool_timeout", float),
+            ("temporal_max_instances", int),
+            ("temporal_retention_days", float),
+            ("temporal_purge_interval", float),
         ):
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:

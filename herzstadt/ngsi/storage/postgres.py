@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..errors import BadRequestData, ServiceUnavailable, TransientConflict
 from .base import SqlStore, SqlWriteTx, _chunks
 from .rows import encode_doc, geo_rows, has_geo
+from .temporal import record_docs, record_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_tenant (name text PRIMARY KEY, created_at timestamptz NOT NULL
@@ -149,6 +150,7 @@ class PostgresStore(SqlStore):
     ):
         super().__init__()
         conninfo, schema = _split_url(url)
+        self._conninfo = conninfo
         self.schema = schema
         self.durable = durable
         self.pool_timeout = pool_timeout
@@ -193,6 +195,16 @@ class PostgresStore(SqlStore):
             )[0]
             if ENTITY_STORAGE not in (opts or []):
                 conn.execute(f"ALTER TABLE ngsi_entity SET ({ENTITY_STORAGE})")
+
+    def run_ddl(self, statements: list[str]) -> None:
+        """Run DDL in a transaction of its own on a connection of its own (not the pool's: a
+        write that needs a new partition may hold the pool's last connection)."""
+        with psycopg.connect(self._conninfo, autocommit=True) as c:
+            self._configure(c)
+            c.execute("SET lock_timeout = '2s'")
+            with c.transaction():
+                for s in statements:
+                    c.execute(s)
 
     def _getconn(self) -> psycopg.Connection:
         try:
@@ -336,6 +348,7 @@ class PostgresWriteTx(SqlWriteTx):
             ) as cp:
                 for _pk, d, enc in rows:
                     cp.write_row((t, d["id"], "", "create", enc, None, events_at))
+            record_docs(self, (d for _pk, d, _enc in rows), events_at)
 
     def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         """One pipelined point look-up per id: the unique index whatever the table statistics
@@ -367,6 +380,7 @@ class PostgresWriteTx(SqlWriteTx):
         ) as cp:
             for row in rows:
                 cp.write_row(row)
+        record_events(self, rows)
 
     def _geo_insert(self, pk: int, rows: list[tuple[Any, ...]]) -> None:
         if rows:
