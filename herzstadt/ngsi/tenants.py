@@ -19,6 +19,8 @@ TENANT_TABLES = (
     "ngsi_scope",
     "ngsi_geo",
     "ngsi_event",
+    "ngsi_attr_instance",
+    "ngsi_temporal_setting",
     "ngsi_subscription",
     "ngsi_context",
     "ngsi_audit",

@@ -13,6 +13,8 @@ def drop_tenant(store, tenant: str) -> None:
             "ngsi_scope",
             "ngsi_geo",
             "ngsi_event",
+            "ngsi_attr_instance",
+            "ngsi_temporal_setting",
             "ngsi_subscription",
             "ngsi_context",
             "ngsi_audit",

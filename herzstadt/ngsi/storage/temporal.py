@@ -303,7 +303,7 @@ def purge(store: Any, default_days: float, now: float | None = None) -> int:
 
     now = time.time() if now is None else now
     deleted = 0
-    for tenant in store.tenants():
+    for tenant in sorted({"", *store.tenants()}):  # the default tenant is never recorded
         days = get_retention(store, tenant, default_days)
         if days <= 0:
             continue
