@@ -649,4 +649,8 @@ def make_app(config: NgsiConfig | None = None, *, verifier: Verifier | None = No
 def app_from_env() -> NgsiApp:
     """Factory for granian/uvicorn: configuration from ``HERZSTADT_*`` / ``DATABASE_URL``."""
     logging.basicConfig(level=logging.INFO)
-    return NgsiApp(NgsiConfig.from_env())
+    app = NgsiApp(NgsiConfig.from_env())
+    from .retention import start_retention
+
+    start_retention(app.broker)  # the temporal API's retention (storage/temporal.py)
+    return app

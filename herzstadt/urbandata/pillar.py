@@ -17,6 +17,13 @@ def _load_demo(context: registry.DemoContext) -> str:
     return demo_loader(context)
 
 
+def _ngsi_retention(stop) -> None:
+    from herzstadt.ngsi.retention import run_retention
+    from herzstadt.urbandata.broker import get_broker
+
+    run_retention(get_broker(), stop)
+
+
 def _access_summary(city) -> str:
     from django.utils.translation import ngettext
 
@@ -52,4 +59,12 @@ PILLAR = registry.Pillar(
     panels=(registry.Panel(page="district", render=panels.district_panel, order=50),),
     demo=registry.DemoLoader(load=_load_demo, order=20),
     datasets=datasets.datasets,
+    tasks=(
+        registry.BackgroundTask(
+            key="ngsi-retention",
+            run=_ngsi_retention,
+            label=_("Deletes attribute instances older than the retention of each tenant"),
+            order=80,
+        ),
+    ),
 )

@@ -110,7 +110,9 @@ def test_delete_attribute_dataset_and_all(client):
         {"type": "Property", "value": 9, "observedAt": ts(3), "datasetId": "urn:ngsi-ld:d:1"}
     )
     assert client.post("temporal/entities", json=body).status_code == 201
-    r = client.delete(f"temporal/entities/{eid}/attrs/speed", params={"datasetId": "urn:ngsi-ld:d:1"})
+    r = client.delete(
+        f"temporal/entities/{eid}/attrs/speed", params={"datasetId": "urn:ngsi-ld:d:1"}
+    )
     assert r.status_code == 204
     assert len(client.get(f"temporal/entities/{eid}").json()["speed"]) == 2
     assert client.delete(f"temporal/entities/{eid}/attrs/speed").status_code == 204
@@ -136,9 +138,12 @@ def test_modify_and_delete_instance(client):
     r = client.patch(f"temporal/entities/{eid}/attrs/speed/{iid}", json={"other": {"value": 1}})
     assert r.status_code == 400
     bad = "urn:ngsi-ld:Instance:999999999"
-    assert client.patch(
-        f"temporal/entities/{eid}/attrs/speed/{bad}", json={"speed": {"value": 1}}
-    ).status_code == 404
+    assert (
+        client.patch(
+            f"temporal/entities/{eid}/attrs/speed/{bad}", json={"speed": {"value": 1}}
+        ).status_code
+        == 404
+    )
     assert client.delete(f"temporal/entities/{eid}/attrs/speed/{iid}").status_code == 204
     assert client.delete(f"temporal/entities/{eid}/attrs/speed/{iid}").status_code == 404
     assert len(client.get(f"temporal/entities/{eid}").json()["speed"]) == 1
@@ -406,3 +411,50 @@ def test_partitions_by_month(backend, app, client):
         )
         names = {r[0] for r in cur.fetchall()}
     assert {"ngsi_attr_instance_p202008", "ngsi_attr_instance_p202009"} <= names
+
+
+def test_openapi_documents_the_temporal_operations():
+    from herzstadt.ngsi.openapi import document
+    from herzstadt.ngsi.routes import ROUTES
+
+    paths = document(ROUTES)["paths"]
+    temporal = [p for p in paths if p.startswith("/temporal/")]
+    assert len(temporal) == 5
+    for p in temporal:
+        for op in paths[p].values():
+            assert "501" not in op["responses"], p
+            assert any(code.startswith("2") for code in op["responses"]), p
+    inst = paths["/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}"]
+    assert set(inst) == {"patch", "delete"}
+    assert "206" in paths["/temporal/entities/{entityId}"]["get"]["responses"]
+
+
+def test_retention_loop_runs_and_stops(app, client):
+    import threading
+
+    from herzstadt.ngsi.retention import run_retention
+
+    store = app.broker.store
+    eid = vid()
+    create(client, eid, [(0, 1)])
+    tstore.set_retention(store, client.tenant, 1)
+    stop = threading.Event()
+    t = threading.Thread(target=run_retention, args=(app.broker, stop, 0.05))
+    t.start()
+    try:
+        for _ in range(100):
+            got = client.get(f"temporal/entities/{eid}").json()
+            if "speed" not in got:
+                break
+            stop.wait(0.05)
+        assert "speed" not in got
+    finally:
+        stop.set()
+        t.join(5)
+    assert not t.is_alive()
+
+
+def test_urbandata_registers_the_retention_task():
+    from herzstadt.urbandata.pillar import PILLAR
+
+    assert "ngsi-retention" in {t.key for t in PILLAR.tasks}
