@@ -42,11 +42,13 @@ from .model.render import _render_instance, _simplified_value
 from .params import EntityQuery, Paging, Params, RetrieveOptions, parse_names
 from .storage import event_rows
 from .storage.temporal import (
+    DAY,
     INSTANCE_PREFIX,
     canonical,
     epoch,
     instance_row,
     iso,
+    rebuild_rollups,
     write_rows,
 )
 
@@ -530,38 +532,49 @@ def aggregate(
             bargs: list[Any] = [origin, period]
         else:
             bucket, bargs = "0", []
-        cur.execute(
-            f"SELECT entity_id, attr, dataset_id, {bucket} AS b, count(*),"
-            " count(DISTINCT num) + count(DISTINCT vtext), sum(num), avg(num), min(num),"
-            " max(num), sum(num * num), count(num), max(t)"
-            f" FROM ngsi_attr_instance WHERE {where} AND deleted = 0"
-            " GROUP BY entity_id, attr, dataset_id, b ORDER BY entity_id, attr, dataset_id, b",
-            [*bargs, *args],
-        )
+        need = set(params.aggr_methods)
+        if "stddev" in need:
+            need |= {"sum", "sumsq", "numCount"}
+        names = [m for m, _ in _AGGR_SQL if m in need]
+        if _rollups_apply(tq, origin, period, need):
+            # whole UTC days: the daily roll-ups hold the sums (one row per series and day)
+            cols = [c for m, c in _ROLLUP_SQL if m in need]
+            rwhere, rargs = _rollup_where(store, tenant, ids, attrs, tq, datasets)
+            cur.execute(
+                f"SELECT entity_id, attr, dataset_id, {bucket.replace('t -', 'd -')} AS b,"
+                f" max(d), {', '.join(cols)} FROM ngsi_attr_rollup WHERE {rwhere}"
+                " GROUP BY entity_id, attr, dataset_id, b ORDER BY entity_id, attr, dataset_id, b",
+                [*bargs, *rargs],
+            )
+        else:
+            cols = [c for m, c in _AGGR_SQL if m in need]
+            cur.execute(
+                f"SELECT entity_id, attr, dataset_id, {bucket} AS b, max(t), {', '.join(cols)}"
+                f" FROM ngsi_attr_instance WHERE {where} AND deleted = 0"
+                " GROUP BY entity_id, attr, dataset_id, b ORDER BY entity_id, attr, dataset_id, b",
+                [*bargs, *args],
+            )
         rows = cur.fetchall()
     if period <= 0:
         end_all = (
             epoch(tq.end_time_at)
             if tq.end_time_at is not None
-            else max((float(r[12]) for r in rows), default=origin)
+            else max((float(r[4]) for r in rows), default=origin)
         )
     out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
-    for eid, attr, ds, b, total, distinct, s, avg, mn, mx, sq, n, _maxt in rows:
+    for row in rows:
+        eid, attr, ds, b = row[0], row[1], row[2], row[3]
         if period > 0:
             start = origin + int(b) * period
             end = start + period
         else:
             start, end = origin, end_all
-        values = {
-            "totalCount": total,
-            "distinctCount": distinct,
-            "sum": _f(s),
-            "avg": _f(avg),
-            "min": _f(mn),
-            "max": _f(mx),
-            "sumsq": _f(sq),
-            "stddev": _stddev(n, s, sq),
-        }
+        values: dict[str, Any] = {}
+        for name, v in zip(names, row[5:], strict=True):
+            counted = name in ("totalCount", "distinctCount", "numCount")
+            values[name] = (int(v) if v is not None else 0) if counted else _f(v)
+        if "stddev" in need:
+            values["stddev"] = _stddev(values["numCount"], values["sum"], values["sumsq"])
         o = out.setdefault(eid, {}).setdefault(attr, {}).setdefault(ds, {"type": "Property"})
         if ds:
             o["datasetId"] = ds
@@ -573,6 +586,72 @@ def aggregate(
             lst = list(by_ds.values())
             result.setdefault(eid, {})[attr] = lst[0] if len(lst) == 1 else lst
     return result
+
+
+#: the SQL of each aggregation method (stddev is computed from count, sum and sumsq)
+_AGGR_SQL = (
+    ("totalCount", "count(*)"),
+    ("distinctCount", "count(DISTINCT num) + count(DISTINCT vtext)"),
+    ("sum", "sum(num)"),
+    ("avg", "avg(num)"),
+    ("min", "min(num)"),
+    ("max", "max(num)"),
+    ("sumsq", "sum(num * num)"),
+    ("numCount", "count(num)"),
+)
+
+
+#: the same over the daily roll-ups (``storage.temporal.add_rollups``)
+_ROLLUP_SQL = (
+    ("totalCount", "sum(n_all)"),
+    ("sum", "sum(s)"),
+    ("avg", "CASE WHEN sum(n) > 0 THEN sum(s) / CAST(sum(n) AS DOUBLE PRECISION) END"),
+    ("min", "min(mn)"),
+    ("max", "max(mx)"),
+    ("sumsq", "sum(sq)"),
+    ("numCount", "sum(n)"),
+)
+
+
+def _rollups_apply(tq: TimeQuery, origin: float, period: float, need: set[str]) -> bool:
+    """Whether the daily roll-ups answer the aggregation: periods of whole days from a UTC
+    midnight, time bounds at midnights, no distinctCount."""
+    if period <= 0 or period % DAY or origin % DAY or "distinctCount" in need:
+        return False
+    return all(x is None or epoch(x) % DAY == 0 for x in (tq.time_at, tq.end_time_at))
+
+
+def _rollup_where(
+    store: Any,
+    tenant: str,
+    ids: list[str],
+    attrs: frozenset[str] | None,
+    tq: TimeQuery,
+    datasets: frozenset[str] | None,
+) -> tuple[str, list[Any]]:
+    p = store.placeholder
+    conds = [f"tenant = {p}", f"entity_id IN ({','.join([p] * len(ids))})"]
+    args: list[Any] = [tenant, *ids]
+    if attrs is not None:
+        conds.append(f"attr IN ({','.join([p] * len(attrs))})")
+        args += sorted(attrs)
+    if datasets is not None:
+        ds = sorted("" if d == "@none" else d for d in datasets)
+        conds.append(f"dataset_id IN ({','.join([p] * len(ds))})")
+        args += ds
+    if tq.timerel is not None and tq.time_at is not None:
+        at = epoch(tq.time_at)
+        if tq.timerel == "before":
+            conds.append(f"d < {p}")
+            args.append(at)
+        elif tq.timerel == "after":
+            conds.append(f"d >= {p}")
+            args.append(at)
+        else:
+            assert tq.end_time_at is not None
+            conds.append(f"d >= {p} AND d < {p}")
+            args += [at, epoch(tq.end_time_at)]
+    return " AND ".join(conds), args
 
 
 def _f(v: Any) -> float | None:
@@ -843,6 +922,7 @@ def delete_temporal_attr(
         tx.cur.execute(sql, args)
         if tx.cur.rowcount <= 0:
             raise ResourceNotFound(f"entity {eid} has no instances of attribute {attr!r}")
+        rebuild_rollups(tx.tx, eid, iri, None)
         tx.ids.append(eid)
     return NO_CONTENT
 
@@ -884,7 +964,7 @@ def modify_instance(
     with broker.write(req, "modifyTemporalInstance") as tx:
         _entity_for_write(tx, req, eid)
         tx.cur.execute(
-            f"SELECT instance, created_at FROM ngsi_attr_instance WHERE tenant={p} AND"
+            f"SELECT instance, created_at, t FROM ngsi_attr_instance WHERE tenant={p} AND"
             f" entity_id={p} AND attr={p} AND seq={p}",
             (req.tenant, eid, iri, seq),
         )
@@ -902,6 +982,7 @@ def modify_instance(
             f" modified_at={p}, num={p}, vtext={p}, instance={p} WHERE seq={p} AND tenant={p}",
             (row[3], row[4], row[5], now, row[9], row[10], row[11], seq, req.tenant),
         )
+        rebuild_rollups(tx.tx, eid, iri, {int(r[2] // DAY) * DAY, int(row[4] // DAY) * DAY})
         tx.ids.append(eid)
     return NO_CONTENT
 
@@ -921,12 +1002,17 @@ def delete_instance(
     with broker.write(req, "deleteTemporalInstance") as tx:
         _entity_for_write(tx, req, eid)
         tx.cur.execute(
-            f"DELETE FROM ngsi_attr_instance WHERE tenant={p} AND entity_id={p} AND attr={p}"
+            f"SELECT t FROM ngsi_attr_instance WHERE tenant={p} AND entity_id={p} AND attr={p}"
             f" AND seq={p}",
             (req.tenant, eid, iri, seq),
         )
-        if tx.cur.rowcount <= 0:
+        found = tx.cur.fetchone()
+        if found is None:
             raise ResourceNotFound(f"attribute instance {instance_id} not found")
+        tx.cur.execute(
+            f"DELETE FROM ngsi_attr_instance WHERE tenant={p} AND seq={p}", (req.tenant, seq)
+        )
+        rebuild_rollups(tx.tx, eid, iri, {int(found[0] // DAY) * DAY})
         tx.ids.append(eid)
     return NO_CONTENT
 

@@ -20,6 +20,7 @@ TENANT_TABLES = (
     "ngsi_geo",
     "ngsi_event",
     "ngsi_attr_instance",
+    "ngsi_attr_rollup",
     "ngsi_temporal_setting",
     "ngsi_subscription",
     "ngsi_context",

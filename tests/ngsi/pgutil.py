@@ -14,6 +14,7 @@ def drop_tenant(store, tenant: str) -> None:
             "ngsi_geo",
             "ngsi_event",
             "ngsi_attr_instance",
+            "ngsi_attr_rollup",
             "ngsi_temporal_setting",
             "ngsi_subscription",
             "ngsi_context",

@@ -458,3 +458,78 @@ def test_urbandata_registers_the_retention_task():
     from herzstadt.urbandata.pillar import PILLAR
 
     assert "ngsi-retention" in {t.key for t in PILLAR.tasks}
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.dictionaries(
+        st.integers(0, 60 * 24 * 5), st.integers(-500, 500), min_size=1, max_size=40
+    ),
+    period=st.sampled_from(["P1D", "P2D"]),
+)
+def test_daily_rollups_match_python(client, data, period):
+    """Periods of whole days from a midnight are answered from the daily roll-ups: the same
+    figures as the instances, also after instances are changed and deleted."""
+    eid = vid()
+    pairs = sorted((float(m), float(v)) for m, v in data.items())
+    assert client.post("temporal/entities", json=vehicle(eid, [(m, int(v)) for m, v in pairs]))
+    methods = ["totalCount", "sum", "avg", "min", "max", "stddev", "sumsq"]
+    midnight = -12 * 60  # T0 is noon
+    params = {
+        "options": "aggregatedValues",
+        "aggrMethods": ",".join(methods),
+        "aggrPeriodDuration": period,
+        "timerel": "after",
+        "timeAt": ts(midnight),
+    }
+
+    def check(pairs):
+        got = client.get(f"temporal/entities/{eid}", params=params).json().get("speed")
+        if not pairs:
+            assert got is None
+            return
+        p_min = parse_duration(period) / 60
+        # the oracle's periods start at the midnight
+        shifted = [(m - midnight, v) for m, v in pairs]
+        want = oracle_shifted(shifted, p_min, methods, midnight)
+        for m in methods:
+            assert close(want[m], got[m]), (m, want[m], got[m])
+
+    check(pairs)
+    insts = client.get(f"temporal/entities/{eid}").json()["speed"]
+    first = insts[0]
+    r = client.patch(
+        f"temporal/entities/{eid}/attrs/speed/{first['instanceId']}",
+        json={"speed": {"value": 1000, "observedAt": first["observedAt"]}},
+    )
+    assert r.status_code == 204
+    pairs = [(pairs[0][0], 1000.0), *pairs[1:]]
+    check(pairs)
+    r = client.delete(f"temporal/entities/{eid}/attrs/speed/{insts[-1]['instanceId']}")
+    assert r.status_code == 204
+    check(pairs[:-1])
+
+
+def oracle_shifted(shifted, period_min, methods, midnight) -> dict:
+    """``oracle`` of pairs given relative to a midnight origin, times reported absolute."""
+    buckets: dict[int, list[float]] = {}
+    for m, v in shifted:
+        buckets.setdefault(math.floor(m / period_min), []).append(v)
+    out: dict[str, list] = {}
+    for b in sorted(buckets):
+        xs = buckets[b]
+        start, end = ts(midnight + b * period_min), ts(midnight + (b + 1) * period_min)
+        calc = {
+            "totalCount": len(xs),
+            "sum": sum(xs),
+            "avg": statistics.fmean(xs),
+            "min": min(xs),
+            "max": max(xs),
+            "sumsq": sum(x * x for x in xs),
+            "stddev": statistics.stdev(xs) if len(xs) > 1 else 0.0,
+        }
+        for m in methods:
+            out.setdefault(m, []).append([calc[m], start, end])
+    return out

@@ -40,6 +40,11 @@ DDL_SQLITE = (
     " ON ngsi_attr_instance (tenant, entity_id, attr, t)",
     "CREATE TABLE IF NOT EXISTS ngsi_temporal_setting ("
     " tenant TEXT PRIMARY KEY, retention_days REAL)",
+    "CREATE TABLE IF NOT EXISTS ngsi_attr_rollup ("
+    " tenant TEXT NOT NULL, entity_id TEXT NOT NULL, attr TEXT NOT NULL,"
+    " dataset_id TEXT NOT NULL, d INTEGER NOT NULL, n_all INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, s REAL, sq REAL, mn REAL, mx REAL,"
+    " PRIMARY KEY (tenant, entity_id, attr, dataset_id, d)) WITHOUT ROWID",
 )
 DDL_POSTGRES = (
     "SELECT pg_advisory_xact_lock(427313)",
@@ -54,6 +59,11 @@ DDL_POSTGRES = (
     "CREATE INDEX IF NOT EXISTS ngsi_attr_instance_seq ON ngsi_attr_instance (seq)",
     "CREATE TABLE IF NOT EXISTS ngsi_temporal_setting ("
     " tenant text PRIMARY KEY, retention_days double precision)",
+    "CREATE TABLE IF NOT EXISTS ngsi_attr_rollup ("
+    " tenant text NOT NULL, entity_id text NOT NULL, attr text NOT NULL,"
+    " dataset_id text NOT NULL, d bigint NOT NULL, n_all bigint NOT NULL,"
+    " n bigint NOT NULL, s double precision, sq double precision, mn double precision,"
+    " mx double precision, PRIMARY KEY (tenant, entity_id, attr, dataset_id, d))",
 )
 
 COLUMNS = (
@@ -171,9 +181,11 @@ def rows_of_events(rows: Iterable[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...
 
 # ------------------------------------------------------------------------------------ writes
 def write_rows(tx: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Insert instance rows in the transaction ``tx`` (a ``SqlWriteTx``)."""
+    """Insert instance rows in the transaction ``tx`` (a ``SqlWriteTx``), and add them to the
+    daily roll-ups."""
     if not rows:
         return
+    add_rollups(tx, rows)
     store = tx.store
     if store.dialect == "postgresql":
         ensure_partitions(store, {r[4] for r in rows}, tx.cur)
@@ -192,11 +204,83 @@ def delete_entities(tx: Any, ids: list[str]) -> None:
     p = tx.store.placeholder
     for n in range(0, len(ids), 500):
         chunk = ids[n : n + 500]
-        tx.cur.execute(
-            f"DELETE FROM ngsi_attr_instance WHERE tenant={p} AND entity_id IN"
-            f" ({','.join([p] * len(chunk))})",
-            (tx.tenant, *chunk),
-        )
+        for table in ("ngsi_attr_instance", "ngsi_attr_rollup"):
+            tx.cur.execute(
+                f"DELETE FROM {table} WHERE tenant={p} AND entity_id IN"
+                f" ({','.join([p] * len(chunk))})",
+                (tx.tenant, *chunk),
+            )
+
+
+# ------------------------------------------------------------------------------ roll-ups
+#: the span of a roll-up row (seconds): one row per attribute instance series and UTC day
+DAY = 86400
+
+
+def add_rollups(tx: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Add instance rows to ``ngsi_attr_rollup`` (count, numeric count, sum, sum of squares,
+    min, max per series and day), grouped in Python first: one upsert per series and day."""
+    acc: dict[tuple[str, str, str, str, int], list[Any]] = {}
+    for r in rows:
+        if r[8]:  # a deleted-attribute marker is no value
+            continue
+        key = (r[0], r[1], r[2], r[3], int(r[4] // DAY) * DAY)
+        a = acc.get(key)
+        if a is None:
+            a = acc[key] = [0, 0, None, None, None, None]
+        a[0] += 1
+        v = r[9]
+        if v is not None:
+            a[1] += 1
+            a[2] = v if a[2] is None else a[2] + v
+            a[3] = v * v if a[3] is None else a[3] + v * v
+            a[4] = v if a[4] is None else min(a[4], v)
+            a[5] = v if a[5] is None else max(a[5], v)
+    if not acc:
+        return
+    p = tx.store.placeholder
+    if tx.store.dialect == "postgresql":
+        lo, hi = "least", "greatest"
+    else:
+        lo, hi = "min", "max"
+    t = "ngsi_attr_rollup"
+    tx.cur.executemany(
+        f"INSERT INTO {t} (tenant, entity_id, attr, dataset_id, d, n_all, n, s, sq, mn, mx)"
+        f" VALUES ({','.join([p] * 11)}) ON CONFLICT (tenant, entity_id, attr, dataset_id, d)"
+        f" DO UPDATE SET n_all = {t}.n_all + excluded.n_all, n = {t}.n + excluded.n,"
+        f" s = coalesce({t}.s + excluded.s, {t}.s, excluded.s),"
+        f" sq = coalesce({t}.sq + excluded.sq, {t}.sq, excluded.sq),"
+        f" mn = coalesce({lo}({t}.mn, excluded.mn), {t}.mn, excluded.mn),"
+        f" mx = coalesce({hi}({t}.mx, excluded.mx), {t}.mx, excluded.mx)",
+        [(*k, *a) for k, a in acc.items()],
+    )
+
+
+def rebuild_rollups(tx: Any, eid: str, attr: str | None, days: Iterable[int] | None) -> None:
+    """Compute the roll-ups of an entity (an attribute, some days) again from the instances,
+    after instances were changed or deleted."""
+    p = tx.store.placeholder
+    conds = [f"tenant={p}", f"entity_id={p}"]
+    args: list[Any] = [tx.tenant, eid]
+    if attr is not None:
+        conds.append(f"attr={p}")
+        args.append(attr)
+    dl = sorted(set(days)) if days is not None else None
+    where_r = " AND ".join(conds)
+    if dl is not None:
+        where_r += f" AND d IN ({','.join([p] * len(dl))})"
+    tx.cur.execute(f"DELETE FROM ngsi_attr_rollup WHERE {where_r}", [*args, *(dl or [])])
+    day = f"CAST(floor(t / {DAY}) AS BIGINT) * {DAY}"
+    where_i = " AND ".join(conds) + " AND deleted = 0"
+    if dl is not None:
+        where_i += f" AND {day} IN ({','.join([p] * len(dl))})"
+    tx.cur.execute(
+        "INSERT INTO ngsi_attr_rollup (tenant, entity_id, attr, dataset_id, d, n_all, n, s, sq,"
+        f" mn, mx) SELECT tenant, entity_id, attr, dataset_id, {day} AS dd, count(*), count(num),"
+        " sum(num), sum(num * num), min(num), max(num) FROM ngsi_attr_instance"
+        f" WHERE {where_i} GROUP BY tenant, entity_id, attr, dataset_id, dd",
+        [*args, *(dl or [])],
+    )
 
 
 def record_events(tx: Any, rows: list[tuple[Any, ...]]) -> None:
@@ -307,8 +391,12 @@ def purge(store: Any, default_days: float, now: float | None = None) -> int:
         days = get_retention(store, tenant, default_days)
         if days <= 0:
             continue
-        cutoff = now - days * 86400
+        cutoff = (now - days * 86400) // DAY * DAY  # whole days: the roll-ups stay exact
         p = store.placeholder
+        with store.write(tenant) as tx:
+            tx.cur.execute(
+                f"DELETE FROM ngsi_attr_rollup WHERE tenant={p} AND d < {p}", (tenant, cutoff)
+            )
         while True:  # in chunks: no transaction holds the write lock for long
             with store.write(tenant) as tx:
                 tx.cur.execute(
