@@ -420,6 +420,7 @@ SUCCESS: dict[Callable[..., Any], dict[str, Any]] = {
     subscriptions.delete_subscription: _NO_CONTENT,
     subscriptions.not_implemented: _NOT_IMPLEMENTED,
     ops_temporal.query_temporal: _TEMPORAL_ENTITIES,
+    ops_temporal.query_temporal_post: _TEMPORAL_ENTITIES,
     ops_temporal.create_temporal: {**_CREATED, **_NO_CONTENT},
     ops_temporal.retrieve_temporal: {
         "200": {
@@ -452,7 +453,7 @@ def _body_schema(pattern: str, method: str) -> dict[str, Any]:
         return _ref("Fragment")
     if pattern == "entities/{entityId}/attrs/{attrId}":
         return _ref("Attribute") if method == "PUT" else _ref("AttributeFragment")
-    if pattern == "entityOperations/query":
+    if pattern in ("entityOperations/query", "temporal/entityOperations/query"):
         return _ref("Query")
     if pattern == "entityOperations/delete":
         return _ref("EntityIdList")

@@ -39,7 +39,16 @@ from .errors import AlreadyExists, BadRequestData, InvalidRequest, ResourceNotFo
 from .jsonld import Context
 from .model import RenderOptions
 from .model.render import _render_instance, _simplified_value
-from .params import EntityQuery, Paging, Params, RetrieveOptions, parse_names
+from .ops_query import _sort_docs
+from .params import (
+    EntityQuery,
+    GeoQuery,
+    Paging,
+    Params,
+    RetrieveOptions,
+    parse_names,
+    parse_order_by,
+)
 from .storage import event_rows
 from .storage.temporal import (
     DAY,
@@ -49,6 +58,7 @@ from .storage.temporal import (
     instance_row,
     iso,
     rebuild_rollups,
+    replace_same_time,
     write_rows,
 )
 
@@ -137,6 +147,7 @@ class TemporalParams:
     aggr_methods: tuple[str, ...] = ()
     aggr_period: float = 0.0  # seconds; 0: one period over the whole time range
     query: EntityQuery | None = None  # the entities of a query (None: retrieve)
+    order_by: tuple[tuple[tuple[str, ...], bool], ...] | None = None
     paging: Paging = field(default_factory=lambda: Paging(20))
     max_instances: int = 10_000
 
@@ -188,8 +199,8 @@ class TemporalParams:
                     raise BadRequestData(f"unknown aggregation method {m!r}")
             if "aggrPeriodDuration" in p:
                 period = parse_duration(p["aggrPeriodDuration"])
-        elif "aggrMethods" in p or "aggrPeriodDuration" in p:
-            raise BadRequestData("aggrMethods and aggrPeriodDuration need aggregatedValues")
+        elif "aggrPeriodDuration" in p:
+            parse_duration(p["aggrPeriodDuration"])  # checked, though it has no effect
         q = dict(p)
         q.pop("options", None)
         q.pop("format", None)
@@ -197,6 +208,7 @@ class TemporalParams:
         if render.attrs is None and p.get("attrs") is not None:
             parse_names(p, "attrs")
         paging = Paging.parse(p, config) if query is not None else Paging(1)
+        order_by = parse_order_by(p.get("orderBy")) if query is not None else None
         return cls(
             time=TimeQuery.parse(p),
             render=replace(render, options=frozenset(options & {"sysAttrs"})),
@@ -206,8 +218,14 @@ class TemporalParams:
             aggr_period=period,
             query=query,
             paging=paging,
+            order_by=order_by,
             max_instances=max(1, config.temporal_max_instances),
         )
+
+    @classmethod
+    def parse_post(cls, p: Params, config: NgsiConfig) -> TemporalParams:
+        """URL parameters of POST /temporal/entityOperations/query (the Query is the body)."""
+        return cls._parse(p, config, EntityQuery())
 
 
 # ----------------------------------------------------------------------------- reading
@@ -297,27 +315,35 @@ def fetch_instances(
     return [_Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows]
 
 
-def _cut(rows: list[_Row], cap: int, last_n: bool) -> tuple[list[_Row], Any | None]:
-    """Apply the per-attribute limit: the time range ends where the first attribute that has
-    more instances than ``cap`` is cut, so no attribute misses data inside the range.
-    Returns the kept rows and the cut (None: nothing was cut)."""
+def _cut(
+    rows: list[_Row], cap: int, last_n: bool
+) -> tuple[list[_Row], dict[str, Any], set[tuple[str, str]]]:
+    """Apply the per-attribute limit, per entity: an entity's time range ends where the first
+    of its attributes with more instances than ``cap`` is cut, so no attribute misses data
+    inside the range. Returns the kept rows, the cut of each cut entity and the attributes
+    left without instances by a cut."""
     by: dict[tuple[str, str], list[_Row]] = {}
     for r in rows:
         by.setdefault((r.entity_id, r.attr), []).append(r)
-    cut: Any = None
-    for lst in by.values():
+    cuts: dict[str, Any] = {}
+    for (eid, _attr), lst in by.items():
         if len(lst) > cap:
             if last_n:
                 edge = lst[len(lst) - cap].time  # the oldest kept (rows are ascending)
-                cut = edge if cut is None else max(cut, edge)
+                cuts[eid] = edge if eid not in cuts else max(cuts[eid], edge)
             else:
                 edge = lst[cap - 1].time
-                cut = edge if cut is None else min(cut, edge)
-    if cut is None:
-        return rows, None
-    if last_n:
-        return [r for r in rows if r.time >= cut], cut
-    return [r for r in rows if r.time <= cut], cut
+                cuts[eid] = edge if eid not in cuts else min(cuts[eid], edge)
+    if not cuts:
+        return rows, cuts, set()
+
+    def keep(r: _Row) -> bool:
+        c = cuts.get(r.entity_id)
+        return c is None or (r.time >= c if last_n else r.time <= c)
+
+    kept = [r for r in rows if keep(r)]
+    left = {(r.entity_id, r.attr) for r in kept}
+    return kept, cuts, set(by) - left
 
 
 def _time_text(v: Any) -> str:
@@ -355,16 +381,18 @@ def _tv_value(r: _Row, ctx: Context) -> Any:
     inst = orjson.loads(r.instance)
     t = inst.get("type", "Property")
     if t == "LanguageProperty":
-        return inst.get("languageMap")
+        return {"languageMap": inst.get("languageMap")}
     if t == "JsonProperty":
-        return inst.get("json")
+        return {"json": inst.get("json")}
     if t == "VocabProperty":
         v = inst.get("vocab")
-        return [ctx.compact(x) for x in v] if isinstance(v, list) else ctx.compact(v)
+        return {"vocab": [ctx.compact(x) for x in v] if isinstance(v, list) else ctx.compact(v)}
     return _simplified_value(inst, ctx, RenderOptions(key_values=True))
 
 
 def _render_attr(rows: list[_Row], ctx: Context, ro: RenderOptions, tv: bool, tp: str) -> Any:
+    if not rows:
+        return []
     if not tv:
         return [_instance_out(r, ctx, ro) for r in rows]
     groups: dict[str, list[_Row]] = {}
@@ -423,9 +451,9 @@ def _build(
     req: Req,
     docs: list[dict[str, Any]],
     params: TemporalParams,
-) -> tuple[list[dict[str, Any]], list[tuple[bytes, bytes]], bool]:
-    """The temporal representation of these entities, the extra headers, and whether any
-    entity had matching instances."""
+) -> tuple[list[dict[str, Any]], list[tuple[bytes, bytes]], set[str]]:
+    """The temporal representation of these entities, the extra headers, and the ids of the
+    entities with matching instances."""
     assert req.ctx is not None
     ctx = req.ctx
     ro = render_options(params.render, ctx)
@@ -435,7 +463,7 @@ def _build(
     headers: list[tuple[bytes, bytes]] = []
     if params.aggregated:
         per = aggregate(broker.store, req.tenant, ids, attrs, tq, ro.dataset_id, params)
-        found = bool(per)
+        found = set(per)
         out = []
         for d in docs:
             e = _entity_head(d, ctx, ro)
@@ -450,13 +478,16 @@ def _build(
     else:
         limited = True
     rows = fetch_instances(broker.store, req.tenant, ids, attrs, tq, ro.dataset_id, cap)
+    emptied: set[tuple[str, str]] = set()
+    cuts: dict[str, Any] = {}
     if limited:
-        rows, cut = _cut(rows, cap, tq.last_n is not None)
+        rows, cuts, emptied = _cut(rows, cap, tq.last_n is not None)
     else:
         rows = _trim_last_n(rows, cap)
-        cut = None
-    found = bool(rows)
+    found = {r.entity_id for r in rows} | {eid for eid, _ in emptied}
     by: dict[str, dict[str, list[_Row]]] = {}
+    for eid, attr in sorted(emptied):
+        by.setdefault(eid, {})[attr] = []
     for r in rows:
         by.setdefault(r.entity_id, {}).setdefault(r.attr, []).append(r)
     out = []
@@ -468,7 +499,9 @@ def _build(
                     lst, ctx, ro, params.temporal_values, tq.timeproperty
                 )
         out.append(e)
-    if cut is not None:
+    if cuts:
+        # one range for the response: the widest of the entities' ranges
+        cut = min(cuts.values()) if tq.last_n is not None else max(cuts.values())
         headers.append((b"content-range", _content_range(rows, cut, tq).encode()))
     return out, headers, found
 
@@ -693,13 +726,66 @@ def query_temporal(broker: Broker, req: Req, params: TemporalParams) -> Result:
         broker.store.check_tenant(req.tenant)
     spec = queries.build_spec(broker.store, req, params.query)
     pg = params.paging
-    spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
-    docs, total = broker.store.query(req.tenant, spec)
-    body, headers, _ = _build(broker, req, docs, params)
+    if params.order_by:
+        spec.limit, spec.offset, spec.count = 10**12, 0, False
+        docs, _ = broker.store.query(req.tenant, spec)
+        assert req.ctx is not None
+        docs = _sort_docs(docs, params.order_by, req.ctx)
+        total = len(docs) if pg.count else None
+        docs = docs[pg.offset : pg.offset + pg.limit]
+    else:
+        spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
+        docs, total = broker.store.query(req.tenant, spec)
+    body, headers, hits = _build(broker, req, docs, params)
+    if params.render.attrs is not None or params.render.dataset_id is not None:
+        # entities without instances of the requested attributes / datasets are no match
+        body = [e for e, d in zip(body, docs, strict=True) if d["id"] in hits]
     if total is not None:
         headers.append((b"ngsild-results-count", str(total).encode()))
     partial = any(h[0] == b"content-range" for h in headers)
     return Result(206 if partial else 200, body, Kind.ENTITIES, headers)
+
+
+def query_temporal_post(broker: Broker, req: Req, params: TemporalParams) -> Result:
+    """POST /temporal/entityOperations/query: a Query (entities, attrs, q, geoQ, scopeQ and
+    temporalQ) in the body; representation and paging from the URL."""
+    body = body_object(req)
+    if body.get("type") != "Query":
+        raise BadRequestData("the payload must be a Query (type: Query)")
+    fields: dict[str, Any] = {}
+    ents = body.get("entities")
+    if ents is not None:
+        if not isinstance(ents, list) or not all(isinstance(e, dict) for e in ents):
+            raise BadRequestData("entities must be an array of EntitySelector objects")
+        fields["entities"] = tuple(ents)
+    for k, name in (("q", "q"), ("scopeQ", "scope_q")):
+        if k in body:
+            if not isinstance(body[k], str):
+                raise BadRequestData(f"{k} must be a string")
+            fields[name] = body[k]
+    render = params.render
+    if "attrs" in body:
+        a = body["attrs"]
+        if not isinstance(a, list) or not all(isinstance(x, str) for x in a) or not a:
+            raise BadRequestData("attrs must be a non-empty array of strings")
+        fields["attrs"] = tuple(a)
+        render = replace(render, attrs=tuple(a), pick=None, omit=None)
+    if "geoQ" in body:
+        g = body["geoQ"]
+        if not isinstance(g, dict):
+            raise BadRequestData("geoQ must be an object")
+        fields["geo"] = GeoQuery.from_body(g)
+    if not any(k in fields for k in ("entities", "attrs", "q", "geo", "scope_q")):
+        raise BadRequestData("a Query needs entities, attrs, q, geoQ or scopeQ")
+    tq = params.time
+    temporal_q = body.get("temporalQ")
+    if temporal_q is not None:
+        if not isinstance(temporal_q, dict):
+            raise BadRequestData("temporalQ must be an object")
+        tq = TimeQuery.parse({k: str(v) for k, v in temporal_q.items()})
+    return query_temporal(
+        broker, req, replace(params, query=EntityQuery(**fields), render=render, time=tq)
+    )
 
 
 def _parse_temporal_attrs(
@@ -816,7 +902,10 @@ def _write_temporal(
             for iri, insts in attrs.items()
             for i in insts
         ]
+        stale = replace_same_time(tx.tx, rows) if not created else set()
         write_rows(tx.tx, rows)
+        for eid_, attr_, day in sorted(stale):  # replaced instances: their days again
+            rebuild_rollups(tx.tx, eid_, attr_, {day})
         if not created and not rows and create is None:
             raise BadRequestData("no attribute instances in the payload")
     return created
@@ -927,6 +1016,11 @@ def delete_temporal_attr(
     return NO_CONTENT
 
 
+_VALUE_KEYS = frozenset(
+    ("value", "object", "languageMap", "valueList", "objectList", "json", "vocab")
+)
+
+
 def _instance_seq(instance_id: str) -> int:
     if not instance_id.startswith(INSTANCE_PREFIX):
         raise ResourceNotFound(f"attribute instance {instance_id} not found")
@@ -948,13 +1042,16 @@ def modify_instance(
     broker.store.check_tenant(req.tenant)
     assert req.ctx is not None
     iri = req.ctx.expand(model.check_name(attr))
-    value = None
-    for name, v in body.items():
-        if name in ("@context", "id", "type"):
-            continue
-        if req.ctx.expand(name) != iri:
-            raise BadRequestData(f"the payload names attribute {name!r}, not {attr!r}")
-        value = v
+    value: Any = None
+    if "type" in body or not _VALUE_KEYS.isdisjoint(body):
+        value = {k: v for k, v in body.items() if k != "@context"}  # the instance itself
+    else:
+        for name, v in body.items():
+            if name in ("@context", "id"):
+                continue
+            if req.ctx.expand(name) != iri:
+                raise BadRequestData(f"the payload names attribute {name!r}, not {attr!r}")
+            value = v
     if not isinstance(value, dict):
         raise BadRequestData(f"the payload must hold one instance of attribute {attr!r}")
     now = model.now_iso()

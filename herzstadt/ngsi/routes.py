@@ -275,6 +275,18 @@ def _table() -> list[Route]:
             },
         ),
         Route(
+            "temporal/entityOperations/query",
+            {
+                "POST": Op(
+                    t.query_temporal_post,
+                    _BATCH | _TEMPORAL,
+                    t.TemporalParams.parse_post,
+                    True,
+                    R,
+                )
+            },
+        ),
+        Route(
             "temporal/entities/{entityId}",
             {
                 "GET": Op(

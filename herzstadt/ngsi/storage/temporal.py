@@ -104,6 +104,18 @@ def canonical(ts: str) -> str:
 
 
 _VALUE = {"Relationship": "object", "LanguageProperty": "languageMap", "ListProperty": "valueList"}
+NULL = "urn:ngsi-ld:null"
+#: the value member of a deleted attribute's marker instance, by attribute type
+_DELETED = {
+    "Property": ("value", NULL),
+    "GeoProperty": ("value", NULL),
+    "Relationship": ("object", NULL),
+    "LanguageProperty": ("languageMap", {"@none": NULL}),
+    "ListProperty": ("valueList", [NULL]),
+    "ListRelationship": ("objectList", [{"object": NULL}]),
+    "JsonProperty": ("json", NULL),
+    "VocabProperty": ("vocab", NULL),
+}
 
 
 def instance_row(
@@ -170,7 +182,7 @@ def rows_of_events(rows: Iterable[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...
             continue
         if kind == "delete":
             ds = loads(text).get("datasetId") if text else None
-            inst: dict[str, Any] = {"type": "Property", "value": "urn:ngsi-ld:null"}
+            inst: dict[str, Any] = {"type": "Property", "value": NULL}
             if ds:
                 inst["datasetId"] = ds
             out.append(instance_row(tenant, eid, attr, inst, None, now, deleted=True))
@@ -210,6 +222,32 @@ def delete_entities(tx: Any, ids: list[str]) -> None:
                 f" ({','.join([p] * len(chunk))})",
                 (tx.tenant, *chunk),
             )
+
+
+def replace_same_time(tx: Any, rows: list[tuple[Any, ...]]) -> set[tuple[str, str, int]]:
+    """Delete the stored instances that new instance rows replace: same entity, attribute,
+    datasetId and observedAt. Returns the (entity, attribute, day) roll-ups to rebuild."""
+    p = tx.store.placeholder
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    for r in rows:
+        if r[5] is not None:  # only instances with an observedAt
+            groups.setdefault((r[1], r[2], r[3]), []).append(r[4])
+    rebuild: set[tuple[str, str, int]] = set()
+    for (eid, attr, ds), times in groups.items():
+        uniq = sorted(set(times))
+        for n in range(0, len(uniq), 500):
+            chunk = uniq[n : n + 500]
+            where = (
+                f"tenant={p} AND entity_id={p} AND attr={p} AND dataset_id={p}"
+                f" AND observed_at IS NOT NULL AND t IN ({','.join([p] * len(chunk))})"
+            )
+            args = (tx.tenant, eid, attr, ds, *chunk)
+            tx.cur.execute(f"SELECT DISTINCT t FROM ngsi_attr_instance WHERE {where}", args)
+            found = [float(x[0]) for x in tx.cur.fetchall()]
+            if found:
+                tx.cur.execute(f"DELETE FROM ngsi_attr_instance WHERE {where}", args)
+                rebuild.update((eid, attr, int(t // DAY) * DAY) for t in found)
+    return rebuild
 
 
 # ------------------------------------------------------------------------------ roll-ups
@@ -289,9 +327,28 @@ def record_events(tx: Any, rows: list[tuple[Any, ...]]) -> None:
     if getattr(tx, "temporal_manual", False):
         return
     inst, gone = rows_of_events(rows)
+    if any(r[8] for r in inst):
+        inst = [_typed_marker(tx, r) if r[8] else r for r in inst]
     if gone:
         delete_entities(tx, gone)
     write_rows(tx, inst)
+
+
+def _typed_marker(tx: Any, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A deleted-attribute marker with the type of the attribute's latest instance."""
+    p = tx.store.placeholder
+    tx.cur.execute(
+        f"SELECT instance FROM ngsi_attr_instance WHERE tenant={p} AND entity_id={p} AND"
+        f" attr={p} AND dataset_id={p} AND deleted = 0 ORDER BY t DESC, seq DESC LIMIT 1",
+        (row[0], row[1], row[2], row[3]),
+    )
+    r = tx.cur.fetchone()
+    t = orjson.loads(r[0]).get("type", "Property") if r else "Property"
+    member, value = _DELETED.get(t, ("value", NULL))
+    inst: dict[str, Any] = {"type": t, member: value}
+    if row[3]:
+        inst["datasetId"] = row[3]
+    return (*row[:11], orjson.dumps(inst).decode())
 
 
 def record_docs(tx: Any, docs: Iterable[dict[str, Any]], now: str) -> None:
