@@ -595,6 +595,14 @@ def aggregate(
             else max((float(r[4]) for r in rows), default=origin)
         )
     out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    stamps: dict[float, str] = {}  # the periods repeat across entities: format each once
+
+    def stamp(x: float) -> str:
+        v = stamps.get(x)
+        if v is None:
+            v = stamps[x] = iso(x)
+        return v
+
     for row in rows:
         eid, attr, ds, b = row[0], row[1], row[2], row[3]
         if period > 0:
@@ -612,7 +620,7 @@ def aggregate(
         if ds:
             o["datasetId"] = ds
         for m in params.aggr_methods:
-            o.setdefault(m, []).append([values[m], iso(start), iso(end)])
+            o.setdefault(m, []).append([values[m], stamp(start), stamp(end)])
     result: dict[str, dict[str, Any]] = {}
     for eid, by_attr in out.items():
         for attr, by_ds in by_attr.items():
