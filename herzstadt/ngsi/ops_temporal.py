@@ -157,11 +157,12 @@ class TemporalParams:
 
     @classmethod
     def parse_query(cls, p: Params, config: NgsiConfig) -> TemporalParams:
-        if not any(
-            k in p for k in ("type", "id", "idPattern", "attrs", "q", "georel", "scopeQ", "local")
-        ):
+        has_filter = any(k in p for k in ("type", "idPattern", "attrs", "q", "georel", "scopeQ"))
+        # an id list alone is not a query (ETSI 021_24); local=true lists everything
+        if not has_filter and p.get("local") != "true":
             raise BadRequestData(
-                "a temporal query needs at least one of type, id, idPattern, attrs, q, geoQ, scopeQ"
+                "a temporal query needs at least one of type, idPattern, attrs, q, geoQ,"
+                " scopeQ (or local=true)"
             )
         return cls._parse(p, config, EntityQuery.parse(p))
 
@@ -317,33 +318,28 @@ def fetch_instances(
 
 def _cut(
     rows: list[_Row], cap: int, last_n: bool
-) -> tuple[list[_Row], dict[str, Any], set[tuple[str, str]]]:
-    """Apply the per-attribute limit, per entity: an entity's time range ends where the first
-    of its attributes with more instances than ``cap`` is cut, so no attribute misses data
-    inside the range. Returns the kept rows, the cut of each cut entity and the attributes
-    left without instances by a cut."""
+) -> tuple[list[_Row], Any | None, set[tuple[str, str]]]:
+    """Apply the per-attribute limit: the response's time range ends where the first
+    attribute with more instances than ``cap`` is cut, and every attribute of every entity is
+    cut there, so nothing inside the one range of the response is missing. Returns the kept
+    rows, the cut (None: nothing to cut) and the attributes left without instances."""
     by: dict[tuple[str, str], list[_Row]] = {}
     for r in rows:
         by.setdefault((r.entity_id, r.attr), []).append(r)
-    cuts: dict[str, Any] = {}
-    for (eid, _attr), lst in by.items():
+    cut: Any = None
+    for lst in by.values():
         if len(lst) > cap:
             if last_n:
                 edge = lst[len(lst) - cap].time  # the oldest kept (rows are ascending)
-                cuts[eid] = edge if eid not in cuts else max(cuts[eid], edge)
+                cut = edge if cut is None else max(cut, edge)
             else:
                 edge = lst[cap - 1].time
-                cuts[eid] = edge if eid not in cuts else min(cuts[eid], edge)
-    if not cuts:
-        return rows, cuts, set()
-
-    def keep(r: _Row) -> bool:
-        c = cuts.get(r.entity_id)
-        return c is None or (r.time >= c if last_n else r.time <= c)
-
-    kept = [r for r in rows if keep(r)]
+                cut = edge if cut is None else min(cut, edge)
+    if cut is None:
+        return rows, None, set()
+    kept = [r for r in rows if (r.time >= cut if last_n else r.time <= cut)]
     left = {(r.entity_id, r.attr) for r in kept}
-    return kept, cuts, set(by) - left
+    return kept, cut, set(by) - left
 
 
 def _time_text(v: Any) -> str:
@@ -479,9 +475,9 @@ def _build(
         limited = True
     rows = fetch_instances(broker.store, req.tenant, ids, attrs, tq, ro.dataset_id, cap)
     emptied: set[tuple[str, str]] = set()
-    cuts: dict[str, Any] = {}
+    cut: Any = None
     if limited:
-        rows, cuts, emptied = _cut(rows, cap, tq.last_n is not None)
+        rows, cut, emptied = _cut(rows, cap, tq.last_n is not None)
     else:
         rows = _trim_last_n(rows, cap)
     found = {r.entity_id for r in rows} | {eid for eid, _ in emptied}
@@ -499,9 +495,7 @@ def _build(
                     lst, ctx, ro, params.temporal_values, tq.timeproperty
                 )
         out.append(e)
-    if cuts:
-        # one range for the response: the widest of the entities' ranges
-        cut = min(cuts.values()) if tq.last_n is not None else max(cuts.values())
+    if cut is not None:
         headers.append((b"content-range", _content_range(rows, cut, tq).encode()))
     return out, headers, found
 
@@ -745,9 +739,8 @@ def query_temporal(broker: Broker, req: Req, params: TemporalParams) -> Result:
         spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
         docs, total = broker.store.query(req.tenant, spec)
     body, headers, hits = _build(broker, req, docs, params)
-    if params.render.attrs is not None or params.render.dataset_id is not None:
-        # entities without instances of the requested attributes / datasets are no match
-        body = [e for e, d in zip(body, docs, strict=True) if d["id"] in hits]
+    # an entity without instances that match (attrs, datasetId, the time range) is no match
+    body = [e for e, d in zip(body, docs, strict=True) if d["id"] in hits]
     if total is not None:
         headers.append((b"ngsild-results-count", str(total).encode()))
     partial = any(h[0] == b"content-range" for h in headers)

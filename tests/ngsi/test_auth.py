@@ -102,6 +102,7 @@ ARGS = {
     "contextId": "urn:ngsi-ld:Context:none",
     "subscriptionId": "urn:ngsi-ld:Subscription:s1",
     "registrationId": "urn:ngsi-ld:ContextSourceRegistration:r1",
+    "instanceId": "urn:ngsi-ld:Instance:1",
 }
 PROPERTY = {"type": "Property", "value": "x"}
 SUBSCRIPTION = {

@@ -233,7 +233,13 @@ def test_query(client):
     assert r.headers["ngsild-results-count"] == "2"
     r = client.get(
         "temporal/entities",
-        params={"id": a, "timerel": "after", "timeAt": ts(2), "options": "temporalValues"},
+        params={
+            "type": "Vehicle",
+            "id": a,
+            "timerel": "after",
+            "timeAt": ts(2),
+            "options": "temporalValues",
+        },
     )
     assert r.json() == [
         {"id": a, "type": "Vehicle", "speed": {"type": "Property", "values": [[2, ts(2)]]}}
@@ -243,6 +249,26 @@ def test_query(client):
     r = client.get("temporal/entities", params={"idPattern": ".*Bus.*"})
     assert [e["type"] for e in r.json()] == ["Bus"]
     assert client.get("temporal/entities").status_code == 400
+    assert client.get("temporal/entities", params={"id": a}).status_code == 400  # ETSI 021_24
+    # entities without instances in the time range are no match
+    r = client.get(
+        "temporal/entities", params={"type": "Vehicle", "timerel": "after", "timeAt": ts(3)}
+    )
+    assert [e["id"] for e in r.json()] == [b]
+    # POST /temporal/entityOperations/query with a temporalQ
+    q = {
+        "type": "Query",
+        "entities": [{"type": "Vehicle"}],
+        "temporalQ": {"timerel": "before", "timeAt": ts(2)},
+    }
+    r = client.post("temporal/entityOperations/query", json=q)
+    assert r.status_code == 200, r.text
+    assert [(e["id"], len(e["speed"])) for e in r.json()] == [(a, 1)]
+    r = client.post("temporal/entityOperations/query", json={"type": "Query"})
+    assert r.status_code == 400
+    # orderBy
+    r = client.get("temporal/entities", params={"type": "Vehicle", "orderBy": "id;desc"})
+    assert [e["id"] for e in r.json()] == sorted([a, b], reverse=True)
 
 
 def test_pagination_content_range(backend, tmp_path):
