@@ -119,9 +119,7 @@ def ingest(port: int, clients: int, concurrency: int, seconds: float) -> float:
     q: mp.Queue = mp.Queue()
     per = max(1, concurrency // clients)
     # warm-up: create the entities (the first round is creation, not instances of updates)
-    ps = [
-        mp.Process(target=_ingest_worker, args=(port, w, per, 1.0, q)) for w in range(clients)
-    ]
+    ps = [mp.Process(target=_ingest_worker, args=(port, w, per, 1.0, q)) for w in range(clients)]
     for p in ps:
         p.start()
     for p in ps:
@@ -143,7 +141,7 @@ def ingest(port: int, clients: int, concurrency: int, seconds: float) -> float:
 # --------------------------------------------------------------------------------- queries
 def pct(xs: list[float], p: float) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def timed(c: Conn, path: str, n: int) -> tuple[list[float], bytes, dict]:
@@ -161,11 +159,17 @@ def timed(c: Conn, path: str, n: int) -> tuple[list[float], bytes, dict]:
 def thirty_days(port: int, n: int) -> tuple[float, float, int]:
     c = Conn(port)
     eid = f"urn:ngsi-ld:Sensor:month-{uuid.uuid4().hex[:8]}"
-    st, b, _ = c.req("POST", "/temporal/entities", {"id": eid, "type": "Month", "no2": {"value": 0}})
+    st, b, _ = c.req(
+        "POST", "/temporal/entities", {"id": eid, "type": "Month", "no2": {"value": 0}}
+    )
     assert st == 201, (st, b)
     start = T0
     inst = [
-        {"type": "Property", "value": (k * 7) % 90, "observedAt": iso(start + timedelta(minutes=15 * k))}
+        {
+            "type": "Property",
+            "value": (k * 7) % 90,
+            "observedAt": iso(start + timedelta(minutes=15 * k)),
+        }
         for k in range(2880)
     ]
     st, b, _ = c.req("POST", f"/temporal/entities/{eid}/attrs", {"no2": inst})
@@ -205,7 +209,9 @@ def aggregation(port: int, big: int, clients: int, n: int) -> tuple[float, float
     per = big // 100
     q: mp.Queue = mp.Queue()
     t0 = time.monotonic()
-    ps = [mp.Process(target=_load_big, args=(port, ids[w::clients], per, q)) for w in range(clients)]
+    ps = [
+        mp.Process(target=_load_big, args=(port, ids[w::clients], per, q)) for w in range(clients)
+    ]
     for p in ps:
         p.start()
     for p in ps:
