@@ -387,8 +387,8 @@ def _tv_value(r: _Row, ctx: Context) -> Any:
 
 
 def _render_attr(rows: list[_Row], ctx: Context, ro: RenderOptions, tv: bool, tp: str) -> Any:
-    if not rows:
-        return []
+    if not rows:  # all its instances lie beyond the response's time range
+        return {"type": "Property", "values": []} if tv else []
     if not tv:
         return [_instance_out(r, ctx, ro) for r in rows]
     groups: dict[str, list[_Row]] = {}
@@ -457,7 +457,7 @@ def _build(
     ids = [d["id"] for d in docs]
     tq = params.time
     headers: list[tuple[bytes, bytes]] = []
-    if params.aggregated:
+    if params.aggregated and not (attrs is not None and not attrs):
         per = aggregate(broker.store, req.tenant, ids, attrs, tq, ro.dataset_id, params)
         found = set(per)
         out = []
@@ -473,6 +473,8 @@ def _build(
         cap, limited = tq.last_n, False
     else:
         limited = True
+    if attrs is not None and not attrs:  # pick/attrs of core members only: no instances
+        return [_entity_head(d, ctx, ro) for d in docs], headers, {d["id"] for d in docs}
     rows = fetch_instances(broker.store, req.tenant, ids, attrs, tq, ro.dataset_id, cap)
     emptied: set[tuple[str, str]] = set()
     cut: Any = None

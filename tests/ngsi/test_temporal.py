@@ -558,3 +558,14 @@ def oracle_shifted(shifted, period_min, methods, midnight) -> dict:
         for m in methods:
             out.setdefault(m, []).append([calc[m], start, end])
     return out
+
+
+def test_pick_core_members_only_and_omit(client):
+    eid = vid()
+    create(client, eid, [(1, 1)])
+    r = client.get("temporal/entities", params={"type": "Vehicle", "pick": "id"})
+    assert r.status_code == 200 and r.json() == [{"id": eid}]
+    r = client.get(f"temporal/entities/{eid}", params={"omit": "type"})
+    assert set(r.json()) == {"id", "speed"}
+    r = client.get(f"temporal/entities/{eid}", params={"pick": "nothing"})
+    assert r.status_code == 404
