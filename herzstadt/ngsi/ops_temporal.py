@@ -54,6 +54,7 @@ from .storage.temporal import (
     DAY,
     INSTANCE_PREFIX,
     canonical,
+    ensure_partitions,
     epoch,
     instance_row,
     iso,
@@ -867,6 +868,11 @@ def _write_temporal(
     entity must exist)."""
     now = model.now_iso()
     tenant = req.tenant
+    rows = [
+        instance_row(tenant, eid, iri, i, None, now) for iri, insts in attrs.items() for i in insts
+    ]
+    if broker.store.dialect == "postgresql":  # the months' partitions, before the write
+        ensure_partitions(broker.store, {r[4] for r in rows})
     with broker.write(req, operation) as tx:
         tx.tx.temporal_manual = True  # the instances are written below, all of them
         cur = tx.get(eid)
@@ -900,11 +906,6 @@ def _write_temporal(
                 check_types(req, new.get("type"), eid)
                 tx.update(pk, old, new)
                 tx.events(event_rows(tenant, old, new, now))
-        rows = [
-            instance_row(tenant, eid, iri, i, None, now)
-            for iri, insts in attrs.items()
-            for i in insts
-        ]
         stale = replace_same_time(tx.tx, rows) if not created else set()
         write_rows(tx.tx, rows)
         for eid_, attr_, day in sorted(stale):  # replaced instances: their days again

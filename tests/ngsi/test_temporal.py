@@ -436,6 +436,18 @@ def test_partitions_by_month(backend, app, client):
         )
         names = {r[0] for r in cur.fetchall()}
     assert {"ngsi_attr_instance_p202008", "ngsi_attr_instance_p202009"} <= names
+    # appending to an existing entity in months without a partition (created before the write)
+    eid = vid()
+    create(client, eid, [(0, 1)])
+    far = -60 * 24 * 400  # mid 2019
+    r = client.post(f"temporal/entities/{eid}/attrs", json=vehicle(eid, [(far, 5)]))
+    assert r.status_code == 204, r.text
+    # a current-state write with an observedAt in yet another month (created in its transaction)
+    up = [{"id": eid, "type": "Vehicle", "speed": {"value": 6, "observedAt": ts(-60 * 24 * 800)}}]
+    r = client.post("entityOperations/upsert", json=up, params={"options": "update"})
+    assert r.status_code == 204, r.text
+    got = client.get(f"temporal/entities/{eid}", params={"options": "temporalValues"}).json()
+    assert sorted(v[0] for v in got["speed"]["values"]) == [1, 5, 6]
 
 
 def test_openapi_documents_the_temporal_operations():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -16,7 +17,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..errors import BadRequestData, ServiceUnavailable, TransientConflict
 from .base import SqlStore, SqlWriteTx, _chunks
 from .rows import encode_doc, geo_rows, has_geo
-from .temporal import record_docs, record_events
+from .temporal import ensure_partitions, record_docs, record_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_tenant (name text PRIMARY KEY, created_at timestamptz NOT NULL
@@ -171,6 +172,9 @@ class PostgresStore(SqlStore):
             num_workers=1,
             open=True,
         )
+        # the partitions of attribute instances of this month and the next (storage/temporal.py)
+        now = time.time()
+        ensure_partitions(self, (now, now + 32 * 86400))
 
     def _configure(self, conn: psycopg.Connection) -> None:
         if not self.durable:  # like SQLite's WAL + synchronous=NORMAL: no disk flush per commit

@@ -391,20 +391,21 @@ def _partition_ddl(y: int, m: int) -> str:
 
 
 def ensure_partitions(store: Any, times: Iterable[float], cur: Any = None) -> None:
-    """Create the monthly partitions these times fall in: in a short transaction of its own
-    (the write that needs them keeps no lock on the parent table); when that cannot get its
-    lock (this very transaction wrote instances already), inside the write's transaction."""
+    """Create the monthly partitions these times fall in. Without ``cur``: each in a short
+    transaction of its own on a connection of its own; the caller holds no transaction (the
+    temporal API calls it before its write; the store at start for this month and the next).
+    With ``cur`` (a write that meets a month nobody prepared): inside that transaction; its
+    lock on the parent is taken by the database, so a conflict is a detected deadlock
+    (``TransientConflict``, the write is retried), never a wait on ourselves."""
     known = _known(store)
     want = {_month(t) for t in times} - known
     if not want:
         return
     with _MONTHS_LOCK:
         for y, m in sorted(want - known):
-            try:
+            if cur is None:
                 store.run_ddl(["SELECT pg_advisory_xact_lock(427314)", _partition_ddl(y, m)])
-            except Exception:
-                if cur is None:
-                    raise
+            else:
                 cur.execute("SELECT pg_advisory_xact_lock(427314)")
                 cur.execute(_partition_ddl(y, m))
             known.add((y, m))
