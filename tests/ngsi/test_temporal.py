@@ -581,3 +581,46 @@ def test_pick_core_members_only_and_omit(client):
     assert set(r.json()) == {"id", "speed"}
     r = client.get(f"temporal/entities/{eid}", params={"pick": "nothing"})
     assert r.status_code == 404
+
+
+def test_in_process_chart_and_backfill(app, client):
+    """The district charts' calls, in-process: a backfill of many instances through
+    append_temporal_attrs, then hourly averages and the raw values of a day."""
+    from herzstadt.ngsi import service
+    from herzstadt.ngsi.auth import system_principal
+    from herzstadt.ngsi.broker import Req
+    from herzstadt.ngsi.params import RetrieveOptions
+
+    broker = app.broker
+    eid = vid()
+    create(client, eid, [(0, 0)])
+    req = Req(
+        principal=system_principal(client.tenant, "district-page"),
+        tenant=client.tenant,
+        ctx=broker.resolver.get(None),
+        body={
+            "no2": [
+                {"type": "Property", "value": m % 60, "observedAt": ts(m)}
+                for m in range(0, 1440, 15)
+            ]
+        },
+    )
+    assert service.append_temporal_attrs(broker, req, None, eid).status == 204
+    read = Req(principal=req.principal, tenant=req.tenant, ctx=req.ctx)
+    params = service.TemporalParams(
+        time=service.TimeQuery("between", ts(0), ts(1440)),
+        render=RetrieveOptions(attrs=("no2",)),
+        aggregated=True,
+        aggr_methods=("avg",),
+        aggr_period=3600,
+    )
+    res = service.retrieve_temporal(broker, read, params, eid)
+    avg = res.body[read.ctx.compact(read.ctx.expand("no2"))]["avg"]
+    assert len(avg) == 24 and avg[0] == [22.5, ts(0), ts(60)]
+    params = service.TemporalParams(
+        time=service.TimeQuery("between", ts(0), ts(60)),
+        render=RetrieveOptions(attrs=("no2",)),
+        temporal_values=True,
+    )
+    res = service.retrieve_temporal(broker, read, params, eid)
+    assert res.body["no2"]["values"] == [[0, ts(0)], [15, ts(15)], [30, ts(30)], [45, ts(45)]]
