@@ -624,3 +624,30 @@ def test_in_process_chart_and_backfill(app, client):
     )
     res = service.retrieve_temporal(broker, read, params, eid)
     assert res.body["no2"]["values"] == [[0, ts(0)], [15, ts(15)], [30, ts(30)], [45, ts(45)]]
+
+
+@pytest.mark.django_db
+def test_the_retention_task_purges_the_site_broker():
+    """The ``ngsi-retention`` task of the urbandata pillar runs a purge on the site's broker
+    and returns when its stop event is set."""
+    import threading
+
+    from herzstadt.urbandata.broker import get_broker
+    from herzstadt.urbandata.pillar import PILLAR
+
+    task = next(t for t in PILLAR.tasks if t.key == "ngsi-retention")
+    broker = get_broker()
+    tenant = f"t{uuid.uuid4().hex[:12]}"
+    with broker.store.write(tenant) as tx:
+        row = tstore.instance_row(
+            tenant, "urn:x:1", "urn:a", {"value": 1, "observedAt": ts(0)}, None, ts(0)
+        )
+        tstore.write_rows(tx, [row])
+    tstore.set_retention(broker.store, tenant, 1)
+    stop = threading.Event()
+    stop.set()  # one purge, then return
+    task.run(stop)
+    with broker.store.reading() as cur:
+        p = broker.store.placeholder
+        cur.execute(f"SELECT count(*) FROM ngsi_attr_instance WHERE tenant = {p}", (tenant,))
+        assert cur.fetchone()[0] == 0
