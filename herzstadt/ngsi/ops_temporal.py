@@ -600,24 +600,36 @@ def aggregate(
             v = stamps[x] = iso(x)
         return v
 
+    col = {n: 5 + k for k, n in enumerate(names)}
+    counted = ("totalCount", "distinctCount", "numCount")
+    plain = [(m, col[m], m in counted) for m in params.aggr_methods if m != "stddev"]
+    with_sd = "stddev" in need
+    series: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
     for row in rows:
-        eid, attr, ds, b = row[0], row[1], row[2], row[3]
+        key = (row[0], row[1], row[2])
+        lists = series.get(key)
+        if lists is None:
+            o = (
+                out.setdefault(key[0], {})
+                .setdefault(key[1], {})
+                .setdefault(key[2], {"type": "Property"})
+            )
+            if key[2]:
+                o["datasetId"] = key[2]
+            lists = series[key] = {m: o.setdefault(m, []) for m in params.aggr_methods}
         if period > 0:
-            start = origin + int(b) * period
+            start = origin + int(row[3]) * period
             end = start + period
         else:
             start, end = origin, end_all
-        values: dict[str, Any] = {}
-        for name, v in zip(names, row[5:], strict=True):
-            counted = name in ("totalCount", "distinctCount", "numCount")
-            values[name] = (int(v) if v is not None else 0) if counted else _f(v)
-        if "stddev" in need:
-            values["stddev"] = _stddev(values["numCount"], values["sum"], values["sumsq"])
-        o = out.setdefault(eid, {}).setdefault(attr, {}).setdefault(ds, {"type": "Property"})
-        if ds:
-            o["datasetId"] = ds
-        for m in params.aggr_methods:
-            o.setdefault(m, []).append([values[m], stamp(start), stamp(end)])
+        t0, t1 = stamp(start), stamp(end)
+        for m, i, is_count in plain:
+            v = row[i]
+            lists[m].append([(int(v) if v is not None else 0) if is_count else _f(v), t0, t1])
+        if with_sd:
+            n = row[col["numCount"]]
+            sd = _stddev(int(n or 0), row[col["sum"]], row[col["sumsq"]])
+            lists["stddev"].append([sd, t0, t1])
     result: dict[str, dict[str, Any]] = {}
     for eid, by_attr in out.items():
         for attr, by_ds in by_attr.items():
