@@ -374,17 +374,21 @@ def _instance_out(r: _Row, ctx: Context, ro: RenderOptions) -> dict[str, Any]:
     return out
 
 
-def _tv_value(r: _Row, ctx: Context) -> Any:
-    inst = orjson.loads(r.instance)
+_KV = RenderOptions(key_values=True)
+
+
+def _tv_value(inst: dict[str, Any], ctx: Context) -> Any:
     t = inst.get("type", "Property")
+    if t == "Property":
+        return inst.get("value")
     if t == "LanguageProperty":
         return {"languageMap": inst.get("languageMap")}
     if t == "JsonProperty":
         return {"json": inst.get("json")}
     if t == "VocabProperty":
-        v = inst.get("vocab")
+        v = inst.get("vocab", "")
         return {"vocab": [ctx.compact(x) for x in v] if isinstance(v, list) else ctx.compact(v)}
-    return _simplified_value(inst, ctx, RenderOptions(key_values=True))
+    return _simplified_value(inst, ctx, _KV)
 
 
 def _render_attr(rows: list[_Row], ctx: Context, ro: RenderOptions, tv: bool, tp: str) -> Any:
@@ -392,16 +396,19 @@ def _render_attr(rows: list[_Row], ctx: Context, ro: RenderOptions, tv: bool, tp
         return {"type": "Property", "values": []} if tv else []
     if not tv:
         return [_instance_out(r, ctx, ro) for r in rows]
-    groups: dict[str, list[_Row]] = {}
+    groups: dict[str, list[tuple[_Row, dict[str, Any]]]] = {}
+    loads = orjson.loads
     for r in rows:
-        ds = orjson.loads(r.instance).get("datasetId", "")
-        groups.setdefault(ds, []).append(r)
+        inst = loads(r.instance)  # decoded once
+        groups.setdefault(inst.get("datasetId", ""), []).append((r, inst))
     out = []
     for ds, lst in groups.items():
-        first = orjson.loads(lst[0].instance)
-        t = first.get("type", "Property")
+        t = lst[0][1].get("type", "Property")
         member = _TV_MEMBER.get(t, "values")
-        o: dict[str, Any] = {"type": t, member: [[_tv_value(r, ctx), _tv_time(r, tp)] for r in lst]}
+        o: dict[str, Any] = {
+            "type": t,
+            member: [[_tv_value(inst, ctx), _tv_time(r, tp)] for r, inst in lst],
+        }
         if ds:
             o["datasetId"] = ds
         out.append(o)
