@@ -658,4 +658,7 @@ def app_from_env() -> NgsiApp:
         from .notify.runner import start_thread
 
         start_thread(config)
+    from .retention import start_retention
+
+    start_retention(app.broker)  # the temporal API's retention (storage/temporal.py)
     return app

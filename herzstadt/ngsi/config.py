@@ -102,6 +102,14 @@ class NgsiConfig:
     #: seconds between polls of the change events / the outbox (the wake-up of the notifier)
     notify_poll: float = 0.01
 
+    #: temporal API: instances per attribute in one response; beyond it the answer is a 206
+    #: with a ``Content-Range`` (ETSI GS CIM 009 6.3.10)
+    temporal_max_instances: int = 10_000
+    #: temporal API: days attribute instances are kept (per tenant it can be set otherwise;
+    #: 0: forever) and seconds between two purges of the standalone broker
+    temporal_retention_days: float = 0.0
+    temporal_purge_interval: float = 3600.0
+
     @classmethod
     def from_env(cls, **overrides: Any) -> NgsiConfig:
         """Build from ``HERZSTADT_NGSI_*`` / ``HERZSTADT_DATA_DIR`` / ``DATABASE_URL`` variables."""
@@ -146,6 +154,9 @@ class NgsiConfig:
             ("notify_timeout", float),
             ("notify_max_attempts", int),
             ("notify_poll", float),
+            ("temporal_max_instances", int),
+            ("temporal_retention_days", float),
+            ("temporal_purge_interval", float),
         ):
             v = env.get("HERZSTADT_NGSI_" + name.upper())
             if v:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import contexts_api, service, subscriptions
+from . import contexts_api, ops_temporal, service, subscriptions
 from .broker import Broker, Kind, Req, Result
 from .params import QUERY_PARAMETERS
 
@@ -339,6 +339,25 @@ _INFO = {
     }
 }
 _NOT_IMPLEMENTED = {"501": _error_response(_ERRORS["501"])}
+_RANGE = {
+    "Content-Range": {
+        "description": "`date-time <start>-<end>/<size>`: the time range the instances of every"
+        " attribute are complete for (ETSI GS CIM 009 6.3.10); size is lastN or `*`",
+        "schema": {"type": "string"},
+    }
+}
+_TEMPORAL_ENTITIES = {
+    "200": {
+        "description": "The temporal representations of the matching entities",
+        "headers": _COUNT,
+        **_content({"type": "array", "items": {"type": "object"}}, JSON, LD),
+    },
+    "206": {
+        "description": "Partial: the instances up to the time range of Content-Range",
+        "headers": {**_COUNT, **_RANGE},
+        **_content({"type": "array", "items": {"type": "object"}}, JSON, LD),
+    },
+}
 
 #: the success answers of each use case (an unknown use case is an error in ``document``)
 SUCCESS: dict[Callable[..., Any], dict[str, Any]] = {
@@ -400,6 +419,27 @@ SUCCESS: dict[Callable[..., Any], dict[str, Any]] = {
     subscriptions.update_subscription: _NO_CONTENT,
     subscriptions.delete_subscription: _NO_CONTENT,
     subscriptions.not_implemented: _NOT_IMPLEMENTED,
+    ops_temporal.query_temporal: _TEMPORAL_ENTITIES,
+    ops_temporal.query_temporal_post: _TEMPORAL_ENTITIES,
+    ops_temporal.create_temporal: {**_CREATED, **_NO_CONTENT},
+    ops_temporal.retrieve_temporal: {
+        "200": {
+            "description": "The temporal representation of the entity (normalized:"
+            " attribute instances; temporalValues: [value, time] pairs; aggregatedValues:"
+            " [value, start, end] per method and period)",
+            **_content({"type": "object"}, JSON, LD),
+        },
+        "206": {
+            "description": "Partial: the instances up to the time range of Content-Range",
+            "headers": _RANGE,
+            **_content({"type": "object"}, JSON, LD),
+        },
+    },
+    ops_temporal.delete_temporal: _NO_CONTENT,
+    ops_temporal.append_temporal_attrs: _NO_CONTENT,
+    ops_temporal.delete_temporal_attr: _NO_CONTENT,
+    ops_temporal.modify_instance: _NO_CONTENT,
+    ops_temporal.delete_instance: _NO_CONTENT,
 }
 
 
@@ -413,7 +453,7 @@ def _body_schema(pattern: str, method: str) -> dict[str, Any]:
         return _ref("Fragment")
     if pattern == "entities/{entityId}/attrs/{attrId}":
         return _ref("Attribute") if method == "PUT" else _ref("AttributeFragment")
-    if pattern == "entityOperations/query":
+    if pattern in ("entityOperations/query", "temporal/entityOperations/query"):
         return _ref("Query")
     if pattern == "entityOperations/delete":
         return _ref("EntityIdList")
@@ -438,6 +478,7 @@ _PATH_PARAMS: dict[str, tuple[dict[str, Any], str]] = {
     "contextId": ({"type": "string", "minLength": 1}, "@context id (localId) or URL"),
     "subscriptionId": (_ID, "Subscription id (a URI)"),
     "registrationId": (_ID, "Registration id (a URI)"),
+    "instanceId": (_ID, "Attribute instance id (a URI, the instanceId of the instance)"),
 }
 
 _HEADERS = {

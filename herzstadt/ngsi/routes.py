@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import contexts_api, openapi, params, service, subscriptions
+from . import contexts_api, openapi, ops_temporal, params, service, subscriptions
 from .auth import Scope
 from .config import NgsiConfig
 from .params import Params
@@ -165,7 +165,7 @@ def _f(*names: str) -> frozenset[str]:
 
 
 def _table() -> list[Route]:
-    s, c, sb, p = service, contexts_api, subscriptions, params
+    s, c, sb, p, t = service, contexts_api, subscriptions, params, ops_temporal
     ni = subscriptions.not_implemented
     R, W, S, A = Scope.READ, Scope.WRITE, Scope.SUBSCRIPTIONS, Scope.ADMIN
     return [
@@ -268,21 +268,56 @@ def _table() -> list[Route]:
         Route(
             "temporal/entities",
             {
-                "GET": Op(ni, _Q | _OUT | _PAGE | _TEMPORAL),
-                "POST": Op(ni, frozenset(), body=True, scope=W),
+                "GET": Op(
+                    t.query_temporal, _Q | _OUT | _PAGE | _TEMPORAL, t.TemporalParams.parse_query
+                ),
+                "POST": Op(t.create_temporal, _f("local"), body=True, scope=W),
+            },
+        ),
+        Route(
+            "temporal/entityOperations/query",
+            {
+                "POST": Op(
+                    t.query_temporal_post,
+                    _BATCH | _TEMPORAL,
+                    t.TemporalParams.parse_post,
+                    True,
+                    R,
+                )
             },
         ),
         Route(
             "temporal/entities/{entityId}",
-            {"GET": Op(ni, _NOT_IMPLEMENTED), "DELETE": Op(ni, _NOT_IMPLEMENTED, scope=W)},
+            {
+                "GET": Op(
+                    t.retrieve_temporal,
+                    _OUT | _TEMPORAL | _f("type"),
+                    t.TemporalParams.parse_retrieve,
+                ),
+                "DELETE": Op(t.delete_temporal, _f("type", "local"), scope=W),
+            },
         ),
         Route(
             "temporal/entities/{entityId}/attrs",
-            {"POST": Op(ni, _NOT_IMPLEMENTED, body=True, scope=W)},
+            {"POST": Op(t.append_temporal_attrs, _f("local"), body=True, scope=W)},
         ),
         Route(
-            "temporal/entities/{entityId}/attrs/{attrId:path}",
-            {"DELETE": Op(ni, _NOT_IMPLEMENTED, scope=W)},
+            "temporal/entities/{entityId}/attrs/{attrId}",
+            {
+                "DELETE": Op(
+                    t.delete_temporal_attr,
+                    _f("datasetId", "deleteAll", "local"),
+                    t.TemporalAttrDelete.parse,
+                    scope=W,
+                )
+            },
+        ),
+        Route(
+            "temporal/entities/{entityId}/attrs/{attrId}/{instanceId}",
+            {
+                "PATCH": Op(t.modify_instance, _f("local"), body=True, scope=W),
+                "DELETE": Op(t.delete_instance, _f("local"), scope=W),
+            },
         ),
         Route(
             "csourceRegistrations",

@@ -7,7 +7,7 @@ whose ``kind`` (``Kind``) says how to render it; errors are raised as ``NgsiErro
 table (``routes``) says which use case serves which path and method; the ASGI layer does HTTP.
 
 The functions live in small modules: ``ops_entities``, ``ops_attributes``, ``ops_query``,
-``ops_batch``, ``ops_types`` (plus ``contexts_api`` and ``subscriptions``); shared pieces in
+``ops_batch``, ``ops_types``, ``ops_temporal`` (plus ``contexts_api`` and ``subscriptions``); shared pieces in
 ``broker`` (Broker, Req, Result, parameters), ``edits`` (document changes) and ``render``.
 """
 
@@ -38,6 +38,15 @@ from .ops_entities import (
     retrieve_entity,
 )
 from .ops_query import query_entities, query_entities_post
+from .ops_temporal import (
+    TemporalParams,
+    TimeQuery,
+    append_temporal_attrs,
+    create_temporal,
+    delete_temporal,
+    query_temporal,
+    retrieve_temporal,
+)
 from .ops_types import list_attributes, list_types, retrieve_attribute, retrieve_type
 
 __all__ = [
@@ -47,15 +56,20 @@ __all__ = [
     "Kind",
     "Req",
     "Result",
+    "TemporalParams",
+    "TimeQuery",
     "append_attrs",
+    "append_temporal_attrs",
     "batch_create",
     "batch_delete",
     "batch_merge",
     "batch_update",
     "batch_upsert",
     "create_entity",
+    "create_temporal",
     "delete_attr",
     "delete_entity",
+    "delete_temporal",
     "list_attributes",
     "list_types",
     "load_entities",
@@ -64,11 +78,13 @@ __all__ = [
     "purge_entities",
     "query_entities",
     "query_entities_post",
+    "query_temporal",
     "render_options",
     "replace_attr",
     "replace_entity",
     "retrieve_attribute",
     "retrieve_entity",
+    "retrieve_temporal",
     "retrieve_type",
     "update_attrs",
 ]

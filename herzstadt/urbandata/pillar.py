@@ -32,6 +32,13 @@ def _notify(stop) -> None:
     Notifier(config=ngsi_config()).run(stop)
 
 
+def _ngsi_retention(stop) -> None:
+    from herzstadt.ngsi.retention import run_retention
+    from herzstadt.urbandata.broker import get_broker
+
+    run_retention(get_broker(), stop)
+
+
 def _access_summary(city) -> str:
     from django.utils.translation import ngettext
 
@@ -78,6 +85,12 @@ PILLAR = registry.Pillar(
             run=_simulate,
             label=_("Pfaff-Areal simulation (demo; only with HERZSTADT_SIMULATE=1)"),
             order=90,
+        ),
+        registry.BackgroundTask(
+            key="ngsi-retention",
+            run=_ngsi_retention,
+            label=_("Deletes attribute instances older than the retention of each tenant"),
+            order=80,
         ),
     ),
 )

@@ -102,6 +102,7 @@ ARGS = {
     "contextId": "urn:ngsi-ld:Context:none",
     "subscriptionId": "urn:ngsi-ld:Subscription:s1",
     "registrationId": "urn:ngsi-ld:ContextSourceRegistration:r1",
+    "instanceId": "urn:ngsi-ld:Instance:1",
 }
 PROPERTY = {"type": "Property", "value": "x"}
 SUBSCRIPTION = {
@@ -119,6 +120,14 @@ def _body(pattern: str, method: str):
         return {"name": PROPERTY}
     if pattern == "entities/{entityId}/attrs":
         return {"name": PROPERTY}
+    if pattern == "temporal/entities":
+        return building("urn:ngsi-ld:Building:m3")
+    if pattern == "temporal/entities/{entityId}/attrs":
+        return {"name": [PROPERTY]}
+    if pattern == "temporal/entities/{entityId}/attrs/{attrId}/{instanceId}":
+        return PROPERTY
+    if pattern == "temporal/entityOperations/query":
+        return {"type": "Query", "entities": [{"type": "Building"}]}
     if pattern == "entities/{entityId}/attrs/{attrId}":
         return PROPERTY
     if pattern == "entityOperations/delete":

@@ -16,6 +16,7 @@ from ..query.regex import compile_pattern
 from .events import event_rows
 from .protocol import QuerySpec
 from .rows import encode_doc, geo_rows, has_geo
+from .temporal import DDL_POSTGRES, DDL_SQLITE, record_events
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +53,8 @@ class SqlStore:
         for stmt in self.ddl.split(";"):
             if stmt.strip():
                 c.execute(stmt)
+        for stmt in DDL_SQLITE if self.dialect == "sqlite" else DDL_POSTGRES[1:]:
+            c.execute(stmt)  # the attribute instances of the temporal API (storage/temporal.py)
         if row is None:
             c.execute(
                 f"INSERT INTO ngsi_meta(key, value) VALUES ('schema_version', {self.placeholder})",
@@ -548,6 +551,7 @@ class SqlWriteTx:
                 f" modified_at) VALUES ({p},{p},{p},{p},{p}{self.store.json_cast},{p},{p})",
                 rows,
             )
+            record_events(self, rows)
 
 
 def _chunks(xs: list[Any], n: int) -> Iterable[list[Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -16,6 +17,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..errors import BadRequestData, ServiceUnavailable, TransientConflict
 from .base import SqlStore, SqlWriteTx, _chunks
 from .rows import encode_doc, geo_rows, has_geo
+from .temporal import ensure_partitions, record_docs, record_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ngsi_tenant (name text PRIMARY KEY, created_at timestamptz NOT NULL
@@ -149,6 +151,7 @@ class PostgresStore(SqlStore):
     ):
         super().__init__()
         conninfo, schema = _split_url(url)
+        self._conninfo = conninfo
         self.schema = schema
         self.durable = durable
         self.pool_timeout = pool_timeout
@@ -169,6 +172,9 @@ class PostgresStore(SqlStore):
             num_workers=1,
             open=True,
         )
+        # the partitions of attribute instances of this month and the next (storage/temporal.py)
+        now = time.time()
+        ensure_partitions(self, (now, now + 32 * 86400))
 
     def _configure(self, conn: psycopg.Connection) -> None:
         if not self.durable:  # like SQLite's WAL + synchronous=NORMAL: no disk flush per commit
@@ -193,6 +199,16 @@ class PostgresStore(SqlStore):
             )[0]
             if ENTITY_STORAGE not in (opts or []):
                 conn.execute(f"ALTER TABLE ngsi_entity SET ({ENTITY_STORAGE})")
+
+    def run_ddl(self, statements: list[str]) -> None:
+        """Run DDL in a transaction of its own on a connection of its own (not the pool's: a
+        write that needs a new partition may hold the pool's last connection)."""
+        with psycopg.connect(self._conninfo, autocommit=True) as c:
+            self._configure(c)
+            c.execute("SET lock_timeout = '2s'")
+            with c.transaction():
+                for s in statements:
+                    c.execute(s)
 
     def _getconn(self) -> psycopg.Connection:
         try:
@@ -336,6 +352,7 @@ class PostgresWriteTx(SqlWriteTx):
             ) as cp:
                 for _pk, d, enc in rows:
                     cp.write_row((t, d["id"], "", "create", enc, None, events_at))
+            record_docs(self, (d for _pk, d, _enc in rows), events_at)
 
     def get_many(self, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         """One pipelined point look-up per id: the unique index whatever the table statistics
@@ -367,6 +384,7 @@ class PostgresWriteTx(SqlWriteTx):
         ) as cp:
             for row in rows:
                 cp.write_row(row)
+        record_events(self, rows)
 
     def _geo_insert(self, pk: int, rows: list[tuple[Any, ...]]) -> None:
         if rows:

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - not on Windows
 from ..errors import BadRequestData
 from .base import SqlStore, SqlWriteTx
 from .rows import encode_doc, geo_rows, has_geo
+from .temporal import record_docs
 
 #: GeoProperty instances per entity in the R*Tree (ids are entity_pk * GEO_PER_ENTITY + n)
 GEO_PER_ENTITY = 64
@@ -296,6 +297,7 @@ class SqliteWriteTx(SqlWriteTx):
                 " modified_at) VALUES (?,?,'','create',?,NULL,?)",
                 [(t, d["id"], encoded[n], events_at) for n, d in rows],
             )
+            record_docs(self, (d for _n, d in rows), events_at)
         return conflicts
 
     def _geo_tuples(self, pk: int, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
