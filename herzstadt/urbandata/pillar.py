@@ -17,6 +17,12 @@ def _load_demo(context: registry.DemoContext) -> str:
     return demo_loader(context)
 
 
+def _mqtt_ingest(stop) -> None:
+    from herzstadt.urbandata.mqtt import run_task
+
+    run_task(stop)
+
+
 def _access_summary(city) -> str:
     from django.utils.translation import ngettext
 
@@ -52,4 +58,12 @@ PILLAR = registry.Pillar(
     panels=(registry.Panel(page="district", render=panels.district_panel, order=50),),
     demo=registry.DemoLoader(load=_load_demo, order=20),
     datasets=datasets.datasets,
+    tasks=(
+        registry.BackgroundTask(
+            key="mqtt-ingest",
+            run=_mqtt_ingest,
+            label=_("MQTT device ingestion"),
+            order=50,
+        ),
+    ),
 )
