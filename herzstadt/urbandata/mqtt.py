@@ -128,7 +128,7 @@ class MqttSettings:
         share = f"$share/{self.share}/" if self.share else ""
         return [share + root + t for t in self.topics]
 
-    def strip(self, topic: str) -> str | None:
+    def unprefixed(self, topic: str) -> str | None:
         """The topic without the prefix (None: not below the prefix)."""
         if not self.prefix:
             return topic
@@ -209,7 +209,7 @@ class Listener:
         self.connected.clear()
 
     def _on_message(self, _client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        topic = self.settings.strip(msg.topic)
+        topic = self.settings.unprefixed(msg.topic)
         item = ingest.Message(
             topic if topic is not None else msg.topic,
             msg.payload,

@@ -26,6 +26,14 @@ TEMP = "https://smartdatamodels.org/temperature"
 CORE = "https://uri.etsi.org/ngsi-ld/default-context/"
 
 
+@pytest.fixture
+def city(city):
+    """The city with a tenant of its own: the broker's PostgreSQL schema outlives a test run."""
+    city.ngsi_tenant = f"dev{uuid.uuid4().hex[:12]}"
+    city.save(update_fields=["ngsi_tenant"])
+    return city
+
+
 def device_key(city, types=(AQ,), name="sensor"):
     cred, key = access.create_device(
         city,
