@@ -470,14 +470,18 @@ def prune_dead_letters(city_ids: set[int | None]) -> None:
     if due:
         DeadLetter.objects.filter(received_at__lt=timezone.now() - DEAD_LETTER_MAX_AGE).delete()
     for city_id in city_ids:
+        of_city = (
+            DeadLetter.objects.filter(city__isnull=True)
+            if city_id is None
+            else DeadLetter.objects.filter(city_id=city_id)
+        )
         edge = (
-            DeadLetter.objects.filter(city_id=city_id)
-            .order_by("-pk")
+            of_city.order_by("-pk")
             .values_list("pk", flat=True)[DEAD_LETTERS_PER_CITY : DEAD_LETTERS_PER_CITY + 1]
         )
         edge_pk = list(edge)
         if edge_pk:
-            DeadLetter.objects.filter(city_id=city_id, pk__lte=edge_pk[0]).delete()
+            of_city.filter(pk__lte=edge_pk[0]).delete()
 
 
 def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> list[str | None]:
@@ -518,7 +522,7 @@ def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> l
                 messages_rejected=F("messages_rejected") + bad,
             )
     if rejected:
-        for i, r in sorted(rejected.items()):
-            log.info("rejected MQTT message on %s: %s", messages[i].topic, r.reason)
-        prune_dead_letters({r.city_id for r in rejected.values()})
+        for i, why in sorted(rejected.items()):
+            log.info("rejected MQTT message on %s: %s", messages[i].topic, why.reason)
+        prune_dead_letters({why.city_id for why in rejected.values()})
     return [rejected[i].reason if i in rejected else None for i in range(len(messages))]

@@ -212,7 +212,7 @@ class Listener:
         topic = self.settings.unprefixed(msg.topic)
         item = ingest.Message(
             topic if topic is not None else msg.topic,
-            msg.payload,
+            bytes(msg.payload),
             qos=msg.qos,
             mid=msg.mid,
             token=self._generation,
