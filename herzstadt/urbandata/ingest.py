@@ -45,6 +45,7 @@ from herzstadt.ngsi.service import Req, batch_upsert
 from herzstadt.urbandata.broker import get_broker
 from herzstadt.urbandata.models import (
     DEVICE_KEY_PREFIX,
+    KEY_PREFIX_LENGTH,
     DeadLetter,
     Device,
     DeviceCredential,
@@ -292,6 +293,15 @@ def mapped_entity(spec: DeviceSpec, measures: dict[str, Any], received: dt.datet
     return entity
 
 
+def masked(topic: str) -> str:
+    """The topic with device keys cut to their recognisable beginning (dead letters and logs
+    never hold a key)."""
+    return "/".join(
+        p[:KEY_PREFIX_LENGTH] + "…" if p.startswith(DEVICE_KEY_PREFIX) else p
+        for p in topic.split("/")
+    )
+
+
 def _parts(topic: str) -> list[str]:
     return topic.split("/")
 
@@ -475,10 +485,9 @@ def prune_dead_letters(city_ids: set[int | None]) -> None:
             if city_id is None
             else DeadLetter.objects.filter(city_id=city_id)
         )
-        edge = (
-            of_city.order_by("-pk")
-            .values_list("pk", flat=True)[DEAD_LETTERS_PER_CITY : DEAD_LETTERS_PER_CITY + 1]
-        )
+        edge = of_city.order_by("-pk").values_list("pk", flat=True)[
+            DEAD_LETTERS_PER_CITY : DEAD_LETTERS_PER_CITY + 1
+        ]
         edge_pk = list(edge)
         if edge_pk:
             of_city.filter(pk__lte=edge_pk[0]).delete()
@@ -508,7 +517,7 @@ def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> l
             DeadLetter(
                 city_id=r.city_id,
                 received_at=messages[i].received,
-                topic=messages[i].topic[:500],
+                topic=masked(messages[i].topic)[:500],
                 payload=messages[i].payload[:DEAD_LETTER_EXCERPT].decode("utf-8", "replace"),
                 reason=r.reason,
                 device_id=r.device_id[:200],
@@ -523,6 +532,6 @@ def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> l
             )
     if rejected:
         for i, why in sorted(rejected.items()):
-            log.info("rejected MQTT message on %s: %s", messages[i].topic, why.reason)
+            log.info("rejected MQTT message on %s: %s", masked(messages[i].topic), why.reason)
         prune_dead_letters({why.city_id for why in rejected.values()})
     return [rejected[i].reason if i in rejected else None for i in range(len(messages))]

@@ -6,6 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.views import TokenView
 
+from herzstadt.urbandata import api
 from herzstadt.urbandata.backoffice import (
     client_create,
     client_detail,
@@ -38,4 +39,8 @@ backoffice_urlpatterns = [
 #: secret (HTTP Basic or form fields) → a bearer token for the NGSI-LD API.
 api_urlpatterns = [
     path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+    # the device registry (MQTT ingestion): API clients with the admin scope
+    path("devices/", api.device_list, name="devices"),
+    path("devices/<int:pk>/", api.device_detail, name="device"),
+    path("dead-letters/", api.dead_letters, name="dead-letters"),
 ]

@@ -174,6 +174,7 @@ def test_malformed_messages_become_dead_letters_and_never_raise(city, other_city
     assert "not JSON" in letters[0].reason
     assert letters[4].city is None and letters[5].city is None
     assert letters[0].city == city
+    assert key not in letters[0].topic and letters[0].topic.startswith("herzstadt/hzd_")
     assert "exceeds" in letters[9].reason and len(letters[9].payload) == ingest.DEAD_LETTER_EXCERPT
 
 
