@@ -14,11 +14,16 @@ from herzstadt.urbandata.backoffice import (
     client_new_key,
     client_oauth,
     client_revoke,
+    dead_letters,
     device_create,
     device_detail,
     device_revoke,
     open_data,
     overview,
+    registry,
+    registry_create,
+    registry_delete,
+    registry_edit,
 )
 
 backoffice_urlpatterns = [
@@ -33,6 +38,11 @@ backoffice_urlpatterns = [
     path(_("api-access/devices/new/"), device_create, name="api-device-create"),
     path(_("api-access/devices/<int:pk>/"), device_detail, name="api-device"),
     path(_("api-access/devices/<int:pk>/revoke/"), device_revoke, name="api-device-revoke"),
+    path(_("api-access/registry/"), registry, name="api-registry"),
+    path(_("api-access/registry/new/"), registry_create, name="api-registry-create"),
+    path(_("api-access/registry/<int:pk>/"), registry_edit, name="api-registry-edit"),
+    path(_("api-access/registry/<int:pk>/delete/"), registry_delete, name="api-registry-delete"),
+    path(_("api-access/rejected-messages/"), dead_letters, name="api-dead-letters"),
 ]
 
 #: OAuth2 client-credentials grant: POST grant_type=client_credentials with the client id and
