@@ -451,6 +451,8 @@ def _upsert(broker: Any, tenant: str, ld: bool, chunk: list[Plan], rejected: dic
     try:
         result = batch_upsert(broker, req, WriteOptions(update=True))
     except NgsiError as e:
+        if e.status >= 500:  # the store is busy or failing: not the message's fault, try again
+            raise
         for p in chunk:
             rejected[p.index] = Rejected(f"{e.title}: {e.detail}", city, _dev(p))
         return
@@ -497,7 +499,8 @@ def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> l
     """Write the messages (see the module); returns, per message, None or why it was rejected.
 
     Returns after everything (writes, dead letters, device counters) has committed. A database
-    failure raises: then nothing may be acknowledged and the messages must come again."""
+    failure (or the broker's 5xx) raises: then nothing may be acknowledged and the messages must
+    come again."""
     plans: list[Plan] = []
     rejected: dict[int, Rejected] = {}
     for i, msg in enumerate(messages):

@@ -43,6 +43,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from herzstadt.ngsi.errors import NgsiError
 from herzstadt.urbandata import ingest
 
 log = logging.getLogger("herzstadt.mqtt")
@@ -249,7 +250,7 @@ class Listener:
                 try:
                     close_old_connections()
                     outcome = self.process(pending, self.settings.max_payload)
-                except (DatabaseError, OSError):
+                except (DatabaseError, OSError, NgsiError):
                     # not written: not acknowledged; try again (the broker redelivers anyway
                     # after a reconnect)
                     log.exception("MQTT ingestion could not write; retrying")

@@ -301,3 +301,20 @@ def test_observed_at_parsing():
     assert ingest.observed_at("2026-01-01T02:00:00.5+02:00") == "2026-01-01T00:00:00.500Z"
     with pytest.raises(ValueError):
         ingest.observed_at(12)
+
+
+def test_a_busy_store_is_retried_not_dead_lettered(city, monkeypatch):
+    from herzstadt.ngsi.errors import NgsiError
+
+    _cred, key = device_key(city, types=(CORE + "AirQualityObserved",))
+
+    class Busy(NgsiError):
+        status = 503
+
+    def busy(*args, **kwargs):
+        raise Busy("database is locked")
+
+    monkeypatch.setattr(ingest, "batch_upsert", busy)
+    with pytest.raises(NgsiError):
+        run((f"herzstadt/{key}/entities", {"id": "urn:a:b", "type": "AirQualityObserved"}))
+    assert not DeadLetter.objects.exists()
