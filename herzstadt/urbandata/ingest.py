@@ -101,6 +101,7 @@ class Rejected(Exception):
         self.reason = reason[:500]
         self.city_id = city_id
         self.device_id = device_id
+        self.device_pk: int | None = None  # a registered device's message: counted as rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,18 +377,30 @@ def _plan_iota(index: int, msg: Message, key: str, device_id: str, max_payload: 
     spec = _iota_device(sender, device_id)
     if spec is None:
         raise Rejected("no such device for this key", sender.city_id, device_id)
-    _size(msg, max_payload, sender.city_id, device_id)
-    measures = _json(msg.payload, sender.city_id, device_id)
-    if not isinstance(measures, dict):
-        raise Rejected("the measures must be a JSON object", sender.city_id, device_id)
-    return _plan_device(index, spec, measures, msg.received)
+    try:
+        _size(msg, max_payload, sender.city_id, device_id)
+        measures = _json(msg.payload, sender.city_id, device_id)
+        if not isinstance(measures, dict):
+            raise Rejected("the measures must be a JSON object", sender.city_id, device_id)
+        return _plan_device(index, spec, measures, msg.received)
+    except Rejected as r:
+        r.device_pk = spec.pk
+        raise
 
 
 def _plan_tts(index: int, msg: Message, application: str, device_id: str, max_payload: int) -> Plan:
     spec = _tts_device(application, device_id)
     if spec is None:
         raise Rejected("no such device (The Things Stack)", device_id=device_id)
-    city = spec.sender.city_id
+    try:
+        return _plan_uplink(index, msg, spec, max_payload)
+    except Rejected as r:
+        r.device_pk = spec.pk
+        raise
+
+
+def _plan_uplink(index: int, msg: Message, spec: DeviceSpec, max_payload: int) -> Plan:
+    city, device_id = spec.sender.city_id, spec.device_id
     _size(msg, max_payload, city, device_id)
     uplink = _json(msg.payload, city, device_id)
     message = uplink.get("uplink_message") if isinstance(uplink, dict) else None
@@ -509,11 +522,15 @@ def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> l
         except Rejected as r:
             rejected[i] = r
     _write(plans, rejected)
+    planned = {p.index for p in plans}
     seen: dict[int, list[int]] = {}
     for p in plans:
         if p.device is not None:
             counts = seen.setdefault(p.device.pk, [0, 0])
             counts[0 if p.index not in rejected else 1] += 1
+    for i, r in rejected.items():
+        if r.device_pk is not None and i not in planned:
+            seen.setdefault(r.device_pk, [0, 0])[1] += 1
     now = timezone.now()
     with transaction.atomic():
         DeadLetter.objects.bulk_create(

@@ -200,7 +200,11 @@ class Listener:
         with self.stats.lock:
             self.stats.connects += 1
         if self.settings.version == MQTTProtocolVersion.MQTTv5:
-            client.subscribe([(f, SubscribeOptions(qos=1)) for f in self.settings.filters()])
+            # retained messages only with a new subscription, not again after every reconnect
+            options = SubscribeOptions(
+                qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB
+            )
+            client.subscribe([(f, options) for f in self.settings.filters()])
         else:
             client.subscribe([(f, 1) for f in self.settings.filters()])
         log.info("MQTT ingestion connected to %s:%s", self.settings.host, self.settings.port)

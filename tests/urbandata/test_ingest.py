@@ -259,6 +259,8 @@ def test_iot_agent_measures_write_mapped_attributes_only(city):
     )
     assert all(out)
     assert DeadLetter.objects.filter(device_id="thermo-7").count() == 4
+    device.refresh_from_db()
+    assert device.messages_received == 6 and device.messages_rejected == 4
     assert entity(city, eid)[NO2]["value"] == 40.5
 
 
