@@ -528,9 +528,9 @@ def ingest(messages: list[Message], max_payload: int = DEFAULT_MAX_PAYLOAD) -> l
         if p.device is not None:
             counts = seen.setdefault(p.device.pk, [0, 0])
             counts[0 if p.index not in rejected else 1] += 1
-    for i, r in rejected.items():
-        if r.device_pk is not None and i not in planned:
-            seen.setdefault(r.device_pk, [0, 0])[1] += 1
+    for i, refused in rejected.items():
+        if refused.device_pk is not None and i not in planned:
+            seen.setdefault(refused.device_pk, [0, 0])[1] += 1
     now = timezone.now()
     with transaction.atomic():
         DeadLetter.objects.bulk_create(
