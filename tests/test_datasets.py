@@ -88,3 +88,34 @@ def test_every_ngsi_ld_distribution_answers(demo):
         assert response.status_code == 200, url
         assert response.headers["content-type"].startswith("application/json"), url
         assert response.json(), url  # the type has entities
+
+
+def test_two_published_types_with_one_short_name_get_distinct_identifiers(city):
+    """E.g. a device key's AirQualityObserved of the core @context beside the Smart Data Model's."""
+    import uuid
+
+    from herzstadt.ngsi.auth import system_principal
+    from herzstadt.ngsi.params import WriteOptions
+    from herzstadt.ngsi.service import Req, batch_upsert
+    from herzstadt.urbandata.broker import get_broker
+
+    city.ngsi_tenant = f"twins{uuid.uuid4().hex[:10]}"
+    city.save()
+    broker = get_broker()
+    body = [
+        {
+            "id": "urn:a:1",
+            "type": "https://smartdatamodels.org/dataModel.Environment/AirQualityObserved",
+        },
+        {"id": "urn:a:2", "type": "AirQualityObserved"},
+    ]
+    req = Req(
+        principal=system_principal(city.ngsi_tenant),
+        tenant=city.ngsi_tenant,
+        ctx=broker.resolver.get(None),
+        body=body,
+    )
+    assert batch_upsert(broker, req, WriteOptions()).status == 201
+    found = [d.identifier for d in registry.datasets(city) if d.identifier.startswith("urbandata-")]
+    assert len(found) == 2 and len(set(found)) == 2
+    assert "urbandata-AirQualityObserved" in found

@@ -21,8 +21,8 @@ from herzstadt.core.models import City
 from herzstadt.urbandata import access
 from herzstadt.urbandata.broker import public_url
 from herzstadt.urbandata.datasets import NGSI_LD_PREFIX
-from herzstadt.urbandata.forms import ApiClientForm, DeviceForm, OpenDataForm
-from herzstadt.urbandata.models import ApiClient, DeviceCredential
+from herzstadt.urbandata.forms import ApiClientForm, DeviceForm, OpenDataForm, RegisteredDeviceForm
+from herzstadt.urbandata.models import ApiClient, DeadLetter, Device, DeviceCredential
 
 admin_required = permission_required("urbandata.manage_access")
 
@@ -210,3 +210,69 @@ def open_data(request: HttpRequest, city: City) -> HttpResponse:
         back=reverse("backoffice:api-access"),
         submit=_("Save"),
     )
+
+
+# ------------------------------------------------------------------ device registry (MQTT)
+#: Rejected messages the back office shows (the newest).
+DEAD_LETTERS_SHOWN = 200
+
+
+@require_safe
+@admin_required
+def registry(request: HttpRequest, city: City) -> HttpResponse:
+    context = {
+        "registered": Device.objects.filter(city=city).select_related("credential"),
+        "dead_letter_count": DeadLetter.objects.filter(city=city).count(),
+    }
+    return render(request, "urbandata/backoffice/registry.html", context)
+
+
+@GET_POST
+@admin_required
+def registry_create(request: HttpRequest, city: City) -> HttpResponse:
+    form = RegisteredDeviceForm(city, form_data(request))
+    if request.method == "POST" and form.is_valid():
+        form.device.save()
+        messages.success(request, _("The device is saved. Changes take effect within a minute."))
+        return redirect("backoffice:api-registry")
+    return form_page(
+        request,
+        form,
+        title=_("New device"),
+        back=reverse("backoffice:api-registry"),
+        submit=_("Save"),
+    )
+
+
+@GET_POST
+@admin_required
+def registry_edit(request: HttpRequest, city: City, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device, city=city, pk=pk)
+    form = RegisteredDeviceForm(city, form_data(request), instance=device)
+    if request.method == "POST" and form.is_valid():
+        form.device.save()
+        messages.success(request, _("The device is saved. Changes take effect within a minute."))
+        return redirect("backoffice:api-registry")
+    return form_page(
+        request,
+        form,
+        title=_("Edit device"),
+        back=reverse("backoffice:api-registry"),
+        submit=_("Save"),
+    )
+
+
+@admin_required  # first: who may not use the page gets 302/403 for any method
+@require_POST
+def registry_delete(request: HttpRequest, city: City, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device, city=city, pk=pk)
+    device.delete()
+    messages.success(request, _("The device is deleted; its entity stays."))
+    return redirect("backoffice:api-registry")
+
+
+@require_safe
+@admin_required
+def dead_letters(request: HttpRequest, city: City) -> HttpResponse:
+    letters = DeadLetter.objects.filter(city=city)[:DEAD_LETTERS_SHOWN]
+    return render(request, "urbandata/backoffice/dead_letters.html", {"letters": letters})

@@ -3,6 +3,7 @@ distributed through the NGSI-LD API (for the coming DCAT-AP.de catalogue)."""
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
@@ -53,8 +54,15 @@ def entity_types(city) -> list[str]:
 
 def datasets(city) -> list[Dataset]:
     found = []
+    seen: set[str] = set()
     for iri in entity_types(city):
         name = _short(iri)
+        # two published types with one short name (e.g. a Smart Data Model and a device's type
+        # of the core @context): the second gets a suffix from its IRI, identifiers stay unique
+        ident = (
+            name if name not in seen else f"{name}-{hashlib.sha256(iri.encode()).hexdigest()[:8]}"
+        )
+        seen.add(name)
         label = str(TYPE_LABELS.get(name, name))
         tenant = (
             _(" (NGSI-LD tenant “%(tenant)s”: send it in the NGSILD-Tenant header)")
@@ -64,7 +72,7 @@ def datasets(city) -> list[Dataset]:
         )
         found.append(
             Dataset(
-                identifier=f"urbandata-{name}",
+                identifier=f"urbandata-{ident}",
                 title=_("%(label)s in %(city)s") % {"label": label, "city": city.tr.name},
                 description=_(
                     "Current data of every %(model)s entity of %(city)s, as NGSI-LD (FIWARE Smart "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import urlsplit
 
 from django import forms
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.urbandata.models import ApiClient, ApiScope, DeviceCredential
+from herzstadt.urbandata.models import ApiClient, ApiScope, DeviceCredential, DeviceProtocol
 
 
 def _short(iri: str) -> str:
@@ -210,3 +211,114 @@ class OpenDataForm(TypesMixin, forms.Form):
                 )
             found.append(f"{parts.scheme}://{parts.netloc}".lower())
         return found
+
+
+class RegisteredDeviceForm(forms.Form):
+    """A device of the registry (MQTT ingestion), checked by :func:`herzstadt.urbandata.devices.check`."""
+
+    device_id = forms.CharField(label=_("Device id"), max_length=200)
+    protocol = forms.ChoiceField(
+        label=_("Protocol"),
+        choices=[
+            (DeviceProtocol.IOTA_JSON, DeviceProtocol.IOTA_JSON.label),
+            (DeviceProtocol.TTS, DeviceProtocol.TTS.label),
+        ],
+    )
+    application = forms.CharField(
+        label=_("TTS application"),
+        max_length=200,
+        required=False,
+        help_text=_("The Things Stack only: application-id@tenant-id, as in the uplink topic."),
+    )
+    credential = forms.ModelChoiceField(
+        label=_("Device key"),
+        queryset=DeviceCredential.objects.none(),
+        help_text=_("The key that may send for this device; its entity types apply."),
+    )
+    entity_id = forms.CharField(
+        label=_("Entity id"),
+        max_length=500,
+        help_text=_("For example urn:ngsi-ld:AirQualityObserved:sensor-1"),
+    )
+    entity_type = forms.CharField(
+        label=_("Entity type"),
+        max_length=500,
+        help_text=_("The full type IRI, one of the device key's types."),
+    )
+    time_key = forms.CharField(
+        label=_("Time field"),
+        max_length=120,
+        required=False,
+        help_text=_(
+            "Measure that carries the observation time (e.g. TimeInstant); else the receipt time."
+        ),
+    )
+    mapping = forms.CharField(
+        label=_("Attribute mapping (JSON)"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        initial="[]",
+        help_text=_(
+            'A list of rules, e.g. [{"key": "t", "attribute": "temperature", "unitCode": "CEL", '
+            '"scale": 0.1, "offset": -40}, {"key": "pos", "attribute": "location", "kind": '
+            '"GeoProperty"}]. Only mapped measures are written.'
+        ),
+    )
+
+    FIELDS = {
+        "deviceId": "device_id",
+        "protocol": "protocol",
+        "application": "application",
+        "deviceKey": "credential",
+        "entityId": "entity_id",
+        "entityType": "entity_type",
+        "timeKey": "time_key",
+        "mapping": "mapping",
+    }
+
+    def __init__(self, city, *args, instance=None, **kwargs):
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "device_id": instance.device_id,
+                "protocol": instance.protocol,
+                "application": instance.application,
+                "credential": instance.credential_id,
+                "entity_id": instance.entity_id,
+                "entity_type": instance.entity_type,
+                "time_key": instance.time_key,
+                "mapping": json.dumps(instance.mapping, indent=1, ensure_ascii=False),
+            }
+        super().__init__(*args, **kwargs)
+        self.city = city
+        self.instance = instance
+        self.fields["credential"].queryset = DeviceCredential.objects.filter(
+            city=city, revoked_at__isnull=True
+        )
+        self.device = None
+
+    def clean(self):
+        from herzstadt.urbandata import devices
+
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            mapping = json.loads(data["mapping"])
+        except ValueError:
+            self.add_error("mapping", _("This is not JSON."))
+            return data
+        payload = {
+            "deviceId": data["device_id"],
+            "protocol": data["protocol"],
+            "application": data["application"],
+            "deviceKey": data["credential"].pk,
+            "entityId": data["entity_id"],
+            "entityType": data["entity_type"],
+            "timeKey": data["time_key"],
+            "mapping": mapping,
+        }
+        try:
+            self.device = devices.check(self.city, payload, self.instance)
+        except devices.DeviceError as e:
+            for key, message in e.errors.items():
+                self.add_error(self.FIELDS.get(key), message)
+        return data

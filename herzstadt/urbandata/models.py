@@ -190,3 +190,87 @@ def _delete_oauth_application(sender, instance: ApiClient, **kwargs) -> None:
         from oauth2_provider.models import Application
 
         Application.objects.filter(pk=instance.application_id).delete()
+
+
+class DeviceProtocol(models.TextChoices):
+    """How a provisioned device's messages arrive (see docs/urbandata.md for the topics)."""
+
+    IOTA_JSON = "iota-json", _("IoT Agent JSON measures")
+    TTS = "tts", _("The Things Stack (LoRaWAN) uplinks")
+    NGSI_LD = "ngsi-ld", _("NGSI-LD entities")
+
+
+class Device(CityOwned):
+    """A provisioned device of the device registry: whose messages are mapped to which entity.
+
+    ``mapping`` is a list of ``{"key", "attribute", "kind", "unitCode", "scale", "offset"}``: the
+    measure ``key`` of a message becomes the attribute ``attribute`` (an IRI or a name of the
+    NGSI-LD core @context) of the entity ``entity_id``, a ``Property`` (value × scale + offset)
+    or a ``GeoProperty``. Only mapped attributes are written, never any other. ``credential`` is
+    the device key that may send for the device (its entity types apply)."""
+
+    device_id = models.CharField(_("device id"), max_length=200)
+    protocol = models.CharField(
+        _("protocol"),
+        max_length=16,
+        choices=DeviceProtocol.choices,
+        default=DeviceProtocol.IOTA_JSON,
+    )
+    #: The Things Stack: ``<application-id>@<tenant-id>`` of the uplink topic
+    application = models.CharField(_("TTS application"), max_length=200, blank=True)
+    entity_id = models.CharField(_("entity id"), max_length=500)
+    entity_type = models.CharField(_("entity type"), max_length=500)
+    mapping = models.JSONField(_("attribute mapping"), default=list, blank=True)
+    time_key = models.CharField(
+        _("time field"),
+        max_length=120,
+        blank=True,
+        help_text=_("Measure whose value is the observation time (ISO 8601)."),
+    )
+    credential = models.ForeignKey(
+        DeviceCredential,
+        verbose_name=_("device key"),
+        on_delete=models.CASCADE,
+        related_name="devices",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    messages_received = models.BigIntegerField(_("messages"), default=0)
+    messages_rejected = models.BigIntegerField(_("rejected messages"), default=0)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["device_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "protocol", "application", "device_id"],
+                name="urbandata_device_registry_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.device_id
+
+
+class DeadLetter(models.Model):
+    """A message the ingestion could not use (bad JSON, unknown key or device, a type the key may
+    not write, invalid NGSI-LD): kept for staff, bounded in number and age. ``city`` is empty
+    when the message named no known credential."""
+
+    city = models.ForeignKey(
+        "core.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    topic = models.CharField(_("topic"), max_length=500)
+    payload = models.TextField(_("payload (excerpt)"), blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    device_id = models.CharField(_("device id"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("rejected message")
+        verbose_name_plural = _("rejected messages")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.reason}"

@@ -39,6 +39,12 @@ def _ngsi_retention(stop) -> None:
     run_retention(get_broker(), stop)
 
 
+def _mqtt_ingest(stop) -> None:
+    from herzstadt.urbandata.mqtt import run_task
+
+    run_task(stop)
+
+
 def _access_summary(city) -> str:
     from django.utils.translation import ngettext
 
@@ -91,6 +97,12 @@ PILLAR = registry.Pillar(
             run=_ngsi_retention,
             label=_("Deletes attribute instances older than the retention of each tenant"),
             order=80,
+        ),
+        registry.BackgroundTask(
+            key="mqtt-ingest",
+            run=_mqtt_ingest,
+            label=_("MQTT device ingestion"),
+            order=50,
         ),
     ),
 )

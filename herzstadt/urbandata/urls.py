@@ -6,6 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.views import TokenView
 
+from herzstadt.urbandata import api
 from herzstadt.urbandata import views as urban_views
 from herzstadt.urbandata.backoffice import (
     client_create,
@@ -14,11 +15,16 @@ from herzstadt.urbandata.backoffice import (
     client_new_key,
     client_oauth,
     client_revoke,
+    dead_letters,
     device_create,
     device_detail,
     device_revoke,
     open_data,
     overview,
+    registry,
+    registry_create,
+    registry_delete,
+    registry_edit,
 )
 
 backoffice_urlpatterns = [
@@ -33,6 +39,11 @@ backoffice_urlpatterns = [
     path(_("api-access/devices/new/"), device_create, name="api-device-create"),
     path(_("api-access/devices/<int:pk>/"), device_detail, name="api-device"),
     path(_("api-access/devices/<int:pk>/revoke/"), device_revoke, name="api-device-revoke"),
+    path(_("api-access/registry/"), registry, name="api-registry"),
+    path(_("api-access/registry/new/"), registry_create, name="api-registry-create"),
+    path(_("api-access/registry/<int:pk>/"), registry_edit, name="api-registry-edit"),
+    path(_("api-access/registry/<int:pk>/delete/"), registry_delete, name="api-registry-delete"),
+    path(_("api-access/rejected-messages/"), dead_letters, name="api-dead-letters"),
 ]
 
 #: Citizen pages (namespace ``urbandata``).
@@ -48,4 +59,8 @@ urlpatterns = [
 #: secret (HTTP Basic or form fields) → a bearer token for the NGSI-LD API.
 api_urlpatterns = [
     path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+    # the device registry (MQTT ingestion): API clients with the admin scope
+    path("devices/", api.device_list, name="devices"),
+    path("devices/<int:pk>/", api.device_detail, name="device"),
+    path("dead-letters/", api.dead_letters, name="dead-letters"),
 ]
