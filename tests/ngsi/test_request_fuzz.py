@@ -15,6 +15,7 @@ import os
 from urllib.parse import quote
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -178,6 +179,19 @@ def _state(app, tenant: str) -> str:
         [[d.decode() for d in docs], [s.decode() for s in subs], store.tenants(), ctxs]
     )
     return hashlib.sha256(blob).hexdigest()
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    # a subscription with a loopback endpoint is part of the store the fuzz must not change
+    from herzstadt.ngsi.asgi import make_app
+    from tests.ngsi.conftest import make_config
+
+    a = make_app(
+        make_config(backend, tmp_path, notify_hosts=["127.0.0.1"], notify_allow_private=True)
+    )
+    yield a
+    a.close()
 
 
 def test_malformed_requests_get_a_4xx_problem_and_change_nothing(app, client):
