@@ -53,6 +53,14 @@ def get(port: int, path: str, timeout: float = 10.0, **headers) -> tuple[int, by
         conn.close()
 
 
+def _is_background_worker(pid: int) -> bool:
+    try:
+        argv = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return argv[1:4] == [b"-m", b"herzstadt", b"worker"]
+
+
 def children(pid: int) -> list[int]:
     """PIDs of the direct children of ``pid`` (granian's workers of a main process)."""
     found = []
@@ -132,7 +140,8 @@ class Server:
         raise AssertionError(f"the server did not start:\n{self.output()[-3000:]}")
 
     def workers_pids(self) -> list[int]:
-        return children(self.pid)
+        """granian's worker processes (not the embedded ``herzstadt worker`` child of serve)."""
+        return [pid for pid in children(self.pid) if not _is_background_worker(pid)]
 
     def stop(self) -> None:
         if self.process is None:

@@ -71,6 +71,11 @@ def urls(w):
         ("api-device-create", {}, ADMIN),
         ("api-device", {"pk": w["device"].pk}, ADMIN),
         ("api-device-revoke", {"pk": w["device"].pk}, ADMIN),
+        ("api-registry", {}, ADMIN),
+        ("api-registry-create", {}, ADMIN),
+        ("api-registry-edit", {"pk": w["registry_device"].pk}, ADMIN),
+        ("api-registry-delete", {"pk": w["registry_device"].pk}, ADMIN),
+        ("api-dead-letters", {}, ADMIN),
     ]
 
 
@@ -106,6 +111,15 @@ def test_permission_matrix(client, world, actors, actor):
     world["api_client"] = access.create_client(city, None, ApiClient(name="c", scopes=["read"]))[0]
     device = DeviceCredential(name="d", device_id="d", entity_types=["https://example.org/T"])
     world["device"] = access.create_device(city, None, device)[0]
+    from herzstadt.urbandata.models import Device
+
+    world["registry_device"] = Device.objects.create(
+        city=city,
+        device_id="matrix-sensor",
+        entity_id="urn:ngsi-ld:Sensor:matrix",
+        entity_type="https://example.org/T",
+        credential=world["device"],
+    )
     world["feedback"] = AccessibilityFeedback.objects.create(city=city, message="Kontrast")
     login(client, actors[actor])
     seen = set()
