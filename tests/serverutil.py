@@ -28,6 +28,9 @@ def clean_environment(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("HERZSTADT_", "DATABASE_URL", "DJANGO_"))
     }
+    # servers under test run without serve's embedded worker (its notifier polls the database);
+    # tests of background work start `herzstadt worker` themselves or pass this as "1"
+    env["HERZSTADT_EMBEDDED_WORKER"] = "0"
     env.update(extra)
     return env
 
