@@ -57,6 +57,12 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="package")
 def browser():
+    if os.environ.get("HERZSTADT_TEST_BROWSER_ON_POSTGRESQL") == "0" and os.environ.get(
+        "HERZSTADT_TEST_DATABASE_URL", ""
+    ).startswith("postgres"):
+        # .ci/run: the pages and their accessibility are checked in the SQLite pass; the
+        # PostgreSQL pass covers the same views through the Django test client
+        pytest.skip("browser tests run in the SQLite pass (HERZSTADT_TEST_BROWSER_ON_POSTGRESQL=0)")
     reason = _missing()
     if reason:
         if os.environ.get("HERZSTADT_TEST_REQUIRE_BROWSER"):
