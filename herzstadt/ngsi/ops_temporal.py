@@ -253,14 +253,15 @@ def _bound(tp: str, ts: str) -> Any:
     return epoch(ts) if tp == "observedAt" else canonical(ts)
 
 
-def _where(
+def _series_conds(
     store: Any,
     tenant: str,
     ids: list[str],
     attrs: frozenset[str] | None,
-    tq: TimeQuery,
     datasets: frozenset[str] | None,
-) -> tuple[str, list[Any]]:
+) -> tuple[list[str], list[Any]]:
+    """The conditions (and their arguments) that pick the series: tenant, entities, attributes and
+    datasetIds — shared by the instance and the roll-up queries."""
     p = store.placeholder
     conds = [f"tenant = {p}", f"entity_id IN ({','.join([p] * len(ids))})"]
     args: list[Any] = [tenant, *ids]
@@ -271,6 +272,19 @@ def _where(
         ds = sorted("" if d == "@none" else d for d in datasets)
         conds.append(f"dataset_id IN ({','.join([p] * len(ds))})")
         args += ds
+    return conds, args
+
+
+def _where(
+    store: Any,
+    tenant: str,
+    ids: list[str],
+    attrs: frozenset[str] | None,
+    tq: TimeQuery,
+    datasets: frozenset[str] | None,
+) -> tuple[str, list[Any]]:
+    p = store.placeholder
+    conds, args = _series_conds(store, tenant, ids, attrs, datasets)
     col = _time_sql(tq.timeproperty)
     if tq.timeproperty == "deletedAt":
         conds.append("deleted = 1")
@@ -687,15 +701,7 @@ def _rollup_where(
     datasets: frozenset[str] | None,
 ) -> tuple[str, list[Any]]:
     p = store.placeholder
-    conds = [f"tenant = {p}", f"entity_id IN ({','.join([p] * len(ids))})"]
-    args: list[Any] = [tenant, *ids]
-    if attrs is not None:
-        conds.append(f"attr IN ({','.join([p] * len(attrs))})")
-        args += sorted(attrs)
-    if datasets is not None:
-        ds = sorted("" if d == "@none" else d for d in datasets)
-        conds.append(f"dataset_id IN ({','.join([p] * len(ds))})")
-        args += ds
+    conds, args = _series_conds(store, tenant, ids, attrs, datasets)
     if tq.timerel is not None and tq.time_at is not None:
         at = epoch(tq.time_at)
         if tq.timerel == "before":
