@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "herzstadt.core",
     "herzstadt.urbandata",
     "herzstadt.participation",
+    "herzstadt.knowledge",
 ]
 
 MIDDLEWARE = [

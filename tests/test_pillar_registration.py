@@ -107,6 +107,14 @@ SEEDS = registry.Pillar(
     ),
     process_kinds=(registry.ProcessKind("seed-swap", "Seed swap", ("information", "swap")),),
     datasets=datasets,
+    transfer_parts=(
+        registry.TransferPart(
+            key="seed-list",
+            label="Seed list",
+            export=lambda measure: {"seeds": ["Tomate"]} if measure.slug else None,
+            adopt=lambda measure, data, user: f"{len(data['seeds'])} seeds for {measure.slug}",
+        ),
+    ),
 )
 
 
@@ -187,6 +195,9 @@ def test_its_notifications_datasets_and_asgi_mount(seeds, demo, make_user):
     notify([person.pk], demo, "seed_back", "Tomate", "/saatgut/")
     assert Notification.objects.get(user=person).message == "Seed back: Tomate"
     assert "seeds-stock" in {d.identifier for d in registry.datasets(demo)}
+    part = {p.key: p for p in registry.transfer_parts()}["seed-list"]
+    measure = demo.measure_set.first()
+    assert part.adopt(measure, part.export(measure), person) == f"1 seeds for {measure.slug}"
 
     sent = []
 

@@ -272,6 +272,26 @@ class BackgroundTask:
 
 
 @dataclass(frozen=True)
+class TransferPart:
+    """A part of a measure another city can take over when it replicates the measure
+    ("Übernehmen"), contributed by the pillar that owns it (participation: the process template with
+    its phases and survey questions; urban data: the entity types the measure needs).
+
+    ``export(measure)`` returns a JSON-serialisable template of the part (``None`` when the measure
+    has nothing of it); the knowledge pillar publishes it in the measure's network record.
+    ``adopt(measure, data, user)`` creates the part for the adopting city's new ``measure`` from such
+    a template (the partner's data: validate it, never trust it), in the caller's transaction, and
+    returns a short description of what it created. ``label`` names the part in the adoption form.
+    """
+
+    key: str
+    label: Any
+    export: Callable[[Any], Any]
+    adopt: Callable[[Any, Any, Any], str]
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Pillar:
     """Everything one pillar brings. Only ``name`` is required.
 
@@ -280,7 +300,8 @@ class Pillar:
       ``api``, shared: names must be unique); ``backoffice_urls``: patterns under the back office
       (``/verwaltung/``, namespace ``backoffice``, shared)
     - ``nav``, ``panels``, ``backoffice_sections``, ``asgi_mounts``, ``demo``, ``personal_data``,
-      ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``, ``tasks``: see the
+      ``notification_kinds``, ``features``, ``phase_kinds``, ``process_kinds``, ``tasks``,
+      ``transfer_parts``: see the
       classes above
     - ``media``: the folders of uploads the pillar owns and decides the visibility of
     - ``datasets(city)``: the open-data datasets the pillar publishes for ``city``
@@ -307,6 +328,7 @@ class Pillar:
     process_kinds: Sequence[ProcessKind] = ()
     media: Sequence[MediaFolder] = ()
     tasks: Sequence[BackgroundTask] = ()
+    transfer_parts: Sequence[TransferPart] = ()
 
     @property
     def url_namespace(self) -> str:
@@ -463,6 +485,10 @@ class _Index:
         self.personal_data = [(p.name, p.personal_data) for p in ps if p.personal_data]
         _unique(((t.key, p.name) for p in ps for t in p.tasks), "the background task")
         self.tasks = sorted((t for p in ps for t in p.tasks), key=lambda t: (t.order, t.key))
+        _unique(((t.key, p.name) for p in ps for t in p.transfer_parts), "the transfer part")
+        self.transfer_parts = sorted(
+            (t for p in ps for t in p.transfer_parts), key=lambda t: (t.order, t.key)
+        )
 
 
 #: The platform's registry. Use the module-level functions below.
@@ -510,6 +536,11 @@ def asgi_mounts() -> dict[str, Callable[[], Any]]:
 def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """``(pillar name, loader)`` in loading order."""
     return REGISTRY.index.demo_loaders
+
+
+def transfer_parts() -> list[TransferPart]:
+    """The parts of a measure other cities can take over, in order."""
+    return REGISTRY.index.transfer_parts
 
 
 def background_tasks() -> list[BackgroundTask]:

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KnowledgeConfig(AppConfig):
+    """Knowledge transfer (Wissenstransfer): measure profiles, DCAT-AP.de, the city network."""
+
+    name = "herzstadt.knowledge"
+    label = "knowledge"
+    verbose_name = _("Knowledge transfer")
+
+    def ready(self) -> None:
+        from herzstadt.core import registry
+        from herzstadt.knowledge.pillar import PILLAR
+
+        registry.register(PILLAR)
