@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.benchmarks import ON_THEIR_OWN_SQLITE
+
+pytestmark = ON_THEIR_OWN_SQLITE
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "live_pages.py"
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import orjson
 
+from tests.benchmarks import ON_THEIR_OWN_SQLITE
+
+pytestmark = ON_THEIR_OWN_SQLITE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
