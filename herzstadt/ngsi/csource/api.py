@@ -142,7 +142,7 @@ class CsrOptions:
 
 # ------------------------------------------------------------------------------- rendering
 def render(req: Req, doc: dict[str, Any], sys_attrs: bool = False) -> dict[str, Any]:
-    out = clone_json(doc)
+    out: dict[str, Any] = clone_json(doc)
     if req.ctx is not None:
         out = registry.compact(out, req.ctx.compact)
     if not sys_attrs:
@@ -238,16 +238,6 @@ def _interval_hits(iv: Any, q: CsrQuery) -> bool:
     return start < e and (end is None or end > t)
 
 
-def _pseudo_entity(doc: dict[str, Any]) -> dict[str, Any]:
-    """The registration's own members as an entity document (for q and csf)."""
-    attrs: dict[str, Any] = {}
-    for k, v in doc.items():
-        if k in ("id", "type", "information", "@context"):
-            continue
-        attrs[k] = [{"type": "Property", "value": v}]
-    return {"id": doc["id"], "type": [registry.TYPE], "attrs": attrs}
-
-
 def _selects(req: Req, q: CsrQuery, reg: registry.Registration) -> bool:
     ctx = req.ctx
     expand = ctx.expand if ctx is not None else (lambda s: s)
@@ -284,7 +274,7 @@ def _selects(req: Req, q: CsrQuery, reg: registry.Registration) -> bool:
     for expr in (q.q, q.csf):
         if expr is not None:
             qq = query.Query(q=expr)
-            if not query.matches(qq, _pseudo_entity(doc), expand):
+            if not query.matches(qq, registry.pseudo_entity(doc, expand), expand):
                 return False
     if q.geo is not None:
         g = doc.get(q.geo.geoproperty)

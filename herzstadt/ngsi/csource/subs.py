@@ -65,20 +65,9 @@ def _compiled(broker: Broker, tenant: str, doc: dict[str, Any]) -> CompiledSub:
     return compile_sub(tenant, doc, sb._ctx_of(broker, url, tenant))
 
 
-def _pseudo_entity(doc: dict[str, Any]) -> dict[str, Any]:
-    """A registration's own members as an entity document (for q and geoQ)."""
-    attrs: dict[str, Any] = {}
-    for k, v in doc.items():
-        if k in ("id", "type", "information", "@context"):
-            continue
-        t = "GeoProperty" if k in registry.GEO_MEMBERS else "Property"
-        attrs[k] = [{"type": t, "value": v}]
-    return {"id": doc.get("id"), "type": [registry.TYPE], "attrs": attrs}
-
-
 def _entity_selected(cs: CompiledSub, e: dict[str, Any]) -> bool:
     for s in cs.selectors:
-        if s.type is not None and not type_matches(s.type, {e.get("type")}, cs.ctx.expand):
+        if s.type is not None and not type_matches(s.type, {str(e.get("type"))}, cs.ctx.expand):
             continue
         if s.id is not None:
             if "id" in e and e["id"] != s.id:
@@ -97,7 +86,7 @@ def relevant(cs: CompiledSub, doc: dict[str, Any] | None) -> dict[str, Any] | No
         return None
     if registry.Registration.from_doc(cs.tenant, doc).expired():
         return None
-    if cs.matcher is not None and not cs.matcher(_pseudo_entity(doc)):
+    if cs.matcher is not None and not cs.matcher(registry.pseudo_entity(doc, cs.ctx.expand)):
         return None
     infos = []
     for ri in doc.get("information") or []:
@@ -178,6 +167,24 @@ def on_change(
     return n
 
 
+def _notify_newly_matching(cur: Any, p: str, cs: CompiledSub, before: CompiledSub | None) -> None:
+    """One ``newlyMatching`` notification with the registrations the subscription (created, or
+    changed from ``before``) matches and did not match before."""
+    if not cs.active(dt.datetime.now(dt.UTC)):
+        return
+    was_active = before is not None and before.active(dt.datetime.now(dt.UTC))
+    found = []
+    for d in registry.candidates_in(cur, p, cs.tenant, None):
+        r = relevant(cs, d)
+        if r is None:
+            continue
+        if was_active and before is not None and relevant(before, d) is not None:
+            continue
+        found.append(r)
+    if found:
+        _queue(cur, p, cs, "newlyMatching", found)
+
+
 # ------------------------------------------------------------------------------ use cases
 def create_subscription(broker: Broker, req: Req, params: None = None) -> Result:
     body = req.body
@@ -213,16 +220,7 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
         )
         if tx.cur.fetchone() is None:
             raise AlreadyExists(f"subscription {sid} already exists")
-        if cs.active(dt.datetime.now(dt.UTC)):
-            found = [
-                r
-                for r in (
-                    relevant(cs, d) for d in registry.candidates_in(tx.cur, p, req.tenant, None)
-                )
-                if r is not None
-            ]
-            if found:
-                _queue(tx.cur, p, cs, "newlyMatching", found)
+        _notify_newly_matching(tx.cur, p, cs, None)
     return Result(
         201,
         None,
@@ -243,7 +241,8 @@ def retrieve_subscription(
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     schema.ensure(broker.store)
-    with broker.store.reading() as cur:
+    store: Any = broker.store
+    with store.reading() as cur:
         doc = _get_in(cur, broker.store.placeholder, req.tenant, sid)
     if doc is None:
         raise ResourceNotFound(f"subscription {sid} not found")
@@ -260,7 +259,8 @@ def query_subscriptions(broker: Broker, req: Req, params: Paging) -> Result:
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     schema.ensure(broker.store)
-    with broker.store.reading() as cur:
+    store: Any = broker.store
+    with store.reading() as cur:
         docs = _list_in(cur, broker.store.placeholder, req.tenant)
     page = docs[offset : offset + limit]
     res = Result(200, [sb._render(broker, req, d, False) for d in page], Kind.ENTITIES)
@@ -292,9 +292,10 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
     schema.ensure(broker.store)
     p = broker.store.placeholder
     with broker.write(req, "updateCsourceSubscription") as tx:
-        doc = _get_in(tx.cur, p, req.tenant, sid)
-        if doc is None:
+        old = _get_in(tx.cur, p, req.tenant, sid)
+        if old is None:
             raise ResourceNotFound(f"subscription {sid} not found")
+        doc = sb.model_copy(old)
         for k, v in change.items():
             if k in sb._READ_ONLY or k in (sb._RAW_CTX, sb._CTX, sb._TYPES):
                 continue
@@ -312,7 +313,12 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
         if doc.get("timeInterval") and doc.get("throttling"):
             raise BadRequestData("timeInterval and throttling cannot be combined")
         doc["modifiedAt"] = model.now_iso()
-        _compiled(broker, req.tenant, doc)
+        try:
+            before: CompiledSub | None = _compiled(broker, req.tenant, old)
+        except BadRequestData:
+            before = None
+        after = _compiled(broker, req.tenant, doc)
+        _notify_newly_matching(tx.cur, p, after, before)
         tx.cur.execute(
             f"UPDATE ngsi_csource_sub SET doc={p} WHERE tenant={p} AND id={p}",
             (orjson.dumps(doc).decode(), req.tenant, sid),
