@@ -297,7 +297,13 @@ def query_registrations(broker: Broker, req: Req, params: CsrQuery) -> Result:
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     found = []
-    for doc in registry.all_docs(broker.store, req.tenant):
+    # a plain list of types picks the candidates through the type index (ngsi_csource_info)
+    terms = query.simple_type_terms(params.type_expr) if params.type_expr is not None else None
+    types = None
+    if terms is not None:
+        expand = req.ctx.expand if req.ctx is not None else (lambda t: t)
+        types = [expand(t) for t in terms]
+    for doc in registry.all_docs(broker.store, req.tenant, types):
         reg = registry.Registration.from_doc(req.tenant, doc)
         if _selects(req, params, reg):
             found.append(doc)
