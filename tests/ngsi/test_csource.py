@@ -287,6 +287,8 @@ def test_matching_registrations_api(client, app):
     info = reg1.matching_info([b], ["urn:ngsi-ld:Building:b1"], None, None)
     assert info[0].property_names == (EX + "name",)
     assert info[0].relationship_names == (EX + "owner",)
+    assert reg1.context == "https://example.org/ngsi-ld/test-context.jsonld"
+    assert "_context" not in client.get("csourceRegistrations/" + r1).json()
     # another tenant sees none of them
     assert matching_registrations(st, t + "x") == []
 
