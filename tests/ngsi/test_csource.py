@@ -420,3 +420,26 @@ def test_csource_subscription_watched_attributes_and_q(client, app):
     n = outbox(app, client.tenant)
     assert [d["id"] for x in n for d in x["data"]] == ["urn:ngsi-ld:ContextSourceRegistration:r2"]
     assert n[0]["data"][0]["csourceProperty1"] == "aValue"
+
+
+def test_registration_parsing_and_operation_groups():
+    from herzstadt.ngsi.csource.registry import Registration
+
+    doc = {
+        "id": "urn:r",
+        "endpoint": "http://cs.example.org",
+        "operations": ["retrieveOps", "updateAttrs"],
+        "information": [
+            {"entities": [{"type": "T", "idPattern": "^urn:a"}]},
+            {"propertyNames": ["p"]},
+        ],
+    }
+    r = Registration.from_doc("t", doc)
+    assert r.mode == "inclusive" and r.context is None
+    assert r.offers("queryEntity") and r.offers("updateAttrs") and not r.offers("createEntity")
+    assert not r.offers("queryTemporal")  # federationOps only by default
+    assert Registration.from_doc("t", {**doc, "operations": None}).offers("queryTemporal")
+    assert r.matches(["T"], ["urn:a1"]) and not r.matches(["T"], ["urn:b1"], attrs=["q"])
+    # the second RegistrationInfo (no entities) offers p for any entity
+    assert r.matches(["U"], ["urn:b1"], attrs=["p"])
+    assert [len(i.entities) for i in r.matching_info(["U"], None, None, ["p"])] == [0]
