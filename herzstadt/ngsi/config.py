@@ -95,6 +95,12 @@ class NgsiConfig:
     #: let allowed endpoint hosts resolve to loopback/private addresses (tests, a receiver in
     #: the same network); off: only public addresses are connected to
     notify_allow_private: bool = False
+    #: hosts context source registrations may point at (``endpoint``): ``host``, ``host:port``,
+    #: ``*.example.org``, or ``*`` for any public host; empty: registrations are refused
+    csource_hosts: list[str] = field(default_factory=list)
+    #: let allowed context source hosts be loopback/private addresses (tests, a context source
+    #: in the same network); off: only public addresses
+    csource_allow_private: bool = False
     #: seconds one delivery (connect, send, answer) may take
     notify_timeout: float = 10.0
     #: delivery attempts of one notification before it is given up (counted as failed)
@@ -132,6 +138,7 @@ class NgsiConfig:
             ("open_access", "HERZSTADT_NGSI_OPEN_ACCESS"),
             ("durable_commits", "HERZSTADT_NGSI_DURABLE_COMMITS"),
             ("notify_allow_private", "HERZSTADT_NGSI_NOTIFY_ALLOW_PRIVATE"),
+            ("csource_allow_private", "HERZSTADT_NGSI_CSOURCE_ALLOW_PRIVATE"),
         ):
             if var in env:
                 setattr(cfg, name, parse_bool(var, env[var]))
@@ -167,6 +174,9 @@ class NgsiConfig:
         if "HERZSTADT_NGSI_NOTIFY_HOSTS" in env:
             hosts = env["HERZSTADT_NGSI_NOTIFY_HOSTS"].split(",")
             cfg.notify_hosts = [h.strip() for h in hosts if h.strip()]
+        if "HERZSTADT_NGSI_CSOURCE_HOSTS" in env:
+            hosts = env["HERZSTADT_NGSI_CSOURCE_HOSTS"].split(",")
+            cfg.csource_hosts = [h.strip() for h in hosts if h.strip()]
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_ALLOWED_HOSTS"):
