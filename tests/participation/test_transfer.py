@@ -3,6 +3,7 @@ export a template from a measure, adopt it for another city's measure as drafts.
 
 import copy
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -101,7 +102,7 @@ def test_round_trip_creates_drafts_from_today(origin, adopter):
     assert phases[0].start == timezone.make_aware(
         dt.datetime.combine(timezone.localdate(), dt.time())
     )
-    for before, after in zip(phases, phases[1:], strict=False):
+    for before, after in itertools.pairwise(phases):
         assert before.end == after.start
     assert all(p.city == other for p in phases)
     assert Category.objects.filter(process=process).count() == 2
