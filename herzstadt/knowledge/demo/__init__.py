@@ -170,4 +170,5 @@ def load_profiles(context: Any) -> str:
         )
         reuses += 1
         changed += created
-    return f"{loaded} measure profiles ({changed} changed), {reuses} replications with provenance"
+    plural = "" if reuses == 1 else "s"
+    return f"{loaded} measure profiles ({changed} changed), {reuses} replication{plural} with provenance"
