@@ -72,10 +72,10 @@ def test_round_trip_from_the_demo(demo, make_user):
     assert linked.entity_types == sorted(t["type"] for t in data["entity_types"])
     # the demo cities without sensor data declare the data models of their measures too
     wolfsburg = Measure.objects.get(city__slug="wolfsburg", slug="mobilitaetsdaten-wolfsburg")
-    assert [t["name"] for t in transfer.export(wolfsburg)["entity_types"]] == [
+    assert {t["name"] for t in transfer.export(wolfsburg)["entity_types"]} == {
         "EVChargingStation",
         "OffStreetParking",
-    ]
+    }
     # adopting again replaces, never duplicates
     transfer.adopt(measure, {"entity_types": [{"type": AQ}]}, make_user(Role.STAFF, other))
     assert MeasureEntityTypes.objects.get(measure=measure).entity_types == [AQ]
