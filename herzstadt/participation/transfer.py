@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -84,11 +85,9 @@ def _process_template(process: Process) -> dict[str, Any]:
                 "duration_days": _duration_days(phase),
                 **_en(phase, "title", "description"),
             }
-            for phase in process.phases.order_by("start", "id")
+            for phase in process.phases.all()
         ],
-        "categories": [
-            {"name": c.name, **_en(c, "name")} for c in process.categories.order_by("name", "id")
-        ],
+        "categories": [{"name": c.name, **_en(c, "name")} for c in process.categories.all()],
         "surveys": [
             {
                 "title": survey.title,
@@ -108,10 +107,10 @@ def _process_template(process: Process) -> dict[str, Any]:
                         "required": q.required,
                         **_en(q, "text", "help_text"),
                     }
-                    for q in survey.questions.order_by("position", "id")
+                    for q in survey.questions.all()
                 ],
             }
-            for survey in process.surveys.filter(is_published=True).order_by("id")
+            for survey in process.surveys.all()
         ],
     }
 
@@ -119,7 +118,22 @@ def _process_template(process: Process) -> dict[str, Any]:
 def export(measure: Measure) -> dict[str, Any] | None:
     """The template of the measure's published processes; ``None`` when it has none (drafts are
     the city's internal work and are never published)."""
-    processes = Process.objects.filter(measure=measure, is_published=True).order_by("id")
+    processes = (
+        Process.objects.filter(measure=measure, is_published=True)
+        .order_by("id")
+        .prefetch_related(
+            Prefetch("phases", queryset=Phase.objects.order_by("start", "id")),
+            Prefetch("categories", queryset=Category.objects.order_by("name", "id")),
+            Prefetch(
+                "surveys",
+                queryset=Survey.objects.filter(is_published=True)
+                .order_by("id")
+                .prefetch_related(
+                    Prefetch("questions", queryset=Question.objects.order_by("position", "id"))
+                ),
+            ),
+        )
+    )
     templates = [_process_template(p) for p in processes]
     if not templates:
         return None

@@ -48,6 +48,8 @@ MEASURE_MODELS = {
         "WeatherObserved",
         "TrafficFlowObserved",
     ),
+    # taken over with the measure from Solingen (knowledge demo: provenance)
+    "digitaler-zwilling-pfaff-areal": ("AirQualityObserved", "WeatherObserved"),
 }
 #: The Smart Data Models the measures of the demo cities without a snapshot name (expanded type
 #: IRIs; their tenants hold no data, so the measure pages show nothing, but the measures' network

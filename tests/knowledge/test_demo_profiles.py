@@ -49,6 +49,12 @@ def test_a_kaiserslautern_measure_is_a_replication_of_solingens(demo):
     reuse = Reuse.objects.get(measure__slug="digitaler-zwilling-solingen")
     assert reuse.city.slug == "solingen" and reuse.adopter_name == "Kaiserslautern"
     assert reuse.adopted_measure_url.endswith("/digitaler-zwilling-pfaff-areal/")
+    # the part it took over: the same data models as the origin's
+    from herzstadt.urbandata import transfer
+
+    taken = transfer.export(replica.measure)["entity_types"]
+    assert taken == transfer.export(reuse.measure)["entity_types"]
+    assert {t["name"] for t in taken} == set(replica.entity_types)
     # the open datasets point at this installation's NGSI-LD API
     parking = MeasureProfile.objects.get(
         measure__slug="sensorgestuetzte-parkraumerfassung-pfaff-areal"

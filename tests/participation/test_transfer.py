@@ -201,3 +201,8 @@ def test_unknown_phase_kinds_are_skipped_with_a_note(origin, adopter):
     process = Process.objects.get(measure=measure)
     assert process.kind == "ideas"
     assert list(process.phases.values_list("kind", flat=True)) == ["information", "results"]
+
+
+def test_export_costs_a_fixed_number_of_queries(origin, django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        transfer.export(origin)
