@@ -84,6 +84,8 @@ def valid_type(iri: Any) -> bool:
         return False
     if parts.username or parts.password or "?" in iri or "/" in parts.fragment:
         return False
+    if not parts.path.strip("/") and not parts.fragment:
+        return False  # a host alone names no type
     return bool(NAME.match(short_name(iri)))
 
 

@@ -93,6 +93,8 @@ def test_round_trip_from_the_demo(demo, make_user):
         "https://example.org/Ty pe",
         "https://example.org/<script>",
         "ftp://example.org/Type",
+        "https://example.org/",
+        "https://example.org/ns#a/b",
         "x" * 400,
         42,
         None,
@@ -103,6 +105,18 @@ def test_invalid_type_names_are_skipped(adopter, bad):
     text = transfer.adopt(measure, {"entity_types": [{"type": AQ}, {"type": bad}]}, staff)
     assert "1 ungültiger Eintrag übersprungen" in text
     assert MeasureEntityTypes.objects.get(measure=measure).entity_types == [AQ]
+
+
+def test_other_valid_type_iris_are_kept(adopter):
+    measure, staff = adopter
+    kept = [
+        "https://example.org/ns#Tree",
+        "https://uri.etsi.org/ngsi-ld/default-context/Thing",
+        "urn:x:Y",
+    ]
+    text = transfer.adopt(measure, {"entity_types": kept}, staff)
+    assert "3 Datenmodelle: " in text and "übersprungen" not in text
+    assert MeasureEntityTypes.objects.get(measure=measure).entity_types == sorted(kept)
 
 
 @pytest.mark.parametrize(
