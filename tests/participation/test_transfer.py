@@ -121,8 +121,9 @@ def test_round_trip_creates_drafts_from_today(origin, adopter):
 def test_round_trip_of_the_demo_process(demo, make_user):
     origin = Measure.objects.get(city=demo, processes__isnull=False)
     data = json.loads(json.dumps(transfer.export(origin)))  # as it travels over the network
-    other = City.objects.get(slug="cottbus")
-    measure = make_measure(other, slug="beteiligung")
+    other = City.objects.get(slug="wolfsburg")
+    measure = Measure.objects.get(city=other, slug="mobilitaetsbeteiligung-wolfsburg")
+    assert transfer.export(measure) is None
     text = transfer.adopt(measure, data, make_user(Role.STAFF, other))
     assert "als Entwurf mit 5 Phasen und 1 Umfrage" in text
     process = Process.objects.get(city=other, measure=measure)
