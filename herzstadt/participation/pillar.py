@@ -14,6 +14,7 @@ from herzstadt.participation import (
     panels,
     personal_data,
     phases,
+    transfer,
     urls,
 )
 from herzstadt.participation.backoffice import panels as backoffice_panels
@@ -109,4 +110,5 @@ PILLAR = registry.Pillar(
     process_kinds=phases.PROCESS_KINDS,
     personal_data=registry.PersonalData(export=personal_data.export, erase=personal_data.erase),
     media=(registry.MediaFolder(prefix=media.FOLDER, visible=media.idea_image_access),),
+    transfer_parts=(transfer.PART,),
 )

@@ -48,6 +48,42 @@ MEASURE_MODELS = {
         "WeatherObserved",
         "TrafficFlowObserved",
     ),
+    # taken over with the measure from Solingen (knowledge demo: provenance)
+    "digitaler-zwilling-pfaff-areal": ("AirQualityObserved", "WeatherObserved"),
+}
+#: The Smart Data Models the measures of the demo cities without a snapshot name (expanded type
+#: IRIs; their tenants hold no data, so the measure pages show nothing, but the measures' network
+#: records offer the data models to a city that replicates them).
+_SDM = "https://smartdatamodels.org/dataModel."
+DECLARED_MODELS = {
+    "solingen": {
+        "digitaler-zwilling-solingen": (
+            _SDM + "Environment/AirQualityObserved",
+            _SDM + "Weather/WeatherObserved",
+        ),
+        "urbane-datenplattform-solingen": (
+            _SDM + "Environment/AirQualityObserved",
+            _SDM + "Parking/OffStreetParking",
+            _SDM + "Environment/WaterObserved",
+        ),
+        "hitzevorsorge-solingen": (_SDM + "Weather/WeatherObserved",),
+    },
+    "wolfsburg": {
+        "oepnv-auf-abruf-wolfsburg": (_SDM + "Transportation/Vehicle",),
+        "mobilitaetsdaten-wolfsburg": (
+            _SDM + "Parking/OffStreetParking",
+            _SDM + "Transportation/EVChargingStation",
+        ),
+        "radverkehrszaehlung-wolfsburg": (_SDM + "Transportation/TrafficFlowObserved",),
+    },
+    "cottbus": {
+        "energiemonitoring-cottbus": (
+            _SDM + "Building/Building",
+            _SDM + "Energy/ACMeasurement",
+            _SDM + "WaterConsumption/WaterConsumptionObserved",
+        ),
+        "waermeplanung-cottbus": (_SDM + "Building/Building",),
+    },
 }
 #: The demo's API client (read and write), re-keyed on every demo load.
 DEMO_CLIENT_NAME = "Demo: Datenplattform (lesen und schreiben)"
@@ -114,6 +150,23 @@ def link_measures(city: City) -> int:
     return linked
 
 
+def link_declared(city: City) -> int:
+    """Name the entity types of the demo measures of a city without a snapshot
+    (``DECLARED_MODELS``); returns how many measures."""
+    from herzstadt.core.models import Measure
+    from herzstadt.urbandata.models import MeasureEntityTypes
+
+    declared = DECLARED_MODELS.get(city.slug, {})
+    linked = 0
+    for measure in Measure.objects.filter(city=city, slug__in=declared):
+        MeasureEntityTypes.objects.update_or_create(
+            measure=measure,
+            defaults={"city": city, "entity_types": sorted(declared[measure.slug])},
+        )
+        linked += 1
+    return linked
+
+
 def demo_client(city: City) -> str:
     """The demo's read+write API client of ``city`` with a new key; returns the key (the previous
     demo key stops working)."""
@@ -150,6 +203,7 @@ def demo_loader(context) -> str:
     for slug, city in context.cities.items():
         path = DEMO_FILES.get(slug)
         if path is None:
+            link_declared(city)
             continue
         count += load_city(city, path, at)
         types = publish_open_data(city)

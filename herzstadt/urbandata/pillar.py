@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
-from herzstadt.urbandata import datasets, panels, urls
+from herzstadt.urbandata import datasets, panels, transfer, urls
 from herzstadt.urbandata.broker import ngsi_application
 
 
@@ -105,4 +105,5 @@ PILLAR = registry.Pillar(
             order=50,
         ),
     ),
+    transfer_parts=(transfer.PART,),
 )

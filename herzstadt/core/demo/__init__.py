@@ -1,7 +1,10 @@
 """Load the demo city (Kaiserslautern with the Pfaff-Areal) from the data files in this folder.
 
 The files are the single source of the demo: ``cities.json`` and one folder per hosted city with
-``districts.geojson``, ``fields_of_action.json``, ``offices.json`` and ``measures.json``. Loading is
+``fields_of_action.json``, ``offices.json``, ``measures.json`` and (optionally) ``districts.geojson``.
+Kaiserslautern (the first hosted city, the one the demo server shows) has the Pfaff-Areal; Solingen,
+Wolfsburg and Cottbus are hosted too, each with a small catalogue of invented model-project measures
+(no districts), so the city network has partners to harvest from the same installation. Loading is
 idempotent: rows are matched by (city, slug) and updated in place, so running it twice changes nothing.
 """
 
@@ -77,6 +80,7 @@ def load_cities(report: DemoReport, data_dir: Path = DEMO_DIR) -> dict[str, City
             "website",
             "contact_email",
             "description",
+            "ngsi_tenant",
         ):
             setattr(city, key, item.get(key, ""))
         city.lon, city.lat = item.get("lon"), item.get("lat")
@@ -98,7 +102,9 @@ def _upsert(model, city: City, slug: str, values: dict[str, Any], report: DemoRe
 def load_city_content(city: City, report: DemoReport, data_dir: Path = DEMO_DIR) -> None:
     folder = data_dir / city.slug
     districts = {}
-    for feature in _read(folder / "districts.geojson")["features"]:
+    districts_file = folder / "districts.geojson"
+    features = _read(districts_file)["features"] if districts_file.exists() else []
+    for feature in features:
         props = feature["properties"]
         districts[props["slug"]] = _upsert(
             District,
