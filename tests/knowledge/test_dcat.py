@@ -89,7 +89,9 @@ def test_the_reference_examples_fail_on_what_dcat_ap_de_3_changed(shapes):
     ]
     # repaired, the example conforms: the setup does not reject everything
     dataset = URIRef("https://ckan.govdata.de/dataset/d4ce4e6e-ab89-44cb-bf5c-33a162c234de#dataset")
-    data.add((dataset, DCT.publisher, URIRef("https://www.govdata.de/web/guest/impressum#publisher")))
+    data.add(
+        (dataset, DCT.publisher, URIRef("https://www.govdata.de/web/guest/impressum#publisher"))
+    )
     tel = "http://www.w3.org/2006/vcard/ns#hasTelephone"
     for s, _p, _o in list(data.triples((None, URIRef(tel), None))):
         data.remove((s, URIRef(tel), None))
@@ -178,7 +180,9 @@ def test_the_demo_catalogue_passes_the_dcat_ap_de_shapes(client, catalogue_city,
     data = Graph().parse(data=response.content, format="turtle")
     catalogs = list(data.subjects(RDF.type, DCAT.Catalog))
     assert catalogs == [URIRef("http://testserver/dcat/catalog")]
-    datasets = {str(data.value(d, DCT.identifier)): d for d in data.subjects(RDF.type, DCAT.Dataset)}
+    datasets = {
+        str(data.value(d, DCT.identifier)): d for d in data.subjects(RDF.type, DCAT.Dataset)
+    }
     kinds = {i.split("#", 1)[1].split("-", 1)[0] for i in datasets}
     assert kinds == {"participation", "urbandata", "knowledge"}, datasets
     started = time.monotonic()
@@ -192,8 +196,12 @@ def test_the_demo_catalogue_passes_the_dcat_ap_de_shapes(client, catalogue_city,
     print(f"catalogue: {len(data)} triples, built in {built:.2f} s, validated in {validated:.2f} s")
 
 
-def test_with_a_contributor_id_of_govdatas_list_there_is_no_warning(client, catalogue_city, shapes, settings):
-    settings.HERZSTADT_DCAT_CONTRIBUTOR_IDS = {"kaiserslautern": "http://dcat-ap.de/def/contributors/openGovernmentDataPortalRheinlandPfalz"}
+def test_with_a_contributor_id_of_govdatas_list_there_is_no_warning(
+    client, catalogue_city, shapes, settings
+):
+    settings.HERZSTADT_DCAT_CONTRIBUTOR_IDS = {
+        "kaiserslautern": "http://dcat-ap.de/def/contributors/openGovernmentDataPortalRheinlandPfalz"
+    }
     data = Graph().parse(data=client.get("/dcat/catalog.ttl").content, format="turtle")
     violations, warnings = validate(data, shapes)
     assert violations == [] and warnings == [], warnings
@@ -252,7 +260,11 @@ def test_content_negotiation_suffixes_and_etag(client, catalogue_city):
         ("application/ld+json", "application/ld+json", "json-ld"),
         ("", "text/turtle", "turtle"),
         ("*/*", "text/turtle", "turtle"),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/turtle", "turtle"),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "text/turtle",
+            "turtle",
+        ),
         ("application/ld+json;q=0.9, application/rdf+xml", "application/rdf+xml", "xml"),
         ("application/*", "application/rdf+xml", "xml"),
     ):
@@ -264,7 +276,11 @@ def test_content_negotiation_suffixes_and_etag(client, catalogue_city):
         assert len(Graph().parse(data=response.content, format=fmt)) > 50
     assert client.get("/dcat/catalog", HTTP_ACCEPT="image/png").status_code == 406
     assert client.get("/dcat/catalog", HTTP_ACCEPT="text/turtle;q=0").status_code == 406
-    for suffix, media in (("ttl", "text/turtle"), ("rdf", "application/rdf+xml"), ("jsonld", "application/ld+json")):
+    for suffix, media in (
+        ("ttl", "text/turtle"),
+        ("rdf", "application/rdf+xml"),
+        ("jsonld", "application/ld+json"),
+    ):
         response = client.get(f"/dcat/catalog.{suffix}", HTTP_ACCEPT="text/turtle")
         assert response["Content-Type"].split(";")[0] == media
     first = client.get("/dcat/catalog.ttl")
@@ -339,7 +355,9 @@ def test_unshared_unknown_and_foreign_measures_are_not_served(client, catalogue_
     from herzstadt.core.models import FieldOfAction, Measure
     from herzstadt.knowledge.models import MeasureProfile
 
-    assert client.get(f"/dcat/measures/{catalogue_city.measures['private'].slug}").status_code == 404
+    assert (
+        client.get(f"/dcat/measures/{catalogue_city.measures['private'].slug}").status_code == 404
+    )
     assert client.get("/dcat/measures/gibt-es-nicht.ttl").status_code == 404
     field = FieldOfAction.objects.create(city=other_city, slug="f", name="F")
     foreign = Measure.objects.create(

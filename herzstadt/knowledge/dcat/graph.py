@@ -261,9 +261,7 @@ def _bbox(geometry: Any) -> str | None:
         return None
     west, east = min(p[0] for p in points), max(p[0] for p in points)
     south, north = min(p[1] for p in points), max(p[1] for p in points)
-    return (
-        f"POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},{west} {south}))"
-    )
+    return f"POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},{west} {south}))"
 
 
 def _identifier(g: Graph, value: str) -> BNode:

@@ -6,6 +6,7 @@ the urban data's from the NGSI-LD store)."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -93,7 +94,7 @@ def _base(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _city(request: HttpRequest):
+def _city(request: Any) -> Any:
     if not request.city:
         raise Http404(_("No city has been set up yet."))
     return request.city

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
 from rdflib import Namespace, URIRef
@@ -93,7 +94,7 @@ def contributor_id(city) -> URIRef | None:
     (``kaiserslautern``) becomes ``http://dcat-ap.de/def/contributors/kaiserslautern``, a full
     URI stays as it is. ``None`` (no contributorID) when neither is set: GovData assigns the ID
     when it registers the catalogue as a data provider."""
-    value = _contributor_overrides().get(city.slug, "")
+    value: Any = _contributor_overrides().get(city.slug, "")
     if not value:
         value = getattr(settings, "HERZSTADT_DCAT_CONTRIBUTOR_ID", None)
         if value is None:
