@@ -75,8 +75,12 @@ def test_every_ngsi_ld_distribution_answers(demo):
     from herzstadt.asgi import Dispatcher, _mounts, django_app
 
     datasets = registry.datasets(demo)
-    urls = [d.url for s in datasets for d in s.distributions if d.url.startswith("/ngsi-ld/")]
-    assert urls
+    dists = [d for s in datasets for d in s.distributions if d.url.startswith("/ngsi-ld/")]
+    urls = [d.url for d in dists]
+    media = {d.url: d.media_type for d in dists}
+    geojson = {d.url for d in dists if d.format == "GeoJSON"}
+    assert urls and geojson
+    assert {d.format for d in dists} == {"NGSI-LD", "GeoJSON"}
 
     async def fetch_all():
         transport = httpx.ASGITransport(app=Dispatcher(django_app, _mounts()))
@@ -86,8 +90,11 @@ def test_every_ngsi_ld_distribution_answers(demo):
     # Only the broker's ASGI app answers these (no Django database access in the event loop).
     for url, response in asyncio.run(fetch_all()):
         assert response.status_code == 200, url
-        assert response.headers["content-type"].startswith("application/json"), url
-        assert response.json(), url  # the type has entities
+        assert response.headers["content-type"].startswith(media[url]), url
+        body = response.json()
+        assert body, url  # the type has entities
+        if url in geojson:
+            assert body["type"] == "FeatureCollection" and body["features"], url
 
 
 def test_two_published_types_with_one_short_name_get_distinct_identifiers(city):
