@@ -388,3 +388,12 @@ def test_the_contributor_id_per_city(catalogue_city, settings):
     settings.HERZSTADT_DCAT_CONTRIBUTOR_IDS = ""
     settings.HERZSTADT_DCAT_CONTRIBUTOR_ID = ""
     assert contributor_id(catalogue_city) is None
+
+
+def test_the_alternate_links_include(catalogue_city):
+    from django.template.loader import render_to_string
+
+    measure = catalogue_city.measures["origin"]
+    html = render_to_string("knowledge/dcat/_alternate.html", {"measure": measure})
+    assert f'<link rel="alternate" type="text/turtle" href="/dcat/measures/{measure.slug}.ttl">' in html
+    assert 'type="application/ld+json"' in html and "{%" not in html
