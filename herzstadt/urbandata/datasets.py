@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from herzstadt.core.registry import Dataset, Distribution
@@ -99,11 +100,17 @@ def datasets(city) -> list[Dataset]:
 
 
 def extra_distributions(iri: str, label: str) -> tuple[Distribution, ...]:
-    """A type's current entities as GeoJSON and its history (the NGSI-LD temporal API: the last
+    """A type's current entities as CSV (downloads.py) and GeoJSON, and its history (the NGSI-LD temporal API: the last
     HISTORY_LAST_N values of every attribute), both through the broker."""
     geojson = urlencode({"type": iri, "format": "geojson", "options": "keyValues"})
     temporal = urlencode({"type": iri, "lastN": HISTORY_LAST_N})
     return (
+        Distribution(
+            url=f"{reverse('api:urbandata-entities-csv')}?{urlencode({'type': iri})}",
+            media_type="text/csv",
+            title=_("Current values as CSV: %(label)s") % {"label": label},
+            format="CSV",
+        ),
         Distribution(
             url=f"{NGSI_LD_PREFIX}v1/entities?{geojson}",
             media_type="application/json",  # what the broker sends for format=geojson

@@ -395,5 +395,8 @@ def test_the_alternate_links_include(catalogue_city):
 
     measure = catalogue_city.measures["origin"]
     html = render_to_string("knowledge/dcat/_alternate.html", {"measure": measure})
-    assert f'<link rel="alternate" type="text/turtle" href="/dcat/measures/{measure.slug}.ttl">' in html
+    assert (
+        f'<link rel="alternate" type="text/turtle" href="/dcat/measures/{measure.slug}.ttl">'
+        in html
+    )
     assert 'type="application/ld+json"' in html and "{%" not in html
