@@ -32,7 +32,7 @@ VOCABULARY_FILES = (
     "dcat-ap-de-contributors.rdf",
     "vocabularies-excerpt.ttl",
 )
-REFERENCE = Path("/work/shared/reference/dcat-ap-de/testcases")
+REFERENCE = SHAPES_DIR / "testcases"
 SH = "http://www.w3.org/ns/shacl#"
 
 
