@@ -260,11 +260,7 @@ def test_content_negotiation_suffixes_and_etag(client, catalogue_city):
         ("application/ld+json", "application/ld+json", "json-ld"),
         ("", "text/turtle", "turtle"),
         ("*/*", "text/turtle", "turtle"),
-        (
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            "text/turtle",
-            "turtle",
-        ),
+        ("text/html;q=0.5, text/turtle", "text/turtle", "turtle"),
         ("application/ld+json;q=0.9, application/rdf+xml", "application/rdf+xml", "xml"),
         ("application/*", "application/rdf+xml", "xml"),
     ):
@@ -400,3 +396,27 @@ def test_the_alternate_links_include(catalogue_city):
         in html
     )
     assert 'type="application/ld+json"' in html and "{%" not in html
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_a_page_linking_the_formats(client, catalogue_city):
+    response = client.get("/dcat/catalog", HTTP_ACCEPT=BROWSER)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "Accept" in [v.strip() for v in response["Vary"].split(",")]
+    html = response.content.decode()
+    for suffix in ("ttl", "rdf", "jsonld"):
+        assert f'href="/dcat/catalog.{suffix}"' in html
+    assert "Offene-Daten-Katalog" in html and "Zukunft Pfaff-Areal" in html
+    english = client.get("/en/dcat/catalog", HTTP_ACCEPT=BROWSER).content.decode()
+    assert "Open data catalogue" in english
+    # a suffix is the format, whatever the browser says
+    response = client.get("/dcat/catalog.ttl", HTTP_ACCEPT=BROWSER)
+    assert response["Content-Type"].startswith("text/turtle")
+    # a measure: the browser goes to the measure's page
+    measure = catalogue_city.measures["origin"]
+    response = client.get(f"/dcat/measures/{measure.slug}", HTTP_ACCEPT=BROWSER)
+    assert response.status_code == 303
+    assert response["Location"].endswith(f"/{measure.slug}/")

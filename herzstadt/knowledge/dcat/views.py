@@ -10,11 +10,21 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from herzstadt.core import registry
 from herzstadt.core.ttlcache import TTLCache
 from herzstadt.knowledge.dcat import graph as rdf
 from herzstadt.knowledge.dcat import measures as measure_links
@@ -49,6 +59,32 @@ def _connect() -> None:
 
 
 _connect()
+
+
+HTML = "text/html"
+
+
+def wants_html(accept: str) -> bool:
+    """A browser: ``text/html`` named explicitly and preferred to every RDF format (a harvester that
+    accepts anything, ``*/*``, gets Turtle)."""
+    best_rdf = 0.0
+    html = 0.0
+    for item in accept.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        media = parts[0].lower()
+        q = 1.0
+        for param in parts[1:]:
+            key, _sep, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media == HTML:
+            html = max(html, q)
+        elif media in FORMATS:
+            best_rdf = max(best_rdf, q)
+    return html > 0 and html > best_rdf
 
 
 def negotiate(accept: str) -> str | None:
@@ -136,9 +172,19 @@ def _media(request: HttpRequest, suffix: str) -> str | None:
 
 @require_safe
 def catalog(request: HttpRequest, suffix: str = "") -> HttpResponse:
-    """The city's DCAT-AP.de catalogue."""
+    """The city's DCAT-AP.de catalogue (a browser gets a short page linking its formats)."""
     city = _city(request)
     base = _base(request)
+    if not suffix and wants_html(request.headers.get("Accept", "")):
+        with translation.override("de"):
+            catalog_url = reverse("knowledge:dcat-catalog")
+        response = render(
+            request,
+            "knowledge/dcat/catalog.html",
+            {"city": city, "catalog_url": catalog_url, "datasets": registry.datasets(city)},
+        )
+        patch_vary_headers(response, ("Accept",))
+        return response
     return _respond(
         request,
         _media(request, suffix),
@@ -170,6 +216,11 @@ def measure(request: HttpRequest, slug: str, suffix: str = "") -> HttpResponse:
     if found is None:
         raise Http404(_("No such measure."))
     base = _base(request)
+    if not suffix and wants_html(request.headers.get("Accept", "")):
+        # a browser: the measure's page (its profile)
+        response = HttpResponseRedirect(measure_links.profile_path(found), status=303)
+        patch_vary_headers(response, ("Accept",))
+        return response
     return _respond(
         request,
         _media(request, suffix),
