@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rdflib import BNode, Graph, Literal, URIRef
@@ -131,9 +132,8 @@ class Publisher:
 
 
 def catalog_uri(base: str) -> URIRef:
+    """The catalogue's URI (the German, unprefixed path in every language)."""
     with translation.override("de"):
-        from django.urls import reverse
-
         return absolute(base, reverse("knowledge:dcat-catalog"))
 
 
