@@ -420,3 +420,20 @@ def test_a_browser_gets_a_page_linking_the_formats(client, catalogue_city):
     response = client.get(f"/dcat/measures/{measure.slug}", HTTP_ACCEPT=BROWSER)
     assert response.status_code == 303
     assert response["Location"].endswith(f"/{measure.slug}/")
+
+
+def test_a_city_without_data_key_or_contact_still_has_a_valid_catalogue(other_city, shapes):
+    """No AGS (no municipality key), no website or e-mail, no open data: an empty but valid
+    catalogue (its contact point falls back to the site's address)."""
+    from herzstadt.knowledge.dcat.graph import catalogue_graph
+
+    other_city.ngsi_tenant = "leerstadt"
+    other_city.ags = ""
+    other_city.website = ""
+    other_city.contact_email = ""
+    other_city.save()
+    data = catalogue_graph(other_city, "https://leer.example")
+    assert not list(data.subjects(RDF.type, DCAT.Dataset))
+    assert not list(data.objects(None, DCT.spatial))
+    violations, _warnings = validate(data, shapes)
+    assert violations == [], violations
