@@ -2,6 +2,8 @@
 published process, urban data one per entity type of the city's tenant; every distribution's URL
 exists and answers with its media type."""
 
+import json
+
 import httpx
 import pytest
 
@@ -75,8 +77,12 @@ def test_every_ngsi_ld_distribution_answers(demo):
     from herzstadt.asgi import Dispatcher, _mounts, django_app
 
     datasets = registry.datasets(demo)
-    urls = [d.url for s in datasets for d in s.distributions if d.url.startswith("/ngsi-ld/")]
-    assert urls
+    dists = [d for s in datasets for d in s.distributions if d.url.startswith("/ngsi-ld/")]
+    urls = [d.url for d in dists]
+    media = {d.url: d.media_type for d in dists}
+    geojson = {d.url for d in dists if d.format == "GeoJSON"}
+    assert urls and geojson
+    assert {d.format for d in dists} == {"NGSI-LD", "GeoJSON"}
 
     async def fetch_all():
         transport = httpx.ASGITransport(app=Dispatcher(django_app, _mounts()))
@@ -86,8 +92,11 @@ def test_every_ngsi_ld_distribution_answers(demo):
     # Only the broker's ASGI app answers these (no Django database access in the event loop).
     for url, response in asyncio.run(fetch_all()):
         assert response.status_code == 200, url
-        assert response.headers["content-type"].startswith("application/json"), url
-        assert response.json(), url  # the type has entities
+        assert response.headers["content-type"].startswith(media[url]), url
+        body = response.json()
+        assert body, url  # the type has entities
+        if url in geojson:
+            assert body["type"] == "FeatureCollection" and body["features"], url
 
 
 def test_two_published_types_with_one_short_name_get_distinct_identifiers(city):
@@ -119,3 +128,39 @@ def test_two_published_types_with_one_short_name_get_distinct_identifiers(city):
     found = [d.identifier for d in registry.datasets(city) if d.identifier.startswith("urbandata-")]
     assert len(found) == 2 and len(set(found)) == 2
     assert "urbandata-AirQualityObserved" in found
+
+
+def test_the_csv_download_of_a_published_type(client, demo, settings):
+    """Only a type the city publishes: the air quality is open data; the citizens' reports and the
+    smart meters are not (a verifier that publishes everything but them)."""
+    import csv
+    import io
+    from urllib.parse import urlencode
+
+    settings.NGSI_VERIFIER = "tests.knowledge.test_dcat.OpenDataVerifier"
+    sdm = "https://smartdatamodels.org/"
+    air = f"{sdm}dataModel.Environment/AirQualityObserved"
+    url = "/api/v1/open-data/entities.csv?"
+    response = client.get(url + urlencode({"type": air}))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    entities = [
+        e
+        for e in json.loads(DEMO_FILES["kaiserslautern"].read_text())
+        if e["type"] == "AirQualityObserved"
+    ]
+    assert sorted(r["id"] for r in rows) == sorted(e["id"] for e in entities)
+    assert all(r["type"] == "AirQualityObserved" and r["longitude"] and r["latitude"] for r in rows)
+    assert "no2" in rows[0]
+    again = client.get(url + urlencode({"type": air}), HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    for personal in (
+        "dataModel.IssueTracking/IssueReporting",
+        "dataModel.Device/SmartMeteringObservation",
+    ):
+        response = client.get(url + urlencode({"type": sdm + personal}))
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/problem+json")
+    assert client.get(url).status_code == 404
+    assert client.get(url + "type=Unknown").status_code == 404

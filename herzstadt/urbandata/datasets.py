@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from herzstadt.core.registry import Dataset, Distribution
@@ -15,6 +16,8 @@ from herzstadt.urbandata.measured import TYPE_LABELS
 
 #: The NGSI-LD API under the site (mounted by this pillar, see pillar.py).
 NGSI_LD_PREFIX = "/ngsi-ld/"
+#: How many values per attribute the history distribution returns (a day at 15 minutes).
+HISTORY_LAST_N = 96
 #: Datenlizenz Deutschland – Namensnennung – 2.0, as a DCAT-AP.de licence URI.
 LICENCE = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
 #: Themes of the EU data-theme vocabulary, by Smart Data Model.
@@ -86,6 +89,7 @@ def datasets(city) -> list[Dataset]:
                         title=_("NGSI-LD query: %(label)s") % {"label": label},
                         format="NGSI-LD",
                     ),
+                    *extra_distributions(iri, label),
                 ),
                 licence=LICENCE,
                 keywords=(name, label, "NGSI-LD", "Smart Data Models"),
@@ -93,3 +97,30 @@ def datasets(city) -> list[Dataset]:
             )
         )
     return found
+
+
+def extra_distributions(iri: str, label: str) -> tuple[Distribution, ...]:
+    """A type's current entities as CSV (downloads.py) and GeoJSON, and its history (the NGSI-LD temporal API: the last
+    HISTORY_LAST_N values of every attribute), both through the broker."""
+    geojson = urlencode({"type": iri, "format": "geojson", "options": "keyValues"})
+    temporal = urlencode({"type": iri, "lastN": HISTORY_LAST_N})
+    return (
+        Distribution(
+            url=f"{reverse('api:urbandata-entities-csv')}?{urlencode({'type': iri})}",
+            media_type="text/csv",
+            title=_("Current values as CSV: %(label)s") % {"label": label},
+            format="CSV",
+        ),
+        Distribution(
+            url=f"{NGSI_LD_PREFIX}v1/entities?{geojson}",
+            media_type="application/json",  # what the broker sends for format=geojson
+            title=_("Current values as GeoJSON: %(label)s") % {"label": label},
+            format="GeoJSON",
+        ),
+        Distribution(
+            url=f"{NGSI_LD_PREFIX}v1/temporal/entities?{temporal}",
+            media_type="application/json",
+            title=_("History (NGSI-LD temporal API): %(label)s") % {"label": label},
+            format="NGSI-LD",
+        ),
+    )

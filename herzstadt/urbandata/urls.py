@@ -6,7 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.views import TokenView
 
-from herzstadt.urbandata import api
+from herzstadt.urbandata import api, downloads
 from herzstadt.urbandata import views as urban_views
 from herzstadt.urbandata.backoffice import (
     client_create,
@@ -63,4 +63,6 @@ api_urlpatterns = [
     path("devices/", api.device_list, name="devices"),
     path("devices/<int:pk>/", api.device_detail, name="device"),
     path("dead-letters/", api.dead_letters, name="dead-letters"),
+    # a published entity type's current entities as CSV (open data, no credentials)
+    path("open-data/entities.csv", downloads.type_csv, name="urbandata-entities-csv"),
 ]
