@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -47,11 +47,11 @@ class CatalogueFilterForm(forms.Form):
             .values_list("field_of_action", flat=True)
             .distinct()
         )
-        self.fields["field"].choices = everything + [(f, f) for f in fields]
-        self.fields["phase"].choices = everything + list(MaturityPhase.choices)
+        self._choices("field", everything + [(f, f) for f in fields])
+        self._choices("phase", everything + list(MaturityPhase.choices))
         partners = Partner.objects.filter(city=city, enabled=True).order_by("name")
-        self.fields["source"].choices = (
-            everything + [(HERE, city.name)] + [(str(p.pk), p.name) for p in partners]
+        self._choices(
+            "source", everything + [(HERE, city.name)] + [(str(p.pk), p.name) for p in partners]
         )
         types = (
             CatalogueEntryType.objects.filter(city=city, entry__in=entries)
@@ -59,7 +59,10 @@ class CatalogueFilterForm(forms.Form):
             .values_list("name", flat=True)
             .distinct()
         )
-        self.fields["model"].choices = everything + [(t, t) for t in types]
+        self._choices("model", everything + [(t, t) for t in types])
+
+    def _choices(self, name: str, choices: list[tuple[str, Any]]) -> None:
+        cast(forms.ChoiceField, self.fields[name]).choices = choices
 
     def filter(self, entries: QuerySet) -> QuerySet:
         data = self.cleaned_data
@@ -99,7 +102,7 @@ class LinesField(forms.CharField):
     def parse(self, parts: list[str]) -> Any:
         return parts[0]
 
-    def clean(self, value: Any) -> list[Any]:  # type: ignore[override]
+    def clean(self, value: Any) -> list[Any]:
         text = super().clean(value) or ""
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if len(lines) > MAX_LINES:
@@ -164,7 +167,7 @@ class TypesField(LinesField):
             )
         return parts[0]
 
-    def clean(self, value: Any) -> list[Any]:  # type: ignore[override]
+    def clean(self, value: Any) -> list[Any]:
         return list(dict.fromkeys(super().clean(value)))
 
 
@@ -254,13 +257,18 @@ class ProfileForm(forms.ModelForm):
         ]
         widgets = {
             name: forms.Textarea(attrs={"rows": 4})
-            for name in ("problem", "target_groups", "operator_model", "obstacles", "success_factors")
+            for name in (
+                "problem",
+                "target_groups",
+                "operator_model",
+                "obstacles",
+                "success_factors",
+            )
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("cost_investment_eur", "cost_operation_eur"):
-            self.fields[name].min_value = Decimal(0)
             self.fields[name].validators.append(_not_negative)
             self.fields[name].widget.attrs["min"] = "0"
 

@@ -100,7 +100,11 @@ def _store(entry: CatalogueEntry, types: list[str]) -> CatalogueEntry:
     CatalogueEntryType.objects.filter(entry=entry).exclude(name__in=types).delete()
     known = set(CatalogueEntryType.objects.filter(entry=entry).values_list("name", flat=True))
     CatalogueEntryType.objects.bulk_create(
-        [CatalogueEntryType(city_id=entry.city_id, entry=entry, name=t) for t in types if t not in known]
+        [
+            CatalogueEntryType(city_id=entry.city_id, entry=entry, name=t)
+            for t in types
+            if t not in known
+        ]
     )
     return entry
 
@@ -242,9 +246,9 @@ def _measure_saved(sender: Any, instance: Measure, raw: bool = False, **kwargs: 
 def _field_saved(sender: Any, instance: FieldOfAction, raw: bool = False, **kwargs: Any) -> None:
     if raw:
         return
-    for profile in MeasureProfile.objects.filter(
-        measure__field_of_action=instance
-    ).select_related("measure__field_of_action", "measure__city"):
+    for profile in MeasureProfile.objects.filter(measure__field_of_action=instance).select_related(
+        "measure__field_of_action", "measure__city"
+    ):
         reindex_profile(profile)
 
 
@@ -274,6 +278,18 @@ def _sqlite_word(word: str) -> str:
     return word
 
 
+_PG_MATCH = "knowledge_catalogueentry.search_document @@ to_tsquery('german'::regconfig, %s)"
+_PG_RANK = "ts_rank(knowledge_catalogueentry.search_document, to_tsquery('german'::regconfig, %s))"
+_SQLITE_MATCH = (
+    "knowledge_catalogueentry.id IN "
+    "(SELECT rowid FROM knowledge_search_fts WHERE knowledge_search_fts MATCH %s)"
+)
+_SQLITE_RANK = (
+    "(SELECT -bm25(knowledge_search_fts, 10.0, 1.0) FROM knowledge_search_fts "
+    "WHERE knowledge_search_fts MATCH %s AND rowid = knowledge_catalogueentry.id)"
+)
+
+
 def catalogue(city: City) -> QuerySet[CatalogueEntry]:
     """The city's catalogue: its shared profiles and the measures of partners it follows."""
     return CatalogueEntry.objects.filter(city=city).filter(
@@ -286,23 +302,15 @@ def search(entries: QuerySet[CatalogueEntry], query: str) -> QuerySet[CatalogueE
     terms = words(query)
     if not terms:
         return entries
-    table = CatalogueEntry._meta.db_table
     if connection.vendor == "postgresql":
-        tsquery = " & ".join(f"{t}:*" for t in terms)
-        document = f"{table}.search_document"
-        match = f"{document} @@ to_tsquery('german'::regconfig, %s)"
-        rank = f"ts_rank({document}, to_tsquery('german'::regconfig, %s))"
-        params = [tsquery]
+        match, rank = _PG_MATCH, _PG_RANK
+        params = [" & ".join(f"{t}:*" for t in terms)]
     else:
-        fts = " ".join(f'"{_sqlite_word(t)}"*' for t in terms)
-        match = f"{table}.id IN (SELECT rowid FROM knowledge_search_fts WHERE knowledge_search_fts MATCH %s)"
-        rank = (
-            "(SELECT -bm25(knowledge_search_fts, 10.0, 1.0) FROM knowledge_search_fts "
-            f"WHERE knowledge_search_fts MATCH %s AND rowid = {table}.id)"
-        )
-        params = [fts]
+        match, rank = _SQLITE_MATCH, _SQLITE_RANK
+        params = [" ".join(f'"{_sqlite_word(t)}"*' for t in terms)]
+    # fixed SQL text; the query is bound as a parameter (its words are letters and digits only)
     return (
-        entries.filter(RawSQL(match, params, output_field=BooleanField()))
-        .annotate(rank=RawSQL(rank, params, output_field=FloatField()))
+        entries.filter(RawSQL(match, params, output_field=BooleanField()))  # noqa: S611
+        .annotate(rank=RawSQL(rank, params, output_field=FloatField()))  # noqa: S611
         .order_by("-rank", "title", "pk")
     )

@@ -38,9 +38,7 @@ def save_profile(user: Any, measure: Measure, data: dict[str, Any]) -> MeasurePr
     written then)."""
     permissions.require(user, "knowledge.manage", measure)
     with transaction.atomic():
-        profile = (
-            MeasureProfile.objects.select_for_update().filter(measure=measure).first()
-        )
+        profile = MeasureProfile.objects.select_for_update().filter(measure=measure).first()
         created = profile is None
         if profile is None:
             profile = MeasureProfile(measure=measure, city=measure.city)

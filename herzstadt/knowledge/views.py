@@ -47,9 +47,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         entries = search.search(form.filter(entries), query)
     elif form.is_bound:
         entries = entries.none()
-    page = Paginator(entries.select_related("partner"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(entries.select_related("partner"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
@@ -185,12 +183,18 @@ def partner_record(pm: PartnerMeasure) -> dict[str, Any]:
         "results": _str(data.get("results")),
         "lessons_learned": _str(data.get("lessons_learned")),
         "milestones": [
-            {"date": _when(m.get("date")), "title": _str(m.get("title"), 200), "done": bool(m.get("done") is True)}
+            {
+                "date": _when(m.get("date")),
+                "title": _str(m.get("title"), 200),
+                "done": bool(m.get("done") is True),
+            }
             for m in _dicts(data.get("milestones"))
             if _str(m.get("title"), 200)
         ],
         "contact_name": _str(data.get("contact_name"), 200),
-        "contact_email": _str(data.get("contact_email"), 254) if "@" in _str(data.get("contact_email"), 254) else "",
+        "contact_email": _str(data.get("contact_email"), 254)
+        if "@" in _str(data.get("contact_email"), 254)
+        else "",
         "url": _http(pm.url) or _http(data.get("url")),
         "version": pm.version,
         "modified": pm.modified,

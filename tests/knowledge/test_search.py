@@ -75,7 +75,9 @@ def test_reindex_partner_measure_after_a_bulk_write(city, make_partner, make_par
 
 
 def test_german_word_forms_find_each_other(city, make_profile):
-    make_profile(title="Freie Parkplätze finden", summary="Sensoren melden, wo geparkt werden kann.")
+    make_profile(
+        title="Freie Parkplätze finden", summary="Sensoren melden, wo geparkt werden kann."
+    )
     make_profile(title="Parkplatz-App", summary="Eine App für die Innenstadt.")
     make_profile(title="Stadtbäume", summary="Bewässerung mit Bodenfeuchtesensoren.")
     # both databases: singular finds plural and plural finds singular, umlauts included

@@ -221,8 +221,14 @@ def test_partner_measure_page_escapes_and_tolerates_odd_data(
             "cost_operation_eur": 1500,
             "milestones": [{"date": "2026-13-45", "title": "Start", "done": "yes"}],
             "city": {"name": "Wolfsburg"},
-            "provenance": {"origin_city": "Solingen", "origin_title": "Park", "origin_uri": "ftp://x"},
-            "reuses": [{"adopter_name": "Cottbus", "adopted_measure_url": "https://cottbus.example/p"}],
+            "provenance": {
+                "origin_city": "Solingen",
+                "origin_title": "Park",
+                "origin_uri": "ftp://x",
+            },
+            "reuses": [
+                {"adopter_name": "Cottbus", "adopted_measure_url": "https://cottbus.example/p"}
+            ],
             "contact_email": "keine adresse",
         },
     )
