@@ -10,6 +10,8 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -27,6 +29,16 @@ from herzstadt.knowledge.models import (
 )
 
 PAGE_SIZE = 20
+#: The DCAT part's <link rel="alternate"> for a measure's RDF (included when that part is installed).
+DCAT_ALTERNATE = "knowledge/dcat/_alternate.html"
+
+
+def _has_template(name: str) -> bool:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
 
 
 def _city(request: HttpRequest) -> City:
@@ -86,6 +98,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
         "may_manage": may_manage,
         "graph": reuse_chain(prof, reuses),
         "profile_view": own_record(prof, measure),
+        "dcat_alternate": _has_template(DCAT_ALTERNATE),
     }
     return render(request, "knowledge/profile.html", context)
 

@@ -277,3 +277,21 @@ def test_partner_measure_of_another_city_or_unfollowed_partner_is_404(
 def test_main_menu_links_the_catalogue(client, city):
     html = client.get("/").content.decode()
     assert 'href="/wissen/"' in html
+
+
+def test_profile_page_links_the_dcat_alternates_when_that_part_is_installed(
+    client, city, make_profile, tmp_path, settings
+):
+    profile = make_profile(title="Smarte Laternen")
+    page = url("profile", slug=profile.measure.slug)
+    assert client.get(page).status_code == 200
+    folder = tmp_path / "knowledge" / "dcat"
+    folder.mkdir(parents=True)
+    (folder / "_alternate.html").write_text(
+        '<link rel="alternate" type="text/turtle" href="/dcat/measures/{{ measure.slug }}.ttl">'
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0].get("DIRS", [])]}
+    ]
+    html = client.get(page).content.decode()
+    assert f'href="/dcat/measures/{profile.measure.slug}.ttl"' in html
