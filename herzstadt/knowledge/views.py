@@ -59,7 +59,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         entries = search.search(form.filter(entries), query)
     elif form.is_bound:
         entries = entries.none()
-    page = Paginator(entries.select_related("partner"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(entries.select_related("partner", "profile__measure"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,

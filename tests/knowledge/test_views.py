@@ -295,3 +295,16 @@ def test_profile_page_links_the_dcat_alternates_when_that_part_is_installed(
     ]
     html = client.get(page).content.decode()
     assert f'href="/dcat/measures/{profile.measure.slug}.ttl"' in html
+
+
+def test_catalogue_in_english_shows_translated_titles(client, city, make_profile):
+    make_profile(
+        title="Smarte Laternen",
+        measure_fields={"i18n": {"en": {"title": "Smart street lights", "summary": "Light."}}},
+    )
+    with translation.override("en"):
+        address = reverse("knowledge:catalogue")
+    assert address == "/en/knowledge/"
+    html = client.get(address).content.decode()
+    assert "Smart street lights" in html
+    assert "1 measure found" in html
