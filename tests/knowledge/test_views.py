@@ -308,3 +308,28 @@ def test_catalogue_in_english_shows_translated_titles(client, city, make_profile
     html = client.get(address).content.decode()
     assert "Smart street lights" in html
     assert "1 measure found" in html
+
+
+def test_adopt_link_for_staff_when_the_network_part_has_the_page(
+    client, city, make_user, make_partner, make_partner_measure, monkeypatch
+):
+    import django.urls
+
+    pm = make_partner_measure(make_partner())
+    page = url("partner-measure", pk=pm.pk)
+    login(client, make_user(Role.STAFF, city))
+    # without the network part's page: no link, no error
+    assert "Übernehmen" not in client.get(page).content.decode()
+    real = django.urls.reverse
+
+    def reverse_with_adopt(viewname, *args, **kwargs):
+        if viewname == "backoffice:network-adopt":
+            return f"/verwaltung/netzwerk/uebernehmen/{kwargs['kwargs']['pk']}/"
+        return real(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(django.urls, "reverse", reverse_with_adopt)
+    html = client.get(page).content.decode()
+    assert f'href="/verwaltung/netzwerk/uebernehmen/{pm.pk}/">Übernehmen</a>' in html
+    client.logout()
+    login(client, make_user())
+    assert "Übernehmen" not in client.get(page).content.decode()
