@@ -59,7 +59,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         entries = search.search(form.filter(entries), query)
     elif form.is_bound:
         entries = entries.none()
-    page = Paginator(entries.select_related("partner", "profile__measure"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(entries.select_related("partner", "profile__measure"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "form": form,
         "page": page,
@@ -230,21 +232,23 @@ def partner_record(pm: PartnerMeasure) -> dict[str, Any]:
 
 
 def own_record(prof: MeasureProfile, measure: Measure) -> dict[str, Any]:
-    """A profile in the shape the page's sections read (the JSON lists checked like a partner's)."""
+    """A profile in the shape the page's sections read (the JSON lists checked like a partner's),
+    its texts in the reader's language where the profile has a translation."""
+    tr = prof.tr
     return {
-        "problem": prof.problem,
-        "target_groups": prof.target_groups,
-        "steps": _strs(prof.implementation_steps),
+        "problem": tr.problem,
+        "target_groups": tr.target_groups,
+        "steps": _strs(tr.implementation_steps),
         "entity_types": _strs(prof.entity_types),
         "datasets": _datasets(prof.datasets),
         "software": _software(prof.software),
-        "operator_model": prof.operator_model,
+        "operator_model": tr.operator_model,
         "cost_investment_eur": prof.cost_investment_eur,
         "cost_operation_eur": prof.cost_operation_eur,
         "budget_eur": measure.budget_eur,
         "funding": measure.funding,
-        "obstacles": prof.obstacles,
-        "success_factors": prof.success_factors,
+        "obstacles": tr.obstacles,
+        "success_factors": tr.success_factors,
         "results": measure.tr.results,
         "lessons_learned": measure.tr.lessons_learned,
         "contact_name": prof.contact_name,

@@ -333,3 +333,17 @@ def test_adopt_link_for_staff_when_the_network_part_has_the_page(
     client.logout()
     login(client, make_user())
     assert "Übernehmen" not in client.get(page).content.decode()
+
+
+def test_profile_in_english_uses_its_translation(client, city, make_profile):
+    profile = make_profile(
+        title="Smarte Laternen",
+        problem="Dunkle Wege.",
+        i18n={"en": {"problem": "Dark paths.", "implementation_steps": ["Survey", "Replace"]}},
+        implementation_steps=["Erheben", "Tauschen"],
+    )
+    with translation.override("en"):
+        address = reverse("knowledge:profile", kwargs={"slug": profile.measure.slug})
+    html = client.get(address).content.decode()
+    assert "Dark paths." in html and "<li>Replace</li>" in html
+    assert "Dunkle Wege." not in html
