@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from herzstadt.accounts.backoffice.access import GET_POST, form_data
@@ -21,6 +22,17 @@ from herzstadt.knowledge.services import save_profile
 from herzstadt.web.forms import apply_errors
 
 manage_required = permission_required("knowledge.manage")
+
+
+def summary(city: City) -> str:
+    """The section's line on the back-office home: how many measures have a profile."""
+    total = Measure.objects.filter(city=city).count()
+    profiled = MeasureProfile.objects.filter(city=city).count()
+    return ngettext(
+        "Profiles: %(n)s of %(total)s measure",
+        "Profiles: %(n)s of %(total)s measures",
+        total,
+    ) % {"n": profiled, "total": total}
 
 
 @require_safe

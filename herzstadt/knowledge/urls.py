@@ -43,5 +43,6 @@ SECTIONS: tuple[Any, ...] = (
         ),
         order=70,
         current=("backoffice:knowledge-profiles", "backoffice:knowledge-profile-edit"),
+        summary=backoffice.summary,
     ),
 )

@@ -190,3 +190,11 @@ def test_save_profile_validates_before_writing(city, make_user, measure):
         save_profile(staff, measure, {"phase": "nonsense", "problem": "geändert"})
     profile = MeasureProfile.objects.get(measure=measure)
     assert profile.phase == "pilot" and profile.problem == "" and profile.version == 1
+
+
+def test_back_office_home_says_how_many_measures_have_a_profile(client, city, make_user, measure):
+    make_measure(city, slug="zweite", title="Zweite")
+    MeasureProfile.objects.create(measure=measure)
+    login(client, make_user(Role.STAFF, city))
+    html = client.get(bo_url("home")).content.decode()
+    assert "Profile: 1 von 2 Maßnahmen" in html

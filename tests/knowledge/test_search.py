@@ -130,3 +130,21 @@ def test_every_city_has_its_own_catalogue(city, other_city, make_profile):
     assert titles(city, "Parkplatz") == ["Parkplatzsensoren"]
     assert titles(other_city, "Parkplatz") == ["Parkplatzsensoren Musterstadt"]
     assert search.reindex_city(city) == 1
+
+
+def test_reindex_command(city, make_profile, make_partner, make_partner_measure):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from herzstadt.knowledge.models import PartnerMeasure
+
+    make_profile(title="Smarte Laternen")
+    pm = make_partner_measure(make_partner(), title="Parkplatzsensoren")
+    PartnerMeasure.objects.filter(pk=pm.pk).update(title="Ladesäulen-Finder")
+    out = StringIO()
+    call_command("reindex_knowledge", "kaiserslautern", stdout=out)
+    assert "kaiserslautern: 2 catalogue entries" in out.getvalue()
+    assert titles(city, "Ladesäulen") == ["Ladesäulen-Finder"]
+    with pytest.raises(CommandError):
+        call_command("reindex_knowledge", "atlantis")
