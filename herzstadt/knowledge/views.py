@@ -73,7 +73,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 def reuse_chain(profile: MeasureProfile | None, reuses: list[Reuse]) -> bool:
     """Whether there is a graph to draw: an origin or adopters."""
-    return bool((profile and profile.origin_uri) or reuses)
+    return bool((profile and (profile.origin_uri or profile.origin_city)) or reuses)
 
 
 @require_safe
