@@ -4,6 +4,7 @@ partner measure's page (from the local copy of the partner's record)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from herzstadt.core import permissions
+from herzstadt.core import permissions, registry
 from herzstadt.core.models import City, Measure
 from herzstadt.knowledge import search
 from herzstadt.knowledge.forms import CatalogueFilterForm
@@ -27,6 +28,8 @@ from herzstadt.knowledge.models import (
     Reuse,
     SyncStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 #: The DCAT part's <link rel="alternate"> for a measure's RDF (included when that part is installed).
@@ -71,6 +74,30 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/catalogue.html", context)
 
 
+def open_data_links(city: City, type_names: list[str]) -> dict[str, str]:
+    """``{type name: address}`` of the city's open data for the data models a profile names: a
+    published dataset (any pillar's, through the registry) that has the type name among its
+    keywords and an NGSI-LD distribution. Nothing when the data cannot be asked for now."""
+    if not type_names:
+        return {}
+    wanted = set(type_names)
+    links: dict[str, str] = {}
+    try:
+        found = registry.datasets(city)
+    except Exception:  # the broker unreachable or the like: the page shows the names without links
+        logger.warning(
+            "open data of %s not available for the profile page", city.slug, exc_info=True
+        )
+        return {}
+    for dataset in found:
+        names = wanted.intersection(dataset.keywords) - set(links)
+        ngsi = next((d for d in dataset.distributions if d.format == "NGSI-LD"), None)
+        if names and ngsi is not None:
+            for name in names:
+                links[name] = ngsi.url
+    return links
+
+
 def reuse_chain(profile: MeasureProfile | None, reuses: list[Reuse]) -> bool:
     """Whether there is a graph to draw: an origin or adopters."""
     return bool((profile and (profile.origin_uri or profile.origin_city)) or reuses)
@@ -101,6 +128,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
         "graph": reuse_chain(prof, reuses),
         "profile_view": own_record(prof, measure),
         "dcat_alternate": _has_template(DCAT_ALTERNATE),
+        "open_data": open_data_links(city, _strs(prof.entity_types)),
     }
     return render(request, "knowledge/profile.html", context)
 

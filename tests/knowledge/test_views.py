@@ -347,3 +347,35 @@ def test_profile_in_english_uses_its_translation(client, city, make_profile):
     html = client.get(address).content.decode()
     assert "Dark paths." in html and "<li>Replace</li>" in html
     assert "Dunkle Wege." not in html
+
+
+def test_data_models_link_the_citys_open_data(client, city, make_profile, monkeypatch):
+    from herzstadt.core import registry
+
+    profile = make_profile(title="Luftmessnetz", entity_types=["AirQualityObserved", "Streetlight"])
+    published = registry.Dataset(
+        identifier="test-air",
+        title="Luft",
+        description="Luft",
+        distributions=(
+            registry.Distribution(
+                url="/ngsi-ld/v1/entities?type=AirQualityObserved",
+                media_type="application/json",
+                format="NGSI-LD",
+            ),
+        ),
+        licence="http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+        keywords=("AirQualityObserved", "Luftqualität"),
+    )
+    monkeypatch.setattr(registry, "datasets", lambda c: [published])
+    html = client.get(url("profile", slug=profile.measure.slug)).content.decode()
+    assert 'href="/ngsi-ld/v1/entities?type=AirQualityObserved"' in html
+    assert html.count("offene Daten von Kaiserslautern") == 1  # none for Streetlight
+
+    def broken(c):
+        raise RuntimeError("broker down")
+
+    monkeypatch.setattr(registry, "datasets", broken)
+    html = client.get(url("profile", slug=profile.measure.slug)).content.decode()
+    assert "<code>AirQualityObserved</code>" in html
+    assert "offene Daten" not in html
