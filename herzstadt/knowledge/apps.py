@@ -11,6 +11,7 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self) -> None:
         from herzstadt.core import registry
+        from herzstadt.knowledge import permissions, search  # noqa: F401 - rules and signals
         from herzstadt.knowledge.pillar import PILLAR
 
         registry.register(PILLAR)

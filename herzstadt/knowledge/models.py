@@ -217,3 +217,75 @@ class Reuse(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.city_id = self.measure.city_id
         super().save(*args, **kwargs)
+
+
+class CatalogueKind(models.TextChoices):
+    OWN = "own", _("this city")
+    PARTNER = "partner", _("partner city")
+
+
+class CatalogueEntry(models.Model):
+    """One line of the public catalogue "Wissen": a shared profile of this city's own measure or a
+    harvested partner measure, denormalised so a catalogue page is one query (plus its count).
+
+    Maintained by :mod:`herzstadt.knowledge.search` (signals on the profile, the measure and the
+    partner measure). ``search_title``/``search_body`` are what the full-text index reads: on
+    PostgreSQL a generated ``tsvector`` column ``search_document`` (``german`` configuration, GIN
+    index), on SQLite the FTS5 table ``knowledge_search_fts`` kept in step by triggers — both
+    created by migration 0099, outside Django's model state.
+    """
+
+    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.CASCADE, editable=False)
+    kind = models.CharField(_("kind"), max_length=8, choices=CatalogueKind)
+    profile = models.OneToOneField(
+        MeasureProfile, on_delete=models.CASCADE, null=True, blank=True, related_name="entry"
+    )
+    partner_measure = models.OneToOneField(
+        PartnerMeasure, on_delete=models.CASCADE, null=True, blank=True, related_name="entry"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True)
+    slug = models.SlugField(_("short name"), max_length=80, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    field_of_action = models.CharField(_("field of action"), max_length=200, blank=True)
+    phase = models.CharField(_("maturity phase"), max_length=16, blank=True)
+    source_name = models.CharField(_("city"), max_length=200, blank=True)
+    entity_types = models.JSONField(_("data models used"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    modified = models.DateTimeField(_("modified"), null=True, blank=True)
+    search_title = models.TextField(blank=True, editable=False)
+    search_body = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("catalogue entry")
+        verbose_name_plural = _("catalogue entries")
+        ordering = ["title", "pk"]
+        indexes = [
+            models.Index(fields=["city", "title"]),
+            models.Index(fields=["city", "phase"]),
+            models.Index(fields=["city", "field_of_action"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def phase_label(self) -> Any:
+        return MaturityPhase(self.phase).label if self.phase in MaturityPhase.values else ""
+
+
+class CatalogueEntryType(models.Model):
+    """A data model (NGSI-LD type) an entry uses: what the catalogue's "data model" filter joins."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, editable=False)
+    entry = models.ForeignKey(CatalogueEntry, on_delete=models.CASCADE, related_name="types")
+    name = models.CharField(_("data model"), max_length=120)
+
+    class Meta:
+        indexes = [models.Index(fields=["city", "name"])]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "name"], name="catalogue_entry_type_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -130,6 +130,60 @@ def _demo_people():
     return city, people
 
 
+def _knowledge_objects(city, measure):
+    """A shared profile (with provenance and a reuse) and a harvested partner measure: the demo's
+    own when it has them, else made here."""
+    from django.utils import timezone
+
+    from herzstadt.knowledge.models import MeasureProfile, Partner, PartnerMeasure, Reuse
+
+    profile = (
+        MeasureProfile.objects.filter(city=city, shared=True).select_related("measure").first()
+    )
+    if profile is None:
+        profile = MeasureProfile.objects.create(
+            measure=measure,
+            phase="pilot",
+            problem="Zu wenig Wissen über die Nutzung.",
+            implementation_steps=["Bedarf erheben", "Umsetzen", "Auswerten"],
+            entity_types=["ParkingSpot", "AirQualityObserved"],
+            datasets=[{"title": "Parkdaten", "url": "https://daten.example/park"}],
+            software=[
+                {"name": "ParkApp", "url": "https://git.example/parkapp", "licence": "EUPL-1.2"}
+            ],
+            cost_investment_eur=120000,
+            contact_name="Referat Digitalisierung",
+            contact_email="digital@example.org",
+            origin_uri="https://wolfsburg.example/api/v1/network/wolfsburg/measures/park/",
+            origin_city="Wolfsburg",
+            origin_title="Parken mit Sensoren",
+            origin_version=2,
+            adopted_at=timezone.now(),
+        )
+        Reuse.objects.create(
+            measure=measure,
+            adopter_name="Cottbus",
+            adopted_measure_url="https://cottbus.example/massnahmen/park/",
+            adopted_title="Parken in Cottbus",
+        )
+    pm = PartnerMeasure.objects.filter(city=city).first()
+    if pm is None:
+        partner = Partner.objects.create(
+            city=city, base_url="https://solingen.example", remote_slug="solingen", name="Solingen"
+        )
+        pm = PartnerMeasure.objects.create(
+            partner=partner,
+            remote_id="https://solingen.example/api/v1/network/solingen/measures/licht/",
+            url="https://solingen.example/massnahmen/licht/",
+            title="Licht nach Bedarf",
+            summary="Straßenlaternen, die nur leuchten, wenn jemand kommt.",
+            phase="operation",
+            entity_types=["Streetlight"],
+            data={"problem": "Hohe Stromkosten.", "implementation_steps": ["Planen", "Tauschen"]},
+        )
+    return profile.measure, pm
+
+
 def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
     """Every page type, by name: the path (German; the tests translate it); and the ids of the
     objects these pages show."""
@@ -144,6 +198,7 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
     survey = Survey.objects.filter(city=city).first()
     district = District.objects.get(city=city, slug="pfaff-areal")  # has sensors: a table
     measure = Measure.objects.filter(city=city).order_by("pk").first()
+    profiled, partner_measure = _knowledge_objects(city, measure)
     with translation.override("de"):
         pages = {
             "home": reverse("core:home"),
@@ -193,6 +248,17 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
             "bo-api-access": reverse("backoffice:api-access"),
             "bo-api-open-data": reverse("backoffice:api-open-data"),
             "bo-api-client-create": reverse("backoffice:api-client-create"),
+            "knowledge": reverse("knowledge:catalogue"),
+            "knowledge-search": reverse("knowledge:catalogue") + "?q=Parkplatz&phase=pilot",
+            "knowledge-profile": reverse("knowledge:profile", kwargs={"slug": profiled.slug}),
+            "knowledge-partner": reverse(
+                "knowledge:partner-measure", kwargs={"pk": partner_measure.pk}
+            ),
+            "measure-knowledge": reverse("core:measure", kwargs={"slug": profiled.slug}),
+            "bo-knowledge": reverse("backoffice:knowledge-profiles"),
+            "bo-knowledge-edit": reverse(
+                "backoffice:knowledge-profile-edit", kwargs={"slug": profiled.slug}
+            ),
         }
     return pages, {"process": process.pk, "idea": idea.pk, "survey": survey.pk}
 

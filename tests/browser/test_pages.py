@@ -47,6 +47,13 @@ PAGES = [
     "bo-api-access",
     "bo-api-open-data",
     "bo-api-client-create",
+    "knowledge",
+    "knowledge-search",
+    "knowledge-profile",
+    "knowledge-partner",
+    "measure-knowledge",
+    "bo-knowledge",
+    "bo-knowledge-edit",
 ]
 
 AXE_RUN = """async () => {

@@ -76,6 +76,9 @@ def urls(w):
         ("api-registry-edit", {"pk": w["registry_device"].pk}, ADMIN),
         ("api-registry-delete", {"pk": w["registry_device"].pk}, ADMIN),
         ("api-dead-letters", {}, ADMIN),
+        # knowledge's section "Wissenstransfer": staff of the city
+        ("knowledge-profiles", {}, STAFF),
+        ("knowledge-profile-edit", {"slug": w["measure"].slug}, STAFF),
     ]
 
 
@@ -121,6 +124,9 @@ def test_permission_matrix(client, world, actors, actor):
         credential=world["device"],
     )
     world["feedback"] = AccessibilityFeedback.objects.create(city=city, message="Kontrast")
+    from tests.factories import make_measure
+
+    world["measure"] = make_measure(city, slug="matrix-massnahme")
     login(client, actors[actor])
     seen = set()
     for name, kwargs, level in urls(world):
