@@ -46,7 +46,7 @@ def test_only_staff_of_the_city(client, net, make_user, other_city):
 
 
 def test_follow_by_address_with_a_choice_of_cities(client, net, live_server):
-    home, sol, staff = net
+    home, _sol, staff = net
     make_city(slug="cottbus", name="Cottbus")  # a second hosted city at the installation
     login(client, staff)
     url = bo_url("network-partners")
@@ -94,7 +94,10 @@ def test_sync_now_edit_and_remove(client, net, live_server):
     r = client.post(bo_url("network-partner-sync", pk=p.pk))
     assert r.status_code == 302 and PartnerMeasure.objects.count() == 1
     page = client.get(bo_url("network-partner", pk=p.pk)).content.decode()
-    assert "Mobilitätsstation" in page and bo_url("network-adopt", pk=PartnerMeasure.objects.get().pk) in page
+    assert (
+        "Mobilitätsstation" in page
+        and bo_url("network-adopt", pk=PartnerMeasure.objects.get().pk) in page
+    )
     r = client.post(bo_url("network-partner", pk=p.pk), {"name": "Klingenstadt", "enabled": ""})
     p.refresh_from_db()
     assert r.status_code == 302 and p.name == "Klingenstadt" and not p.enabled
@@ -104,7 +107,7 @@ def test_sync_now_edit_and_remove(client, net, live_server):
 
 
 def test_keys_are_shown_once_and_stored_hashed(client, net):
-    home, _sol, staff = net
+    _home, _sol, staff = net
     login(client, staff)
     r = client.post(bo_url("network-keys"), {"name": "Kaiserslautern"})
     assert r.status_code == 200 and "no-store" in r["Cache-Control"]

@@ -7,7 +7,6 @@ import datetime as dt
 import http.server
 import threading
 
-import orjson
 import pytest
 from django.utils import timezone
 
@@ -236,7 +235,10 @@ def test_parse_dcat_compacted_and_expanded():
             {
                 "@id": "https://x.example/ds/1",
                 "@type": "dcat:Dataset",
-                "dct:title": [{"@language": "en", "@value": "Trees"}, {"@language": "de", "@value": "Bäume"}],
+                "dct:title": [
+                    {"@language": "en", "@value": "Trees"},
+                    {"@language": "de", "@value": "Bäume"},
+                ],
                 "dcat:landingPage": {"@id": "https://x.example/baeume"},
             },
             {"@id": "javascript:alert(1)", "@type": "dcat:Dataset", "dct:title": "Böse"},

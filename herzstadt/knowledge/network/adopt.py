@@ -181,14 +181,13 @@ def adopt_measure(user: Any, pm: PartnerMeasure, choices: Choices) -> Measure:
 
 
 def _adopted_url(measure: Measure) -> str:
-    from django.urls import NoReverseMatch, reverse
+    """The adopted measure's network record at this installation (its RDF subject, too)."""
+    from django.urls import reverse
 
-    base = conf.self_url() or _public_url()
-    try:
-        path = reverse("knowledge:profile", kwargs={"slug": measure.slug})
-    except NoReverseMatch:
-        path = measure.get_absolute_url()
-    return base + path
+    path = reverse(
+        "api:network-measure", kwargs={"city": measure.city.slug, "measure": measure.slug}
+    )
+    return (conf.self_url() or _public_url()) + path
 
 
 def _public_url() -> str:
@@ -238,7 +237,7 @@ def report_back(profile: MeasureProfile) -> bool:
                 "POST",
                 reuses_url,
                 headers={
-                    "Authorization": f"Bearer {partner.api_key}",  # type: ignore[union-attr]
+                    "Authorization": f"Bearer {partner.api_key}",
                     "Content-Type": "application/json",
                     "Accept": "application/json",
                 },

@@ -85,10 +85,7 @@ def _partner(city: City, pk: int) -> Partner:
 
 def _list_page(request: HttpRequest, city: City, form: PartnerAddForm, status: int = 200):
     partners = Partner.objects.filter(city=city).order_by("name")
-    counts = {
-        p.pk: p.measures.count()  # type: ignore[attr-defined]
-        for p in partners
-    }
+    counts = {p.pk: p.measures.count() for p in partners}
     context = {
         "partners": [(p, counts[p.pk]) for p in partners],
         "form": form,
@@ -168,7 +165,7 @@ def partner(request: HttpRequest, city: City, pk: int) -> HttpResponse:
     context = {
         "partner": obj,
         "form": form,
-        "measures": obj.measures.all(),  # type: ignore[attr-defined]
+        "measures": obj.measures.all(),
     }
     return render(
         request, "knowledge/network/partner.html", context, status=400 if form.errors else 200
@@ -269,7 +266,7 @@ def adopt_view(request: HttpRequest, city: City, pk: int) -> HttpResponse:
         except adopt.AdoptionError as e:
             form.add_error(None, str(e))
         else:
-            profile = measure.profile  # type: ignore[attr-defined]
+            profile = measure.profile
             if profile.report_pending:
                 messages.warning(
                     request,

@@ -255,7 +255,6 @@ def sync_partner(partner: Partner) -> bool:
         _failed(partner, "Two synchronisations overlapped; retrying.", started)
         return False
     _sync_datasets(partner)
-    _after_sync(partner)
     return True
 
 
@@ -301,20 +300,6 @@ def _failed(partner: Partner, reason: str, started: dt.datetime) -> None:
         failures=failures,
         next_sync_at=timezone.now() + _backoff(failures),
     )
-
-
-def _after_sync(partner: Partner) -> None:
-    """Hooks after a successful harvest: the catalogue's search index, pending report-backs."""
-    try:
-        from herzstadt.knowledge import search  # the knowledge helper's index, when present
-
-        reindex = getattr(search, "reindex_partner_measures", None)
-        if reindex is not None:
-            reindex(partner)
-    except ImportError:
-        pass
-    except Exception:
-        log.exception("reindexing partner %s", partner.pk)
 
 
 def claim_due(now: dt.datetime | None = None, limit: int = 10) -> list[Partner]:

@@ -125,7 +125,7 @@ def export_parts(measure: Measure) -> dict[str, Any]:
 
 def record(request: HttpRequest, measure: Measure) -> dict[str, Any]:
     """The network record of one shared measure (see docs/network.md)."""
-    profile = measure.profile  # type: ignore[attr-defined]
+    profile = measure.profile
     city = measure.city
     data: dict[str, Any] = {
         "id": api_url(request, "network-measure", city=city.slug, measure=measure.slug),
@@ -149,7 +149,7 @@ def record(request: HttpRequest, measure: Measure) -> dict[str, Any]:
         "budget_eur": _json(measure.budget_eur),
         "milestones": [
             {"date": _iso(m.date), "title": m.title, "done": m.done}
-            for m in measure.milestones.all()  # type: ignore[attr-defined]
+            for m in measure.milestones.all()
         ],
     }
     for name in PROFILE_FIELDS:
@@ -175,7 +175,7 @@ def record(request: HttpRequest, measure: Measure) -> dict[str, Any]:
             "origin_version": r.origin_version,
             "adopted_at": _iso(r.adopted_at),
         }
-        for r in measure.reuses.all()  # type: ignore[attr-defined]
+        for r in measure.reuses.all()
     ]
     data["reuses_url"] = api_url(request, "network-reuses", city=city.slug, measure=measure.slug)
     data["parts"] = export_parts(measure)
