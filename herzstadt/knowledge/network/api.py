@@ -96,14 +96,19 @@ def _positive(value: str | None, default: int) -> int | None:
 def index(request: HttpRequest) -> HttpResponse:
     """The installation's hosted cities and where their catalogues are."""
     cities = []
+    current = getattr(request, "city", None)
+    current_pk = getattr(current, "pk", None) if current else None
     for city in records.hosted_cities():
+        # the site (and its DCAT catalogue) of a city is served by host name: at its own domain,
+        # or at this address when it is the city this address shows
+        at_home = bool(city.domain) or city.pk == current_pk
         base = records.city_base(request, city)
         cities.append(
             {
                 **records.city_info(request, city),
                 "measures": records.api_url(request, "network-measures", city=city.slug),
-                "dcat": base + "/dcat/catalog.jsonld",
-                "home": base + "/",
+                "dcat": base + "/dcat/catalog.jsonld" if at_home else None,
+                "home": base + "/" if at_home else None,
             }
         )
     body = orjson.dumps({"apiVersion": records.API_VERSION, "cities": cities})

@@ -63,8 +63,8 @@ def discover(base_url: str) -> list[dict[str, str]]:
         slug = c["slug"][:80]
         measures = base_url + f"/api/v1/network/{slug}/measures/"
         dcat = c.get("dcat") if isinstance(c.get("dcat"), str) else ""
-        if not dcat or _origin(dcat) != _origin(base_url):
-            dcat = base_url + "/dcat/catalog.jsonld"
+        if dcat and _origin(dcat) != _origin(base_url):
+            dcat = ""  # only on the installation's address (staff chose that one)
         name = c.get("name") if isinstance(c.get("name"), str) else slug
         found.append(
             {"slug": slug, "name": (name or slug)[:200], "measures": measures, "dcat": dcat[:500]}
