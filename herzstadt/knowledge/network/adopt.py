@@ -122,7 +122,9 @@ def adopt_measure(user: Any, pm: PartnerMeasure, choices: Choices) -> Measure:
                 field_of_action=choices.field_of_action,
                 district=choices.district,
                 status=MeasureStatus.IDEA,
-                is_public=False,  # the staff adapt it first, then publish it
+                # public and shared at once, so that the record reported to the origin exists
+                # (status "idea" says it is not done here yet; the staff adapt it next)
+                is_public=True,
             )
             if choices.profile:
                 measure.description = _text(data, "description", 20000)
@@ -131,7 +133,7 @@ def adopt_measure(user: Any, pm: PartnerMeasure, choices: Choices) -> Measure:
                 copied.append("profile")
             measure.full_clean()
             measure.save()
-            profile = MeasureProfile(measure=measure, shared=False)
+            profile = MeasureProfile(measure=measure, shared=True)
             if choices.profile:
                 phase = _text(data, "phase")
                 profile.phase = phase if phase in MaturityPhase.values else MaturityPhase.IDEA
