@@ -58,6 +58,8 @@ class Copies:
 
         copy = f"{db['NAME']}_{name}"[:60]
         connection.close()
+        if hasattr(connection, "close_pool"):  # a template must have no other sessions
+            connection.close_pool()
         dsn = dict(
             host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres"
         )
