@@ -37,9 +37,9 @@ def test_demo_cities_follow_each_other_over_http(transactional_db, live_server, 
     Partner.objects.update(next_sync_at=timezone.now())
     assert harvest.run_once(retry_reports=False) == 4
     assert set(Partner.objects.values_list("status", flat=True)) == {SyncStatus.OK}
-    assert list(
-        PartnerMeasure.objects.filter(city=kl).values_list("title", flat=True)
-    ) == ["Mobilitätsstation"]
+    assert list(PartnerMeasure.objects.filter(city=kl).values_list("title", flat=True)) == [
+        "Mobilitätsstation"
+    ]
     assert PartnerMeasure.objects.filter(city=wob, title="Pfaff-Quartier").exists()
 
 

@@ -49,9 +49,10 @@ class Copies:
         if connection.vendor == "sqlite":
             target = self.tmp / f"{name}.sqlite3"
             connection.close()
-            with contextlib.closing(sqlite3.connect(db["NAME"])) as src, contextlib.closing(
-                sqlite3.connect(target)
-            ) as dst:
+            with (
+                contextlib.closing(sqlite3.connect(db["NAME"])) as src,
+                contextlib.closing(sqlite3.connect(target)) as dst,
+            ):
                 src.backup(dst)
             return f"sqlite:///{target}"
         import psycopg
@@ -150,7 +151,9 @@ def test_three_installations(tmp_path, make_user):
 
         # an unchanged catalogue: 304, the copy is not rewritten
         harvested = copy.harvested_at
-        status, _ = post_form(home.port, f"/verwaltung/netzwerk/{p_sol.pk}/abgleichen/", cookies, {})
+        status, _ = post_form(
+            home.port, f"/verwaltung/netzwerk/{p_sol.pk}/abgleichen/", cookies, {}
+        )
         assert status == 302
         copy.refresh_from_db()
         p_sol.refresh_from_db()
@@ -200,7 +203,9 @@ def test_three_installations(tmp_path, make_user):
         # Wolfsburg goes down: error, the stale copy kept; back up: fine again
         wob_port = wob.port
         wob.stop()
-        status, _ = post_form(home.port, f"/verwaltung/netzwerk/{p_wob.pk}/abgleichen/", cookies, {})
+        status, _ = post_form(
+            home.port, f"/verwaltung/netzwerk/{p_wob.pk}/abgleichen/", cookies, {}
+        )
         p_wob.refresh_from_db()
         assert p_wob.status == SyncStatus.ERROR and "refused" in p_wob.last_error
         assert PartnerMeasure.objects.filter(partner=p_wob).count() == 1
@@ -208,7 +213,9 @@ def test_three_installations(tmp_path, make_user):
         assert re.search(r"Wolfsburg</strong></a>\s*<span class=\"badge badge-warning\">", page)
         wob.port = wob_port
         wob.start()
-        status, _ = post_form(home.port, f"/verwaltung/netzwerk/{p_wob.pk}/abgleichen/", cookies, {})
+        status, _ = post_form(
+            home.port, f"/verwaltung/netzwerk/{p_wob.pk}/abgleichen/", cookies, {}
+        )
         p_wob.refresh_from_db()
         assert p_wob.status == SyncStatus.OK and p_wob.last_error == ""
         assert PartnerMeasure.objects.filter(partner=p_wob).count() == 1

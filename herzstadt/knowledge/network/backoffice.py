@@ -7,6 +7,7 @@ within the city, so a foreign id is a 404.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,8 @@ from herzstadt.knowledge.network.forms import (
     PartnerEditForm,
     PartnerKeyForm,
 )
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 def discover(base_url: str) -> list[dict[str, str]]:
@@ -60,9 +63,12 @@ def discover(base_url: str) -> list[dict[str, str]]:
     for c in cities[:500]:
         if not isinstance(c, dict) or not isinstance(c.get("slug"), str):
             continue
-        slug = c["slug"][:80]
+        slug = c["slug"]
+        if not SLUG.fullmatch(slug):
+            continue
         measures = base_url + f"/api/v1/network/{slug}/measures/"
-        dcat = c.get("dcat") if isinstance(c.get("dcat"), str) else ""
+        raw_dcat = c.get("dcat")
+        dcat = raw_dcat if isinstance(raw_dcat, str) else ""
         if dcat and _origin(dcat) != _origin(base_url):
             dcat = ""  # only on the installation's address (staff chose that one)
         name = c.get("name") if isinstance(c.get("name"), str) else slug
