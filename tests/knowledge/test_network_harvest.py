@@ -351,3 +351,26 @@ def test_failed_report_is_retried(live_server, origin, follower, allow_private, 
     prof.refresh_from_db()
     assert not prof.report_pending and Reuse.objects.filter(measure__city=origin).count() == 1
     assert adopt.retry_pending_reports() == 0
+
+
+def test_the_worker_task_harvests_due_partners(live_server, origin, follower, allow_private):
+    import time
+
+    assert "knowledge-harvest" in [t.key for t in registry.background_tasks()]
+    task = next(t for t in registry.background_tasks() if t.key == "knowledge-harvest")
+    p = _partner(follower, live_server.url)
+    stop = threading.Event()
+    thread = threading.Thread(target=task.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            p.refresh_from_db()
+            if p.status != SyncStatus.NEW:
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
+    assert p.status == SyncStatus.OK and PartnerMeasure.objects.filter(partner=p).count() == 2
