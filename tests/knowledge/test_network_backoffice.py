@@ -98,9 +98,18 @@ def test_sync_now_edit_and_remove(client, net, live_server):
         "Mobilitätsstation" in page
         and bo_url("network-adopt", pk=PartnerMeasure.objects.get().pk) in page
     )
+    Partner.objects.filter(pk=p.pk).update(api_key="hzn_secret-of-the-partner")
+    assert (
+        "hzn_secret-of-the-partner"
+        not in client.get(bo_url("network-partner", pk=p.pk)).content.decode()
+    )
     r = client.post(bo_url("network-partner", pk=p.pk), {"name": "Klingenstadt", "enabled": ""})
     p.refresh_from_db()
     assert r.status_code == 302 and p.name == "Klingenstadt" and not p.enabled
+    assert p.api_key == "hzn_secret-of-the-partner"  # empty keeps the key
+    client.post(bo_url("network-partner", pk=p.pk), {"name": "Klingenstadt", "api_key": "hzn_new"})
+    p.refresh_from_db()
+    assert p.api_key == "hzn_new" and not p.enabled
     assert client.get(bo_url("network-partner-delete", pk=p.pk)).status_code == 405
     client.post(bo_url("network-partner-delete", pk=p.pk))
     assert not Partner.objects.exists() and not PartnerMeasure.objects.exists()

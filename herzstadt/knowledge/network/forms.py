@@ -52,10 +52,20 @@ class PartnerAddForm(forms.Form):
 
 
 class PartnerEditForm(forms.ModelForm):
+    """Name, following on/off and the key for reports (never shown again: empty keeps it)."""
+
     class Meta:
         model = Partner
         fields = ["name", "enabled", "api_key"]
-        widgets = {"api_key": forms.PasswordInput(render_value=True)}
+        widgets = {"api_key": forms.PasswordInput(render_value=False)}
+        help_texts = {
+            "api_key": _(
+                "The key the partner issued to this city. Leave empty to keep the current one."
+            )
+        }
+
+    def clean_api_key(self) -> str:
+        return self.cleaned_data.get("api_key") or self.instance.api_key
 
 
 class PartnerKeyForm(forms.Form):
