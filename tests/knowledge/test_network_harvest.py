@@ -7,6 +7,7 @@ import datetime as dt
 import http.server
 import threading
 
+import orjson
 import pytest
 from django.utils import timezone
 
@@ -130,6 +131,22 @@ class Misbehaving(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         mode = self.server.mode
+        if mode == "midway":  # page 1 fine, page 2 fails: the partner went down mid-sync
+            if "page=2" in self.path:
+                mode = "error"
+            else:
+                base = f"http://127.0.0.1:{self.server.server_address[1]}"
+                page = {
+                    "items": [{"id": f"{base}/m/neu/", "title": "Neu auf Seite 1"}],
+                    "next": f"{base}/api/v1/network/x/measures/?page=2",
+                }
+                body = orjson.dumps(page)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
         if mode == "slow":
             self.server.release.wait(10)
             return
@@ -374,3 +391,15 @@ def test_the_worker_task_harvests_due_partners(live_server, origin, follower, al
         thread.join(15)
     assert not thread.is_alive()
     assert p.status == SyncStatus.OK and PartnerMeasure.objects.filter(partner=p).count() == 2
+
+
+def test_a_partner_failing_mid_sync_changes_nothing(bad_server, follower, allow_private):
+    base = f"http://127.0.0.1:{bad_server.server_address[1]}"
+    p = _partner(follower, base, status=SyncStatus.OK)
+    PartnerMeasure.objects.create(partner=p, remote_id=f"{base}/m/alt/", title="Alte Kopie")
+    bad_server.mode = "midway"
+    assert not harvest.sync_partner(p)
+    p.refresh_from_db()
+    assert p.status == SyncStatus.ERROR and "HTTP 503" in p.last_error
+    # neither the new measure of page 1 nor the deletion of the old one: all or nothing
+    assert list(PartnerMeasure.objects.values_list("title", flat=True)) == ["Alte Kopie"]
