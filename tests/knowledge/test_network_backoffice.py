@@ -168,3 +168,18 @@ def test_adopt_page_creates_the_measure(client, net, live_server):
     other = FieldOfAction.objects.create(city=sol, slug="fremd", name="Fremd")
     r = client.post(url, {"slug": "neu", "title": "x", "field_of_action": other.pk})
     assert r.status_code == 400 and not Measure.objects.filter(city=home, slug="neu").exists()
+
+
+def test_back_office_home_summarises_the_network(client, net):
+    home, _sol, staff = net
+    Partner.objects.create(city=home, base_url="https://a.example", remote_slug="a", name="A")
+    Partner.objects.create(
+        city=home,
+        base_url="https://b.example",
+        remote_slug="b",
+        name="B",
+        status=SyncStatus.ERROR,
+    )
+    login(client, staff)
+    page = client.get(bo_url("home")).content.decode()
+    assert "Städtenetzwerk" in page and "2 Partnerstädten gefolgt · 1 nicht erreichbar" in page
