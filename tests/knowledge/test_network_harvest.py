@@ -3,6 +3,7 @@ small hand-written server the misbehaving one), adopting a measure and reporting
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.server
 import threading
@@ -128,6 +129,10 @@ class Misbehaving(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def handle(self):
+        with contextlib.suppress(ConnectionError):  # the client hung up on a huge or slow answer
+            super().handle()
 
     def do_GET(self):
         mode = self.server.mode
