@@ -87,6 +87,19 @@ class MeasureProfile(Translatable):
     origin_version = models.PositiveIntegerField(_("origin version"), null=True, blank=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
     adopted_parts = models.JSONField(_("parts taken over"), default=list, blank=True)
+    # the partner the measure was adopted from, and whether telling the origin is still pending
+    # (network: the report-back is retried by the harvest task until the origin accepted it)
+    origin_partner = models.ForeignKey(
+        "Partner",
+        verbose_name=_("adopted from partner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    report_pending = models.BooleanField(_("report to the origin pending"), default=False)
+    report_error = models.TextField(_("last report error"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("measure profile")
@@ -134,6 +147,10 @@ class Partner(models.Model):
     etag = models.CharField(max_length=200, blank=True, editable=False)
     last_modified = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # a small copy of the partner's DCAT catalogue: [{"title": …, "url": …}] (network)
+    datasets = models.JSONField(_("datasets of the partner"), default=list, blank=True)
+    datasets_synced_at = models.DateTimeField(_("datasets synchronised"), null=True, blank=True)
+    datasets_error = models.TextField(_("last error of the DCAT catalogue"), blank=True)
 
     class Meta:
         verbose_name = _("partner")
@@ -232,7 +249,7 @@ class CatalogueEntry(models.Model):
     partner measure). ``search_title``/``search_body`` are what the full-text index reads: on
     PostgreSQL a generated ``tsvector`` column ``search_document`` (``german`` configuration, GIN
     index), on SQLite the FTS5 table ``knowledge_search_fts`` kept in step by triggers — both
-    created by migration 0099, outside Django's model state.
+    created by migration 0002, outside Django's model state.
     """
 
     city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.CASCADE, editable=False)
@@ -286,6 +303,31 @@ class CatalogueEntryType(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["entry", "name"], name="catalogue_entry_type_once")
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerKey(models.Model):
+    """A key this city issued to a partner city so that it can report replications of this city's
+    measures (``Authorization: Bearer hzn_…`` on the network API). Only its SHA-256 is stored."""
+
+    PREFIX = "hzn_"
+
+    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.CASCADE, editable=False)
+    name = models.CharField(
+        _("partner"), max_length=200, help_text=_("Who gets the key, e.g. the partner city's name.")
+    )
+    key_prefix = models.CharField(_("key begins with"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("key for a partner city")
+        verbose_name_plural = _("keys for partner cities")
+        ordering = ["name", "id"]
 
     def __str__(self) -> str:
         return self.name

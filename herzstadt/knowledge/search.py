@@ -6,7 +6,7 @@ step by the signals below. The full-text index over ``search_title``/``search_bo
 database's own:
 
 - **PostgreSQL**: a generated ``tsvector`` column in the ``german`` configuration with a GIN index
-  (migration 0099). Each word of a query is stemmed by the German Snowball stemmer and matched as a
+  (migration 0002). Each word of a query is stemmed by the German Snowball stemmer and matched as a
   prefix, so "Parkplatz" finds "Parkplätze" (both stem to ``parkplatz``) and "Parkpl" finds both;
   German stop words ("und", "der") are ignored. Ranked by ``ts_rank`` (title counts more).
 - **SQLite**: an FTS5 table (``unicode61`` with umlauts folded, so "a" matches "ä") filled by
