@@ -16,8 +16,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+import rdflib
 from django.db import connection
-from django.urls import NoReverseMatch, reverse
+from rdflib.namespace import PROV
 
 from herzstadt.accounts.models import Role
 from herzstadt.core.models import City, FieldOfAction, Measure
@@ -166,11 +167,9 @@ def test_three_installations(tmp_path, make_user):
         )
         assert status == 304
 
-        # network-wide search (the knowledge catalogue, when it is part of this build)
-        with contextlib.suppress(NoReverseMatch):
-            path = reverse("knowledge:catalogue")
-            status, body = get(home.port, f"{path}?q=Klingenstadt")
-            assert status == 200 and "Klingenstadt-Mobilstation" in body.decode()
+        # network-wide search: the partner's measure in the home city's catalogue
+        status, body = get(home.port, "/wissen/?q=Klingenstadt")
+        assert status == 200 and "Klingenstadt-Mobilstation" in body.decode()
 
         # replication with report-back
         Partner.objects.filter(pk=p_sol.pk).update(api_key=sol_key)
@@ -199,6 +198,26 @@ def test_three_installations(tmp_path, make_user):
         own = _json(home.port, "/api/v1/network/kaiserslautern/measures/mobilstation/")
         assert own["provenance"]["origin_uri"] == copy.remote_id
         assert own["provenance"]["origin_city"] == "Solingen"
+        # provenance in HTML and in RDF (W3C PROV) at the adopter ...
+        status, body = get(home.port, "/wissen/mobilstation/")
+        assert (
+            status == 200 and "Übernommen aus" in body.decode() and copy.remote_id in body.decode()
+        )
+        status, body = get(
+            home.port, "/dcat/measures/mobilstation.ttl", Host=f"127.0.0.1:{home.port}"
+        )
+        graph = rdflib.Graph().parse(data=body.decode(), format="turtle")
+        adopted = rdflib.URIRef(record["reuses"][0]["measure_url"])
+        assert (adopted, PROV.wasDerivedFrom, rdflib.URIRef(copy.remote_id)) in graph
+        # ... and the reuse at the origin, in HTML and in RDF
+        status, body = get(sol.port, "/wissen/solingen-massnahme/", Host=f"127.0.0.1:{sol.port}")
+        assert status == 200 and "Nachgenutzt von" in body.decode()
+        assert "Mobilstation Pfaff" in body.decode()
+        status, body = get(
+            sol.port, "/dcat/measures/solingen-massnahme.ttl", Host=f"127.0.0.1:{sol.port}"
+        )
+        graph = rdflib.Graph().parse(data=body.decode(), format="turtle")
+        assert (adopted, PROV.wasDerivedFrom, rdflib.URIRef(copy.remote_id)) in graph
 
         # Wolfsburg goes down: error, the stale copy kept; back up: fine again
         wob_port = wob.port
