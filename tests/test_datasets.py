@@ -94,7 +94,12 @@ def test_every_ngsi_ld_distribution_answers(demo):
         assert response.status_code == 200, url
         assert response.headers["content-type"].startswith(media[url]), url
         body = response.json()
-        assert body, url  # the type has entities
+        if "/temporal/" in url:
+            # the history may be empty (retention, or another test's entities written without
+            # one into the shared broker): a list, not an error
+            assert isinstance(body, list), url
+        else:
+            assert body, url  # the type has entities
         if url in geojson:
             assert body["type"] == "FeatureCollection" and body["features"], url
 

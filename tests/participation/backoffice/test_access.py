@@ -79,6 +79,11 @@ def urls(w):
         # knowledge's section "Wissenstransfer": staff of the city
         ("knowledge-profiles", {}, STAFF),
         ("knowledge-profile-edit", {"slug": w["measure"].slug}, STAFF),
+        # knowledge's section "Städtenetzwerk": staff of the city
+        ("network-partners", {}, STAFF),
+        ("network-partner", {"pk": w["partner"].pk}, STAFF),
+        ("network-keys", {}, STAFF),
+        ("network-adopt", {"pk": w["partner_measure"].pk}, STAFF),
     ]
 
 
@@ -127,6 +132,17 @@ def test_permission_matrix(client, world, actors, actor):
     from tests.factories import make_measure
 
     world["measure"] = make_measure(city, slug="matrix-massnahme")
+    from herzstadt.knowledge.models import Partner, PartnerMeasure
+
+    world["partner"] = Partner.objects.create(
+        city=city, base_url="https://partner.example", remote_slug="p", name="Partnerstadt"
+    )
+    world["partner_measure"] = PartnerMeasure.objects.create(
+        partner=world["partner"],
+        remote_id="https://partner.example/api/v1/network/p/measures/m/",
+        title="Maßnahme der Partnerstadt",
+        data={"title": "Maßnahme der Partnerstadt"},
+    )
     login(client, actors[actor])
     seen = set()
     for name, kwargs, level in urls(world):
@@ -146,7 +162,13 @@ def test_permission_matrix(client, world, actors, actor):
                     or "Access denied" in response.content.decode()
                 )
     # POST-only actions have their own matrix (tests/participation/test_ux_drafts.py)
-    post_only = {"process-publish", "survey-publish"}
+    post_only = {
+        "process-publish",
+        "survey-publish",
+        "network-partner-sync",
+        "network-partner-delete",
+        "network-key-revoke",
+    }
     assert every_backoffice_name() - {"open-data", *post_only} == seen, (
         "every back-office URL is in the matrix"
     )
