@@ -313,7 +313,8 @@ def test_catalogue_in_english_shows_translated_titles(client, city, make_profile
 def test_adopt_link_for_staff_only(client, city, make_user, make_partner, make_partner_measure):
     pm = make_partner_measure(make_partner())
     page = url("partner-measure", pk=pm.pk)
-    adopt = reverse("backoffice:network-adopt", kwargs={"pk": pm.pk})
+    with translation.override("de"):
+        adopt = reverse("backoffice:network-adopt", kwargs={"pk": pm.pk})
     login(client, make_user(Role.STAFF, city))
     assert f'<a class="button" href="{adopt}">Übernehmen</a>' in client.get(page).content.decode()
     client.logout()
