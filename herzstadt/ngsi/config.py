@@ -102,6 +102,19 @@ class NgsiConfig:
     #: seconds between polls of the change events / the outbox (the wake-up of the notifier)
     notify_poll: float = 0.01
 
+    #: distributed operations: hosts of context sources (registration endpoints) the broker
+    #: may forward requests to (``host``, ``host:port``, ``*.example.org``, ``*`` for any public
+    #: host); empty: nothing is ever forwarded
+    csource_hosts: list[str] = field(default_factory=list)
+    #: let allowed context-source hosts resolve to loopback/private addresses
+    csource_allow_private: bool = False
+    #: seconds one forwarded request (connect, send, answer) may take
+    csource_timeout: float = 5.0
+    #: largest answer of a context source (bytes)
+    csource_max_bytes: int = 4 * 1024 * 1024
+    #: forwarded requests in flight at once per worker (the fan-out pool)
+    csource_pool: int = 8
+
     #: temporal API: instances per attribute in one response; beyond it the answer is a 206
     #: with a ``Content-Range`` (ETSI GS CIM 009 6.3.10)
     temporal_max_instances: int = 10_000
@@ -132,6 +145,7 @@ class NgsiConfig:
             ("open_access", "HERZSTADT_NGSI_OPEN_ACCESS"),
             ("durable_commits", "HERZSTADT_NGSI_DURABLE_COMMITS"),
             ("notify_allow_private", "HERZSTADT_NGSI_NOTIFY_ALLOW_PRIVATE"),
+            ("csource_allow_private", "HERZSTADT_NGSI_CSOURCE_ALLOW_PRIVATE"),
         ):
             if var in env:
                 setattr(cfg, name, parse_bool(var, env[var]))
@@ -154,6 +168,9 @@ class NgsiConfig:
             ("notify_timeout", float),
             ("notify_max_attempts", int),
             ("notify_poll", float),
+            ("csource_timeout", float),
+            ("csource_max_bytes", int),
+            ("csource_pool", int),
             ("temporal_max_instances", int),
             ("temporal_retention_days", float),
             ("temporal_purge_interval", float),
@@ -167,6 +184,9 @@ class NgsiConfig:
         if "HERZSTADT_NGSI_NOTIFY_HOSTS" in env:
             hosts = env["HERZSTADT_NGSI_NOTIFY_HOSTS"].split(",")
             cfg.notify_hosts = [h.strip() for h in hosts if h.strip()]
+        if "HERZSTADT_NGSI_CSOURCE_HOSTS" in env:
+            hosts = env["HERZSTADT_NGSI_CSOURCE_HOSTS"].split(",")
+            cfg.csource_hosts = [h.strip() for h in hosts if h.strip()]
         if env.get("HERZSTADT_NGSI_PUBLIC_URL"):
             cfg.public_url = env["HERZSTADT_NGSI_PUBLIC_URL"]
         if env.get("HERZSTADT_NGSI_ALLOWED_HOSTS"):
