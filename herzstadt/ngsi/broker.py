@@ -130,6 +130,9 @@ class Broker:
         from .notify import schema as notify_schema
 
         notify_schema.ensure(self.store)  # the notifier's tables (outbox, counters)
+        from .csource import schema as csource_schema
+
+        csource_schema.ensure(self.store)  # context source registrations, csource subscriptions
         if self.resolver.hosted_lookup is None:
             self.resolver.hosted_lookup = self.hosted_context
         self.fragments = FragmentCache()
