@@ -19,6 +19,7 @@ from typing import Any
 from . import contexts_api, openapi, ops_temporal, params, service, subscriptions
 from .auth import Scope
 from .config import NgsiConfig
+from .federation.writes import distributed
 from .params import Params
 
 Parser = Callable[[Params, NgsiConfig], Any]
@@ -166,6 +167,7 @@ def _f(*names: str) -> frozenset[str]:
 
 def _table() -> list[Route]:
     s, c, sb, p, t = service, contexts_api, subscriptions, params, ops_temporal
+    d = distributed
     ni = subscriptions.not_implemented
     R, W, S, A = Scope.READ, Scope.WRITE, Scope.SUBSCRIPTIONS, Scope.ADMIN
     return [
@@ -173,7 +175,9 @@ def _table() -> list[Route]:
             "entities",
             {
                 "GET": Op(s.query_entities, _Q | _OUT | _PAGE, p.QueryParams.parse, geo=True),
-                "POST": Op(s.create_entity, _WRITE, body=True, scope=W),
+                "POST": Op(
+                    d("createEntity", "POST", "create")(s.create_entity), _WRITE, body=True, scope=W
+                ),
                 "DELETE": Op(
                     s.purge_entities, _Q | _f("keep", "drop"), p.PurgeParams.parse, scope=A
                 ),
@@ -184,25 +188,61 @@ def _table() -> list[Route]:
             "entities/{entityId}",
             {
                 "GET": Op(s.retrieve_entity, _OUT | _f("type"), p.parse_retrieve, geo=True),
-                "PUT": Op(s.replace_entity, _ENTITY_WRITE, body=True, scope=W),
-                "PATCH": Op(s.merge_entity, _ENTITY_WRITE | _f("format"), body=True, scope=W),
-                "DELETE": Op(s.delete_entity, _f("type", "local"), p.TypeFilter.parse, scope=W),
+                "PUT": Op(
+                    d("replaceEntity", "PUT", "entity")(s.replace_entity),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
+                "PATCH": Op(
+                    d("mergeEntity", "PATCH", "entity")(s.merge_entity),
+                    _ENTITY_WRITE | _f("format"),
+                    body=True,
+                    scope=W,
+                ),
+                "DELETE": Op(
+                    d("deleteEntity", "DELETE", "entity")(s.delete_entity),
+                    _f("type", "local"),
+                    p.TypeFilter.parse,
+                    scope=W,
+                ),
             },
         ),
         Route(
             "entities/{entityId}/attrs",
             {
-                "POST": Op(s.append_attrs, _ENTITY_WRITE, p.WriteOptions.parse, True, W),
-                "PATCH": Op(s.update_attrs, _ENTITY_WRITE, body=True, scope=W),
+                "POST": Op(
+                    d("appendAttrs", "POST", "attrs")(s.append_attrs),
+                    _ENTITY_WRITE,
+                    p.WriteOptions.parse,
+                    True,
+                    W,
+                ),
+                "PATCH": Op(
+                    d("updateAttrs", "PATCH", "attrs")(s.update_attrs),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
             },
         ),
         Route(
             "entities/{entityId}/attrs/{attrId}",
             {
-                "PATCH": Op(s.partial_attr_update, _ENTITY_WRITE, body=True, scope=W),
-                "PUT": Op(s.replace_attr, _ENTITY_WRITE, body=True, scope=W),
+                "PATCH": Op(
+                    d("updateAttrs", "PATCH", "attr")(s.partial_attr_update),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
+                "PUT": Op(
+                    d("replaceAttrs", "PUT", "attr")(s.replace_attr),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
                 "DELETE": Op(
-                    s.delete_attr,
+                    d("deleteAttrs", "DELETE", "attr")(s.delete_attr),
                     _f("datasetId", "deleteAll", "lang", "type", "local"),
                     p.DeleteAttrParams.parse,
                     scope=W,

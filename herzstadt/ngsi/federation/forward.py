@@ -134,10 +134,10 @@ def _adapt(reg: Any) -> Source | None:
     endpoint = get("endpoint")
     if not isinstance(endpoint, str) or not endpoint:
         return None
-    info = get("information") or []
+    info = [i.to_json() if hasattr(i, "to_json") else i for i in get("information") or ()]
     csi = get("context_source_info", "contextSourceInfo") or []
     headers: list[tuple[str, str]] = []
-    for kv in csi if isinstance(csi, list) else []:
+    for kv in csi if isinstance(csi, (list, tuple)) else []:
         if isinstance(kv, dict) and isinstance(kv.get("key"), str):
             k, v = kv["key"], kv.get("value")
             if isinstance(v, str) and k.lower() not in _RESERVED_HEADERS:
@@ -148,9 +148,9 @@ def _adapt(reg: Any) -> Source | None:
         id=str(get("id") or ""),
         endpoint=endpoint,
         mode=str(get("mode") or INCLUSIVE),
-        information=list(info) if isinstance(info, list) else [],
+        information=[i for i in info if isinstance(i, dict)],
         headers=headers,
-        tenant=get("tenant"),
+        tenant=get("remote_tenant"),
     )
 
 
@@ -158,14 +158,9 @@ Lookup = Callable[..., list[Any]]
 
 
 def _default_lookup() -> Lookup | None:
-    import importlib
+    from ..csource import matching_registrations
 
-    try:
-        mod = importlib.import_module("herzstadt.ngsi.registrations")
-    except ImportError:
-        return None
-    fn: Lookup | None = getattr(mod, "matching_registrations", None)
-    return fn
+    return matching_registrations
 
 
 # ---------------------------------------------------------------------------------- the engine
@@ -232,12 +227,13 @@ class Forwarder:
             return []
         try:
             regs = self.lookup(
-                broker,
+                broker.store,
                 req.tenant,
                 operation=operation,
-                entity_id=entity_id,
+                entity_ids=[entity_id] if entity_id is not None else None,
                 types=types,
                 attrs=attrs,
+                modes=modes,
             )
         except NgsiError:
             raise
@@ -248,7 +244,7 @@ class Forwarder:
         out: list[Source] = []
         for r in regs:
             s = _adapt(r)
-            if s is None or (modes is not None and s.mode not in modes):
+            if s is None:
                 continue
             if (urlsplit(s.endpoint).netloc or "").lower() in seen:
                 continue  # the request has come through that broker already
@@ -276,7 +272,7 @@ class Forwarder:
         elif ctx_url:
             h.append(("Link", _link(ctx_url)))
         h.append(("Via", self.via_header(getattr(req, "via", "") or "")))
-        tenant = src.tenant if src.tenant is not None else (req.tenant or None)
+        tenant = src.tenant
         if tenant:
             h.append(("NGSILD-Tenant", tenant))
         h.extend(src.headers)
