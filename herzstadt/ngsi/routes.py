@@ -19,7 +19,7 @@ from typing import Any
 from . import contexts_api, openapi, ops_temporal, params, service, subscriptions
 from .auth import Scope
 from .config import NgsiConfig
-from .federation.writes import distributed
+from .federation.writes import distributed, distributed_batch, distributed_purge
 from .params import Params
 
 Parser = Callable[[Params, NgsiConfig], Any]
@@ -167,7 +167,7 @@ def _f(*names: str) -> frozenset[str]:
 
 def _table() -> list[Route]:
     s, c, sb, p, t = service, contexts_api, subscriptions, params, ops_temporal
-    d = distributed
+    d, db = distributed, distributed_batch
     ni = subscriptions.not_implemented
     R, W, S, A = Scope.READ, Scope.WRITE, Scope.SUBSCRIPTIONS, Scope.ADMIN
     return [
@@ -179,7 +179,10 @@ def _table() -> list[Route]:
                     d("createEntity", "POST", "create")(s.create_entity), _WRITE, body=True, scope=W
                 ),
                 "DELETE": Op(
-                    s.purge_entities, _Q | _f("keep", "drop"), p.PurgeParams.parse, scope=A
+                    distributed_purge(s.purge_entities),
+                    _Q | _f("keep", "drop"),
+                    p.PurgeParams.parse,
+                    scope=A,
                 ),
             },
             missing_id=True,
@@ -249,17 +252,42 @@ def _table() -> list[Route]:
                 ),
             },
         ),
-        Route("entityOperations/create", {"POST": Op(s.batch_create, _BATCH, body=True, scope=W)}),
+        Route(
+            "entityOperations/create",
+            {"POST": Op(db("createBatch", "create")(s.batch_create), _BATCH, body=True, scope=W)},
+        ),
         Route(
             "entityOperations/upsert",
-            {"POST": Op(s.batch_upsert, _BATCH, p.WriteOptions.parse, True, W)},
+            {
+                "POST": Op(
+                    db("upsertBatch", "upsert")(s.batch_upsert),
+                    _BATCH,
+                    p.WriteOptions.parse,
+                    True,
+                    W,
+                )
+            },
         ),
         Route(
             "entityOperations/update",
-            {"POST": Op(s.batch_update, _BATCH, p.WriteOptions.parse, True, W)},
+            {
+                "POST": Op(
+                    db("updateBatch", "update")(s.batch_update),
+                    _BATCH,
+                    p.WriteOptions.parse,
+                    True,
+                    W,
+                )
+            },
         ),
-        Route("entityOperations/delete", {"POST": Op(s.batch_delete, _BATCH, body=True, scope=W)}),
-        Route("entityOperations/merge", {"POST": Op(s.batch_merge, _BATCH, body=True, scope=W)}),
+        Route(
+            "entityOperations/delete",
+            {"POST": Op(db("deleteBatch", "delete")(s.batch_delete), _BATCH, body=True, scope=W)},
+        ),
+        Route(
+            "entityOperations/merge",
+            {"POST": Op(db("mergeBatch", "merge")(s.batch_merge), _BATCH, body=True, scope=W)},
+        ),
         Route(
             "entityOperations/query",
             {"POST": Op(s.query_entities_post, _BATCH, p.QueryPostParams.parse, True, R, geo=True)},

@@ -251,6 +251,27 @@ class Forwarder:
             out.append(s)
         return out
 
+    def registrations(self, broker: Any, req: Any, operation: str) -> list[tuple[Any, Source]]:
+        """Every registration of the tenant offering ``operation`` (with its Source), for
+        per-entity matching of batches (``raw.matches(types, ids, None, attrs)``)."""
+        if not self.enabled or self.lookup is None:
+            return []
+        try:
+            regs = self.lookup(broker.store, req.tenant, operation=operation)
+        except Exception:
+            log.exception("registration look-up failed")
+            return []
+        seen = set(self.via_names(getattr(req, "via", "") or ""))
+        out: list[tuple[Any, Source]] = []
+        for r in regs:
+            s = _adapt(r)
+            if s is None or not hasattr(r, "matches"):
+                continue
+            if (urlsplit(s.endpoint).netloc or "").lower() in seen:
+                continue
+            out.append((r, s))
+        return out
+
     # -- HTTP ---------------------------------------------------------------------------------
     def url(self, src: Source, path: str, query: dict[str, str] | None = None) -> str:
         u = src.endpoint.rstrip("/") + self.base_path + path

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..broker import NO_CONTENT, Kind, Result
-from ..errors import NgsiError
+from ..errors import NgsiError, ResourceNotFound
 from .client import Answer
 from .forward import AUXILIARY, EXCLUSIVE, INCLUSIVE, REDIRECT, Source, problem_of
 from .reads import is_local
@@ -138,3 +138,158 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
         return run
 
     return wrap
+
+
+def _item_ctx(broker: Any, req: Any, item: dict[str, Any]) -> Any:
+    if "@context" in item:
+        return broker.resolver.get(item["@context"], req.tenant)
+    return req.ctx
+
+
+def distributed_batch(operation: str, path: str) -> Callable[[Handler], Handler]:
+    """Wrap a batch use case (``/entityOperations/<path>``): each entity goes to the sources
+    whose registrations match it (one request per source), the rest is done here."""
+
+    def wrap(handler: Handler) -> Handler:
+        @wraps(handler)
+        def run(broker: Any, req: Any, params: Any, *args: str) -> Result:
+            fw = broker.forwarder
+            body = req.body
+            if not fw.enabled or is_local(req) or not isinstance(body, list) or not body:
+                return handler(broker, req, params, *args)
+            regs = [(r, s) for r, s in fw.registrations(broker, req, operation)]
+            regs = [(r, s) for r, s in regs if s.mode != AUXILIARY]
+            if not regs:
+                return handler(broker, req, params, *args)
+            per_src: dict[int, list[Any]] = {}
+            local: list[Any] = []
+            try:
+                for item in body:
+                    if isinstance(item, str):  # delete: a list of ids
+                        eid, types, attrs, ctx = item, None, None, None
+                    elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                        ctx = _item_ctx(broker, req, item)
+                        eid = item["id"]
+                        t = item.get("type")
+                        tl = [t] if isinstance(t, str) else t if isinstance(t, list) else []
+                        types = [ctx.expand(x) for x in tl if isinstance(x, str)] or None
+                        attrs = _body_attrs(item, ctx) or None
+                    else:
+                        local.append(item)
+                        continue
+                    keep_local: Any = item
+                    drop: set[str] = set()
+                    for n, (r, s) in enumerate(regs):
+                        if not r.matches(types, [eid], None, attrs):
+                            continue
+                        names = s.attr_names()
+                        fwd = item
+                        if s.mode in (EXCLUSIVE, REDIRECT):
+                            if names is None:
+                                keep_local = None
+                            else:
+                                drop |= names
+                                fwd = _restrict(item, names, ctx, keep=True)
+                        per_src.setdefault(n, []).append(fwd)
+                    if keep_local is not None and drop and isinstance(item, dict):
+                        had = _body_attrs(item, ctx)
+                        keep_local = _restrict(item, drop, ctx, keep=False)
+                        if had and not _body_attrs(keep_local, ctx):
+                            keep_local = None
+                    if keep_local is not None:
+                        local.append(keep_local)
+            except NgsiError:
+                return handler(broker, req, params, *args)  # the local parser reports it
+            if not per_src:
+                return handler(broker, req, params, *args)
+            query = {k: v for k, v in (req.query or {}).items() if k != "local"}
+            calls: list[tuple[Source, Callable[[], Answer]]] = []
+            for n, items in per_src.items():
+                s = regs[n][1]
+                calls.append(
+                    (s, partial(fw.send, s, req, "POST", "/entityOperations/" + path, query, items))
+                )
+            answers = fw.fan_out(calls)
+            success: list[Any] = []
+            errors: list[dict[str, Any]] = []
+            created: list[Any] = []
+            if local:
+                req.body = local
+                try:
+                    res = handler(broker, req, params, *args)
+                except NgsiError as e:
+                    res = Result(e.status, None)
+                    errors.append({"entityId": "", "error": e.problem()})
+                finally:
+                    req.body = body
+                if res.status == 207 and isinstance(res.body, dict):
+                    success.extend(res.body.get("success") or [])
+                    errors.extend(res.body.get("errors") or [])
+                elif res.status == 201 and isinstance(res.body, list):
+                    created.extend(res.body)
+                    success.extend(res.body)
+            for s, ans in answers:
+                ids = [x if isinstance(x, str) else x.get("id") for x in per_src[_index(regs, s)]]
+                if ans is not None and 200 <= ans.status < 300 and ans.status != 207:
+                    for i in ids:
+                        if i not in created and path == "create":
+                            created.append(i)
+                        success.append(i)
+                else:
+                    errors.extend(problem_of(s, ans, i) for i in ids)
+            if errors:
+                return Result(207, {"success": success, "errors": errors}, Kind.RAW)
+            if path == "create":
+                return Result(201, created, Kind.RAW)
+            return NO_CONTENT
+
+        return run
+
+    return wrap
+
+
+def _index(regs: list[tuple[Any, Source]], src: Source) -> int:
+    for n, (_, s) in enumerate(regs):
+        if s is src:
+            return n
+    raise KeyError(src.id)
+
+
+def distributed_purge(handler: Handler) -> Handler:
+    """DELETE /entities (purge): sent on to the sources registered for the types asked."""
+    from .reads import simple_names
+
+    @wraps(handler)
+    def run(broker: Any, req: Any, params: Any, *args: str) -> Result:
+        fw = broker.forwarder
+        if not fw.enabled or is_local(req) or req.ctx is None:
+            return handler(broker, req, params, *args)
+        query = {k: v for k, v in (req.query or {}).items() if k != "local"}
+        types = simple_names(query.get("type"), req.ctx)
+        srcs = [
+            s for s in fw.sources(broker, req, "purgeEntity", types=types) if s.mode != AUXILIARY
+        ]
+        if not srcs:
+            return handler(broker, req, params, *args)
+        calls: list[tuple[Source, Callable[[], Answer]]] = [
+            (s, partial(fw.send, s, req, "DELETE", "/entities", query)) for s in srcs
+        ]
+        answers = fw.fan_out(calls)
+        errors: list[dict[str, Any]] = []
+        res: Result = NO_CONTENT
+        if not any(s.mode in (EXCLUSIVE, REDIRECT) and s.attr_names() is None for s in srcs):
+            try:
+                res = handler(broker, req, params, *args)
+            except NgsiError as e:
+                if not isinstance(e, ResourceNotFound):
+                    errors.append({"error": e.problem()})
+        errors.extend(
+            problem_of(s, ans)
+            for s, ans in answers
+            if ans is None or not 200 <= ans.status < 300 or ans.status == 207
+        )
+        if errors:
+            return Result(207, {"success": [], "errors": errors}, Kind.RAW)
+        return res
+
+    return run
