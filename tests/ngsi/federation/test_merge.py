@@ -44,7 +44,12 @@ def test_tie_keeps_the_first_source_and_datasets_stay_apart():
 
 
 def test_merge_results_one_entity_per_id_in_first_seen_order():
-    out = merge_results([[ent("urn:x:2", {}), ent("urn:x:1", {S: [prop(1)]})], [ent("urn:x:1", {B: [prop(2)]}), ent("urn:x:3", {})]])
+    out = merge_results(
+        [
+            [ent("urn:x:2", {}), ent("urn:x:1", {S: [prop(1)]})],
+            [ent("urn:x:1", {B: [prop(2)]}), ent("urn:x:3", {})],
+        ]
+    )
     assert [d["id"] for d in out] == ["urn:x:2", "urn:x:1", "urn:x:3"]
     assert set(out[1]["attrs"]) == {S, B}
 
