@@ -95,6 +95,12 @@ class NgsiConfig:
     #: let allowed endpoint hosts resolve to loopback/private addresses (tests, a receiver in
     #: the same network); off: only public addresses are connected to
     notify_allow_private: bool = False
+    #: hosts context source registrations may point at (``endpoint``): ``host``, ``host:port``,
+    #: ``*.example.org``, or ``*`` for any public host; empty: registrations are refused
+    csource_hosts: list[str] = field(default_factory=list)
+    #: let allowed context source hosts be loopback/private addresses (tests, a context source
+    #: in the same network); off: only public addresses
+    csource_allow_private: bool = False
     #: seconds one delivery (connect, send, answer) may take
     notify_timeout: float = 10.0
     #: delivery attempts of one notification before it is given up (counted as failed)
@@ -102,13 +108,8 @@ class NgsiConfig:
     #: seconds between polls of the change events / the outbox (the wake-up of the notifier)
     notify_poll: float = 0.01
 
-    #: distributed operations: hosts of context sources (registration endpoints) the broker
-    #: may forward requests to (``host``, ``host:port``, ``*.example.org``, ``*`` for any public
-    #: host); empty: nothing is ever forwarded
-    csource_hosts: list[str] = field(default_factory=list)
-    #: let allowed context-source hosts resolve to loopback/private addresses
-    csource_allow_private: bool = False
-    #: seconds one forwarded request (connect, send, answer) may take
+    #: distributed operations (forwarding to the endpoints of ``csource_hosts``): seconds one
+    #: forwarded request (connect, send, answer) may take
     csource_timeout: float = 5.0
     #: largest answer of a context source (bytes)
     csource_max_bytes: int = 4 * 1024 * 1024

@@ -19,6 +19,8 @@ from typing import Any
 from . import contexts_api, openapi, ops_temporal, params, service, subscriptions
 from .auth import Scope
 from .config import NgsiConfig
+from .csource import api as ca
+from .csource import subs as cs
 from .federation.writes import distributed, distributed_batch, distributed_purge
 from .params import Params
 
@@ -157,8 +159,13 @@ _ENTITY_WRITE = frozenset({"options", "type", "local"})
 #: batch operations take the representation and paging parameters too (the ETSI suite sends
 #: them along); only ``options`` has a meaning for them
 _BATCH = _WRITE | _OUT | _PAGE
-#: not implemented yet (501 after the common checks): what the spec lets them take
-_NOT_IMPLEMENTED = _Q | _OUT | _PAGE | _TEMPORAL
+#: context source discovery (5.10): entity filters, the registrations' own filters (q, csf,
+#: geo-query, time interval)
+_CSR_Q = (
+    (_Q - {"local", "datasetId", "lang", "scopeQ"})
+    | _PAGE
+    | frozenset({"timerel", "timeAt", "endTimeAt", "timeproperty", "options"})
+)
 
 
 def _f(*names: str) -> frozenset[str]:
@@ -168,7 +175,6 @@ def _f(*names: str) -> frozenset[str]:
 def _table() -> list[Route]:
     s, c, sb, p, t = service, contexts_api, subscriptions, params, ops_temporal
     d, db = distributed, distributed_batch
-    ni = subscriptions.not_implemented
     R, W, S, A = Scope.READ, Scope.WRITE, Scope.SUBSCRIPTIONS, Scope.ADMIN
     return [
         Route(
@@ -391,33 +397,38 @@ def _table() -> list[Route]:
             "csourceRegistrations",
             {
                 "GET": Op(
-                    ni, _Q | _PAGE | _f("timerel", "timeAt", "endTimeAt", "options"), scope=A
+                    ca.query_registrations,
+                    _CSR_Q,
+                    ca.CsrQuery.parse,
+                    scope=A,
                 ),
-                "POST": Op(ni, frozenset(), body=True, scope=A),
+                "POST": Op(ca.create_registration, frozenset(), body=True, scope=A),
             },
         ),
         Route(
             "csourceRegistrations/{registrationId}",
             {
-                "GET": Op(ni, _NOT_IMPLEMENTED, scope=A),
-                "PATCH": Op(ni, _NOT_IMPLEMENTED, body=True, scope=A),
-                "DELETE": Op(ni, _NOT_IMPLEMENTED, scope=A),
+                "GET": Op(ca.retrieve_registration, _f("options"), ca.CsrOptions.parse, scope=A),
+                "PATCH": Op(ca.update_registration, frozenset(), body=True, scope=A),
+                "DELETE": Op(ca.delete_registration, frozenset(), scope=A),
             },
         ),
         Route(
             "csourceSubscriptions",
             {
-                "GET": Op(ni, _NOT_IMPLEMENTED, scope=S),
-                "POST": Op(ni, _NOT_IMPLEMENTED, body=True, scope=S),
+                "GET": Op(cs.query_subscriptions, _PAGE, p.parse_paging, scope=S),
+                "POST": Op(cs.create_subscription, frozenset(), body=True, scope=S),
             },
         ),
         Route("openapi.json", {"GET": Op(openapi.serve_openapi, frozenset(), scope=None)}),
         Route(
             "csourceSubscriptions/{subscriptionId}",
             {
-                "GET": Op(ni, _NOT_IMPLEMENTED, scope=S),
-                "PATCH": Op(ni, _NOT_IMPLEMENTED, body=True, scope=S),
-                "DELETE": Op(ni, _NOT_IMPLEMENTED, scope=S),
+                "GET": Op(
+                    cs.retrieve_subscription, _f("options"), p.SubscriptionOptions.parse, scope=S
+                ),
+                "PATCH": Op(cs.update_subscription, frozenset(), body=True, scope=S),
+                "DELETE": Op(cs.delete_subscription, frozenset(), scope=S),
             },
         ),
     ]

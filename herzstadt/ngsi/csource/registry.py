@@ -483,6 +483,19 @@ def compact(doc: dict[str, Any], compact_term: Any) -> dict[str, Any]:
     return out
 
 
+def pseudo_entity(doc: dict[str, Any], expand_term: Any) -> dict[str, Any]:
+    """A registration's own members as an entity document, for q, csf and geoQ: its additional
+    members (stored expanded) and its members with a meaning (``location``, ``endpoint``, …,
+    expanded with ``expand_term`` as a query names them); the geo members are GeoProperties."""
+    attrs: dict[str, Any] = {}
+    for k, v in doc.items():
+        if k in ("id", "type", "information", "@context"):
+            continue
+        t = "GeoProperty" if k in GEO_MEMBERS else "Property"
+        attrs[expand_term(k) if k in RESERVED else k] = [{"type": t, "value": v}]
+    return {"id": doc.get("id"), "type": [TYPE], "attrs": attrs}
+
+
 # --------------------------------------------------------------------------------- storage
 def _epoch(iso: str | None) -> float | None:
     if not iso:

@@ -397,14 +397,14 @@ class Deliverer:
             j = o.job
             if o.ok:
                 done.append((j.id, self.owner))
-                ok_state.append((j.tenant, j.sub_id, o.at, o.at, j.tenant, j.sub_id))
+                ok_state.append((j.tenant, j.sub_id, o.at, o.at, *((j.tenant, j.sub_id) * 2)))
             else:
                 log.info("notification %s to %s failed: %s", j.id, j.target.get("uri"), o.error)
                 if j.attempts >= self.max_attempts:
                     done.append((j.id, self.owner))
                 else:
                     retry.append((now + backoff(j.attempts), j.id, self.owner))
-                failed_state.append((j.tenant, j.sub_id, o.at, o.at, j.tenant, j.sub_id))
+                failed_state.append((j.tenant, j.sub_id, o.at, o.at, *((j.tenant, j.sub_id) * 2)))
         with self.store.write("") as tx:
             c = tx.cur
             if done:
@@ -417,7 +417,11 @@ class Deliverer:
                     f" WHERE id={p} AND lease_owner={p}",
                     retry,
                 )
-            exists = f" WHERE EXISTS (SELECT 1 FROM ngsi_subscription WHERE tenant={p} AND id={p})"
+            # the subscription still exists (an entity or a context source subscription)
+            exists = (
+                f" WHERE EXISTS (SELECT 1 FROM ngsi_subscription WHERE tenant={p} AND id={p})"
+                f" OR EXISTS (SELECT 1 FROM ngsi_csource_sub WHERE tenant={p} AND id={p})"
+            )
             if ok_state:
                 c.executemany(
                     "INSERT INTO ngsi_sub_state(tenant, sub_id, times_sent, last_notification,"
