@@ -237,6 +237,7 @@ def test_headers_tenant_and_provision(backend, tmp_path):
                 "urn:ngsi-ld:ContextSourceRegistration:c",
                 f"http://127.0.0.1:{pc}/city-c",
                 tenant="partner",
+                operations=["federationOps", "createEntity", "deleteEntity"],
                 contextSourceInfo=[
                     {"key": "X-API-Key", "value": "hzk_partner_secret"},
                     {"key": "Host", "value": "evil.example"},
@@ -251,7 +252,8 @@ def test_headers_tenant_and_provision(backend, tmp_path):
             assert h["ngsild-tenant"] == "partner"
             assert h["via"] == f"1.1 127.0.0.1:{pa}"
             assert h["host"] == f"127.0.0.1:{pc}"  # contextSourceInfo cannot set it
-            # an inclusive registration: a create goes to the source and is done here too
+            # an inclusive registration offering createEntity: a create goes to the source
+            # and is done here too
             ent = vehicle("urn:ngsi-ld:Vehicle:n1", speed=3)
             assert call(pa, "POST", BASE + "/entities", ent)[0] == 201
             line, headers, raw = _Capture.seen[-1]
