@@ -24,7 +24,7 @@ def query_entities(broker: Broker, req: Req, params: QueryParams) -> Result:
     spec = queries.build_spec(broker.store, req, params.query)
     pg = params.paging
     spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
-    fed = _federated(broker, req, params.query, "queryEntity")
+    fed = _federated(broker, req, params.query, "queryEntity", pg.limit, pg.offset)
     return _run_query(broker, req, spec, ro, params.render, params.order_by, fed)
 
 
@@ -111,11 +111,14 @@ def _run_query(
 Federated = tuple[list[Source], list[dict[str, Any]]]
 
 
-def _federated(broker: Broker, req: Req, q: EntityQuery, op: str) -> Federated | None:
+def _federated(
+    broker: Broker, req: Req, q: EntityQuery, op: str, limit: int, offset: int
+) -> Federated | None:
     assert req.ctx is not None
     attrs = sorted({req.ctx.expand(a) for a in q.attrs}) if q.attrs else None
     ids = list(q.ids) if q.ids else None
-    return reads.query(broker, req, q.type, attrs, ids, op)
+    window = None if offset == 0 and limit <= broker.config.default_limit else offset + limit
+    return reads.query(broker, req, q.type, attrs, ids, op, window)
 
 
 def _run_federated(

@@ -139,16 +139,15 @@ def retrieve(
     )
     if not srcs:
         return False, None
+    raw = getattr(req, "query", None) or {}
     calls: list[tuple[Source, Callable[[], Answer]]] = []
     for s in srcs:
-        ask, a = _attrs_param(s, attrs, ctx)
+        ask, _ = _attrs_param(s, attrs, ctx)
         if not ask:
             continue
-        q: dict[str, str] = {}
-        if a:
-            q["attrs"] = a
-        if type_expr:
-            q["type"] = type_expr
+        # the client's own selection only (the answer is filtered to the registered
+        # attributes here); the representation parameters stay here
+        q = {k: v for k, v in raw.items() if k in ("attrs", "type")}
         calls.append((s, partial(fw.send, s, req, "GET", entity_path(eid), q)))
     answers = fw.fan_out(calls)
     local = broker.store.get(req.tenant, eid)
@@ -177,9 +176,12 @@ def query(
     attrs: list[str] | None,
     ids: list[str] | None,
     operation: str = "queryEntity",
+    window: int | None = None,
 ) -> tuple[list[Source], list[dict[str, Any]]] | None:
     """The sources asked and their entities (stored form, auxiliary ones last, marked) for
-    GET /entities; None: no source matches, the query is local."""
+    GET /entities; None: no source matches, the query is local. ``window``: the number of
+    entities each source must return at most for the page asked (offset + limit; None: the
+    sources' default page suffices)."""
     fw: Forwarder = broker.forwarder
     if is_local(req):
         return None
@@ -200,7 +202,8 @@ def query(
         ask, a = _attrs_param(s, attrs, ctx)
         if not ask:
             continue
-        q = {k: raw[k] for k in _PASS_ON if k in raw}
+        # the client's selection in its order, then what the registration narrows it to
+        q = {k: v for k, v in raw.items() if k in _PASS_ON or k == "attrs"}
         if "type" not in q and s.types():
             q["type"] = ",".join(ctx.compact(t) for t in s.types())
         sids = s.entity_ids()
@@ -208,7 +211,8 @@ def query(
             q["id"] = ",".join(sids)
         if a:
             q["attrs"] = a
-        q["limit"] = str(broker.config.max_limit)
+        if window is not None:
+            q["limit"] = str(window)
         calls.append((s, partial(fw.send, s, req, "GET", "/entities", q)))
     out: list[dict[str, Any]] = []
     for s, ans in fw.fan_out(calls):

@@ -16,6 +16,7 @@ from functools import partial, wraps
 from typing import Any
 from urllib.parse import quote
 
+from .. import model
 from ..broker import NO_CONTENT, Kind, Result
 from ..errors import NgsiError, ResourceNotFound
 from .client import Answer
@@ -56,8 +57,13 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
                 eid = body.get("id", body.get("@id")) if isinstance(body, dict) else None
             else:
                 eid = args[0] if args else None
-            if not isinstance(eid, str) or ctx is None:
+            if not isinstance(eid, str) or ctx is None or not model.is_uri(eid):
                 return handler(broker, req, params, *args)
+            if kind == "create":
+                try:  # an invalid entity is refused here, before anything is sent on
+                    model.parse_entity(body, ctx, model.now_iso())
+                except NgsiError:
+                    return handler(broker, req, params, *args)
             types = None
             if isinstance(body, dict) and isinstance(body.get("type"), (str, list)):
                 t = body["type"]
@@ -80,10 +86,10 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
             path = "/entities"
             if kind != "create":
                 path += "/" + quote(eid, safe=":")
-            if kind in ("attrs", "attr"):
-                path += "/attrs"
+            if kind == "attrs":
+                path += "/attrs/"  # the resource as the spec writes it (6.6.3)
             if kind == "attr" and len(args) > 1:
-                path += "/" + quote(args[1], safe=":")
+                path += "/attrs/" + quote(args[1], safe=":")
             query = {k: v for k, v in (req.query or {}).items() if k != "local"}
             skip_local = False
             drop: set[str] = set()
@@ -112,11 +118,14 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
             errors: list[dict[str, Any]] = []
             success: list[Any] = []
             local_res: Result | None = None
+            local_missing: dict[str, Any] | None = None
             if not skip_local:
                 req.body = local_body
                 try:
                     local_res = handler(broker, req, params, *args)
                     success.append(eid)
+                except ResourceNotFound as e:
+                    local_missing = {"entityId": eid, "error": e.problem()}
                 except NgsiError as e:
                     errors.append({"entityId": eid, "error": e.problem()})
                 finally:
@@ -126,6 +135,8 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
                     success.append({"entityId": eid, "registrationId": s.id})
                 else:
                     errors.append(problem_of(s, ans, eid))
+            if local_missing is not None and not success:
+                errors.insert(0, local_missing)  # not here and no source took it either
             if errors:
                 return Result(207, {"success": success, "errors": errors}, Kind.RAW)
             if local_res is not None:
