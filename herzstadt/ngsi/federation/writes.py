@@ -125,7 +125,12 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
                     local_res = handler(broker, req, params, *args)
                     success.append(eid)
                 except ResourceNotFound as e:
-                    local_missing = {"entityId": eid, "error": e.problem()}
+                    entry = {"entityId": eid, "error": e.problem()}
+                    if kind == "attr" and broker.store.get(req.tenant, eid) is not None:
+                        # the entity is here, the attribute (instance) is at the source
+                        local_missing = entry
+                    else:
+                        errors.append(entry)
                 except NgsiError as e:
                     errors.append({"entityId": eid, "error": e.problem()})
                 finally:
