@@ -248,6 +248,8 @@ class Forwarder:
                 continue
             if (urlsplit(s.endpoint).netloc or "").lower() in seen:
                 continue  # the request has come through that broker already
+            if s.mode == EXCLUSIVE and s.attr_names() is None:
+                continue  # exclusive is about named attributes (4.3.6.2); without: not used
             out.append(s)
         return out
 
@@ -268,6 +270,8 @@ class Forwarder:
             if s is None or not hasattr(r, "matches"):
                 continue
             if (urlsplit(s.endpoint).netloc or "").lower() in seen:
+                continue
+            if s.mode == EXCLUSIVE and s.attr_names() is None:
                 continue
             out.append((r, s))
         return out

@@ -40,6 +40,25 @@ def _restrict(body: Any, names: set[str], ctx: Any, keep: bool) -> Any:
     return {k: v for k, v in body.items() if k in _RESERVED or ((ctx.expand(k) in names) == keep)}
 
 
+#: query parameters with their default value: not sent on (the source applies the default)
+_DEFAULTS = frozenset({("deleteAll", "false"), ("local", "false")})
+
+
+def passed_on(req: Any, path: str = "") -> dict[str, str]:
+    """The write's query parameters for a source: without ``local`` and default values
+    (``options=replace`` of an upsert is its default)."""
+    out: dict[str, str] = {}
+    for k, v in (req.query or {}).items():
+        if (
+            k == "local"
+            or (k, v) in _DEFAULTS
+            or (path == "upsert" and (k, v) == ("options", "replace"))
+        ):
+            continue
+        out[k] = v
+    return out
+
+
 def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], Handler]:
     """Wrap a write use case: ``kind`` is ``create`` (id in the body), ``entity``
     (``/entities/{id}``), ``attrs`` (``/entities/{id}/attrs``) or ``attr``
@@ -90,7 +109,7 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
                 path += "/attrs/"  # the resource as the spec writes it (6.6.3)
             if kind == "attr" and len(args) > 1:
                 path += "/attrs/" + quote(args[1], safe=":")
-            query = {k: v for k, v in (req.query or {}).items() if k != "local"}
+            query = passed_on(req)
             skip_local = False
             drop: set[str] = set()
             calls: list[tuple[Source, Callable[[], Answer]]] = []
@@ -218,7 +237,7 @@ def distributed_batch(operation: str, path: str) -> Callable[[Handler], Handler]
                 return handler(broker, req, params, *args)  # the local parser reports it
             if not per_src:
                 return handler(broker, req, params, *args)
-            query = {k: v for k, v in (req.query or {}).items() if k != "local"}
+            query = passed_on(req, path)
             calls: list[tuple[Source, Callable[[], Answer]]] = []
             for n, items in per_src.items():
                 s = regs[n][1]
@@ -280,7 +299,7 @@ def distributed_purge(handler: Handler) -> Handler:
         fw = broker.forwarder
         if not fw.enabled or is_local(req) or req.ctx is None:
             return handler(broker, req, params, *args)
-        query = {k: v for k, v in (req.query or {}).items() if k != "local"}
+        query = passed_on(req)
         types = simple_names(query.get("type"), req.ctx)
         srcs = [
             s for s in fw.sources(broker, req, "purgeEntity", types=types) if s.mode != AUXILIARY
