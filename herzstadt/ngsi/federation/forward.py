@@ -249,7 +249,7 @@ class Forwarder:
             if (urlsplit(s.endpoint).netloc or "").lower() in seen:
                 continue  # the request has come through that broker already
             if s.mode == EXCLUSIVE and s.attr_names() is None:
-                continue  # exclusive is about named attributes (4.3.6.2); without: not used
+                continue  # exclusive registrations name the attributes they hold; without: unused
             out.append(s)
         return out
 
