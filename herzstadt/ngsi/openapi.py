@@ -20,6 +20,8 @@ import orjson
 
 from . import contexts_api, ops_temporal, service, subscriptions
 from .broker import Broker, Kind, Req, Result
+from .csource import api as csource_api
+from .csource import subs as csource_subs
 from .params import QUERY_PARAMETERS
 
 if TYPE_CHECKING:
@@ -239,6 +241,51 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "@context": _ref("LdContext"),
         },
     },
+    "CSourceRegistration": {
+        "type": "object",
+        "required": ["type", "information", "endpoint"],
+        "properties": {
+            "id": _URI,
+            "type": {"const": "ContextSourceRegistration"},
+            "registrationName": {"type": "string"},
+            "description": {"type": "string"},
+            "information": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "entities": {"type": "array", "items": _ref("EntitySelector")},
+                        "propertyNames": _NAME_LIST,
+                        "relationshipNames": _NAME_LIST,
+                    },
+                },
+            },
+            "endpoint": {
+                "type": "string",
+                "description": "URL of the context source; its host must be on"
+                " HERZSTADT_NGSI_CSOURCE_HOSTS",
+            },
+            "mode": {"enum": ["inclusive", "exclusive", "redirect", "auxiliary"]},
+            "operations": _NAME_LIST,
+            "tenant": {"type": "string"},
+            "contextSourceInfo": {"type": "array", "items": {"type": "object"}},
+            "expiresAt": {"type": "string", "format": "date-time"},
+            "observationInterval": {"type": "object"},
+            "managementInterval": {"type": "object"},
+            "location": {"type": "object"},
+            "observationSpace": {"type": "object"},
+            "operationSpace": {"type": "object"},
+            "@context": _ref("LdContext"),
+        },
+        "additionalProperties": True,
+    },
+    "CSourceRegistrationFragment": {
+        "type": "object",
+        "description": "The members of a CSourceRegistration to change (null: remove).",
+        "properties": {"@context": _ref("LdContext")},
+        "additionalProperties": True,
+    },
     "SubscriptionFragment": {
         "type": "object",
         "description": "The members of a Subscription to change.",
@@ -419,6 +466,38 @@ SUCCESS: dict[Callable[..., Any], dict[str, Any]] = {
     subscriptions.update_subscription: _NO_CONTENT,
     subscriptions.delete_subscription: _NO_CONTENT,
     subscriptions.not_implemented: _NOT_IMPLEMENTED,
+    csource_api.query_registrations: {
+        "200": {
+            "description": "The matching context source registrations (discovery, 5.10)",
+            "headers": _COUNT,
+            **_content({"type": "array", "items": _ref("CSourceRegistration")}, JSON, LD),
+        }
+    },
+    csource_api.create_registration: _CREATED,
+    csource_api.retrieve_registration: {
+        "200": {
+            "description": "The context source registration",
+            **_content(_ref("CSourceRegistration"), JSON, LD),
+        }
+    },
+    csource_api.update_registration: _NO_CONTENT,
+    csource_api.delete_registration: _NO_CONTENT,
+    csource_subs.query_subscriptions: {
+        "200": {
+            "description": "The context source registration subscriptions",
+            "headers": _COUNT,
+            **_content({"type": "array", "items": _ref("Subscription")}, JSON, LD),
+        }
+    },
+    csource_subs.create_subscription: _CREATED,
+    csource_subs.retrieve_subscription: {
+        "200": {
+            "description": "The context source registration subscription",
+            **_content(_ref("Subscription"), JSON, LD),
+        }
+    },
+    csource_subs.update_subscription: _NO_CONTENT,
+    csource_subs.delete_subscription: _NO_CONTENT,
     ops_temporal.query_temporal: _TEMPORAL_ENTITIES,
     ops_temporal.query_temporal_post: _TEMPORAL_ENTITIES,
     ops_temporal.create_temporal: {**_CREATED, **_NO_CONTENT},
@@ -461,10 +540,14 @@ def _body_schema(pattern: str, method: str) -> dict[str, Any]:
         return _ref("EntityList")
     if pattern == "jsonldContexts":
         return _ref("ContextPayload")
-    if pattern == "subscriptions":
+    if pattern in ("subscriptions", "csourceSubscriptions"):
         return _ref("Subscription")
-    if pattern == "subscriptions/{subscriptionId}":
+    if pattern in ("subscriptions/{subscriptionId}", "csourceSubscriptions/{subscriptionId}"):
         return _ref("SubscriptionFragment")
+    if pattern == "csourceRegistrations":
+        return _ref("CSourceRegistration")
+    if pattern == "csourceRegistrations/{registrationId}":
+        return _ref("CSourceRegistrationFragment")
     return {"type": "object"}
 
 

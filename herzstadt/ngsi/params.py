@@ -487,7 +487,10 @@ QUERY_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "coordinates": ({"type": "string"}, "Coordinates of the geo query (a JSON array)."),
     "geoproperty": ({"type": "string"}, "GeoProperty the geo query applies to (default location)."),
-    "csf": ({"type": "string"}, "Context source filter (ignored: no context sources)."),
+    "csf": (
+        {"type": "string"},
+        "Context source filter (discovery: a q over the registrations' own members).",
+    ),
     "local": (_BOOL, "Only this broker's own data (always the case here)."),
     "datasetId": (_NAMES, "Dataset ids (URIs) of the attribute instances."),
     "lang": ({"type": "string", "minLength": 1}, "Language(s) of LanguageProperties (`*`: all)."),

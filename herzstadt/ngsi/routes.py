@@ -416,8 +416,8 @@ def _table() -> list[Route]:
         Route(
             "csourceSubscriptions",
             {
-                "GET": Op(cs.query_subscriptions, _PAGE, p.parse_paging, scope=S),
-                "POST": Op(cs.create_subscription, frozenset(), body=True, scope=S),
+                "GET": Op(cs.query_subscriptions, _PAGE, p.parse_paging, scope=A),
+                "POST": Op(cs.create_subscription, frozenset(), body=True, scope=A),
             },
         ),
         Route("openapi.json", {"GET": Op(openapi.serve_openapi, frozenset(), scope=None)}),
@@ -425,10 +425,10 @@ def _table() -> list[Route]:
             "csourceSubscriptions/{subscriptionId}",
             {
                 "GET": Op(
-                    cs.retrieve_subscription, _f("options"), p.SubscriptionOptions.parse, scope=S
+                    cs.retrieve_subscription, _f("options"), p.SubscriptionOptions.parse, scope=A
                 ),
-                "PATCH": Op(cs.update_subscription, frozenset(), body=True, scope=S),
-                "DELETE": Op(cs.delete_subscription, frozenset(), scope=S),
+                "PATCH": Op(cs.update_subscription, frozenset(), body=True, scope=A),
+                "DELETE": Op(cs.delete_subscription, frozenset(), scope=A),
             },
         ),
     ]

@@ -1,4 +1,4 @@
-"""Subscription resources and the routed-but-unimplemented APIs (notifications: tests/ngsi/notify)."""
+"""Subscription resources and the validation of routed APIs (notifications: tests/ngsi/notify)."""
 
 import pytest
 
@@ -61,7 +61,8 @@ def test_subscription_inline_context_is_implicitly_created(client):
 
 
 def test_unimplemented_apis_still_validate(client):
-    assert client.get("csourceRegistrations", params={"type": "T"}).status_code == 501
+    # built: 200 (SQLite default tenant) or 404 (a fresh PostgreSQL test tenant does not exist)
+    assert client.get("csourceRegistrations", params={"type": "T"}).status_code in (200, 404)
     # built: 200 (SQLite default tenant) or 404 (a fresh PostgreSQL test tenant does not exist)
     assert client.get("temporal/entities", params={"type": "T"}).status_code in (200, 404)
     assert client.get("temporal/entities", params={"bogus": "1"}).status_code == 400

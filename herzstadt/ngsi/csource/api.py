@@ -143,6 +143,7 @@ class CsrOptions:
 # ------------------------------------------------------------------------------- rendering
 def render(req: Req, doc: dict[str, Any], sys_attrs: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = clone_json(doc)
+    out.pop(registry.CONTEXT, None)
     if req.ctx is not None:
         out = registry.compact(out, req.ctx.compact)
     if not sys_attrs:
@@ -188,7 +189,7 @@ def create_registration(broker: Broker, req: Req, params: None = None) -> Result
     doc = {
         k: v
         for k, v in clone_json(body).items()
-        if k not in registry.READ_ONLY and k != "@context" and v is not None
+        if k not in registry.READ_ONLY and k not in ("@context", registry.CONTEXT) and v is not None
     }
     doc["id"] = rid
     doc.setdefault("mode", "inclusive")
@@ -197,6 +198,7 @@ def create_registration(broker: Broker, req: Req, params: None = None) -> Result
     doc["createdAt"] = doc["modifiedAt"] = now
     if req.ctx is not None:
         doc = registry.expand(doc, req.ctx.expand)
+    doc[registry.CONTEXT] = req.raw_context
     schema.ensure(broker.store)
     p = broker.store.placeholder
     with broker.write(req, "createRegistration") as tx:
@@ -297,7 +299,13 @@ def query_registrations(broker: Broker, req: Req, params: CsrQuery) -> Result:
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     found = []
-    for doc in registry.all_docs(broker.store, req.tenant):
+    # a plain list of types picks the candidates through the type index (ngsi_csource_info)
+    terms = query.simple_type_terms(params.type_expr) if params.type_expr is not None else None
+    types = None
+    if terms is not None:
+        expand = req.ctx.expand if req.ctx is not None else (lambda t: t)
+        types = [expand(t) for t in terms]
+    for doc in registry.all_docs(broker.store, req.tenant, types):
         reg = registry.Registration.from_doc(req.tenant, doc)
         if _selects(req, params, reg):
             found.append(doc)
@@ -326,7 +334,9 @@ def update_registration(broker: Broker, req: Req, params: None, rid: str) -> Res
     for k in ("information", "endpoint", "type", "id"):
         if k in body and body[k] is None:
             raise BadRequestData(f"{k} is mandatory and cannot be removed")
-    change = {k: v for k, v in clone_json(body).items() if k not in ("@context", "id")}
+    change = {
+        k: v for k, v in clone_json(body).items() if k not in ("@context", "id", registry.CONTEXT)
+    }
     registry.validate(
         {k: v for k, v in change.items() if v is not None and v != model.NULL},
         _policy(broker),
@@ -344,7 +354,7 @@ def update_registration(broker: Broker, req: Req, params: None, rid: str) -> Res
             raise ResourceNotFound(f"registration {rid} not found")
         doc = clone_json(old)
         for k, v in change.items():
-            if k in registry.READ_ONLY:
+            if k in registry.READ_ONLY or k == registry.CONTEXT:
                 continue
             if v is None or v == model.NULL:
                 doc.pop(k, None)

@@ -140,6 +140,9 @@ READ_ONLY = frozenset(
     {"createdAt", "modifiedAt", "status", "timesSent", "timesFailed", "lastSuccess", "lastFailure"}
 )
 GEO_MEMBERS = ("location", "observationSpace", "operationSpace")
+#: stored, never shown: the @context of the request that created the registration (a URL, a
+#: list, an inline object; None: the core context) — the distributed operations name it
+CONTEXT = "_context"
 
 
 # ----------------------------------------------------------------------------- parsed form
@@ -220,6 +223,8 @@ class Registration:
     remote_tenant: str | None = None
     expires_at: str | None = None
     management: dict[str, Any] | None = None
+    #: the @context of the request that created the registration (None: the core context)
+    context: Any = None
     doc: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
@@ -244,6 +249,7 @@ class Registration:
             remote_tenant=doc.get("tenant"),
             expires_at=doc.get("expiresAt"),
             management=doc.get("management"),
+            context=doc.get(CONTEXT),
             doc=doc,
         )
 
@@ -446,7 +452,7 @@ def expand(doc: dict[str, Any], expand_term: Any) -> dict[str, Any]:
                 }
                 for ri in v
             ]
-        elif k in RESERVED:
+        elif k in RESERVED or k == CONTEXT:
             out[k] = v
         else:
             out[expand_term(k)] = v
@@ -476,6 +482,8 @@ def compact(doc: dict[str, Any], compact_term: Any) -> dict[str, Any]:
                 }
                 for ri in v
             ]
+        elif k == CONTEXT:
+            continue  # stored, never shown
         elif k in RESERVED:
             out[k] = v
         else:
@@ -489,7 +497,7 @@ def pseudo_entity(doc: dict[str, Any], expand_term: Any) -> dict[str, Any]:
     expanded with ``expand_term`` as a query names them); the geo members are GeoProperties."""
     attrs: dict[str, Any] = {}
     for k, v in doc.items():
-        if k in ("id", "type", "information", "@context"):
+        if k in ("id", "type", "information", "@context", CONTEXT):
             continue
         t = "GeoProperty" if k in GEO_MEMBERS else "Property"
         attrs[expand_term(k) if k in RESERVED else k] = [{"type": t, "value": v}]
