@@ -655,8 +655,7 @@ def document(routes: list[Route], base_path: str = "/ngsi-ld/v1") -> dict[str, A
             o: dict[str, Any] = {
                 "operationId": _op_id(method, route.pattern, handler, seen),
                 "tags": [_tag(route.pattern)],
-                "summary": (handler.__doc__ or "").strip().split("\n", 1)[0]
-                or f"{method} {path}",
+                "summary": (handler.__doc__ or "").strip().split("\n", 1)[0] or f"{method} {path}",
                 "parameters": _parameters(route, op.params, is_openapi),
                 "responses": dict(sorted(responses.items())),
             }
