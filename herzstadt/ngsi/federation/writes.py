@@ -59,6 +59,18 @@ def passed_on(req: Any, path: str = "") -> dict[str, str]:
     return out
 
 
+def _may_forward(broker: Any, req: Any, eid: str, types: list[str] | None) -> bool:
+    """A client restricted to some entity types writes at a source only entities whose types
+    are known (in the payload, else of the local copy) and within its types: forwarding is no
+    way around the restriction."""
+    if req.principal.entity_types is None:
+        return True
+    if not types:
+        doc = broker.store.get(req.tenant, eid)
+        types = doc.get("type") if doc is not None else None
+    return bool(types) and bool(req.principal.may_touch(types))
+
+
 def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], Handler]:
     """Wrap a write use case: ``kind`` is ``create`` (id in the body), ``entity``
     (``/entities/{id}``), ``attrs`` (``/entities/{id}/attrs``) or ``attr``
@@ -88,6 +100,8 @@ def distributed(operation: str, method: str, kind: str) -> Callable[[Handler], H
                 t = body["type"]
                 types = [ctx.expand(x) for x in ([t] if isinstance(t, str) else t)]
                 types = [x for x in types if isinstance(x, str)] or None
+            if not _may_forward(broker, req, eid, types):
+                return handler(broker, req, params, *args)
             attr = ctx.expand(args[1]) if kind == "attr" and len(args) > 1 else None
             attrs = [attr] if attr else (_body_attrs(body, ctx) or None)
             try:
@@ -214,6 +228,9 @@ def distributed_batch(operation: str, path: str) -> Callable[[Handler], Handler]
                         continue
                     keep_local: Any = item
                     drop: set[str] = set()
+                    if not _may_forward(broker, req, eid, types):
+                        local.append(item)  # here only; the local use case checks it
+                        continue
                     for n, (r, s) in enumerate(regs):
                         if not r.matches(types, [eid], None, attrs):
                             continue

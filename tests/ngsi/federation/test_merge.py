@@ -115,3 +115,37 @@ def test_client_refuses_hosts_off_the_list_and_private_addresses():
         SourceClient(["127.0.0.1"], allow_private=True, deadline=1).request(
             "GET", "http://127.0.0.1:9/x", [("X-A", "1\r\nHost: evil")]
         )
+
+
+class _Store:
+    def __init__(self, docs):
+        self.docs = docs
+
+    def get(self, tenant, eid):
+        return self.docs.get(eid)
+
+
+class _Broker:
+    def __init__(self, docs):
+        self.store = _Store(docs)
+
+
+class _Req:
+    def __init__(self, types):
+        from herzstadt.ngsi.auth import ALL_SCOPES, Principal
+
+        self.tenant = ""
+        self.principal = Principal("c", "", ALL_SCOPES, types)
+
+
+def test_a_type_restricted_client_forwards_only_its_types():
+    from herzstadt.ngsi.federation.writes import _may_forward
+
+    car, bus = "https://example.org/Car", "https://example.org/Bus"
+    broker = _Broker({"urn:x:bus": {"id": "urn:x:bus", "type": [bus]}})
+    free, cars = _Req(None), _Req(frozenset({car}))
+    assert _may_forward(broker, free, "urn:x:unknown", None)
+    assert _may_forward(broker, cars, "urn:x:1", [car])
+    assert not _may_forward(broker, cars, "urn:x:1", [car, bus])
+    assert not _may_forward(broker, cars, "urn:x:bus", None)  # the local copy is a bus
+    assert not _may_forward(broker, cars, "urn:x:unknown", None)  # types unknown: not sent on
