@@ -112,13 +112,24 @@ Federated = tuple[list[Source], list[dict[str, Any]]]
 
 
 def _federated(
-    broker: Broker, req: Req, q: EntityQuery, op: str, limit: int, offset: int
+    broker: Broker,
+    req: Req,
+    q: EntityQuery,
+    op: str,
+    limit: int,
+    offset: int,
+    post_body: dict[str, Any] | None = None,
 ) -> Federated | None:
     assert req.ctx is not None
     attrs = sorted({req.ctx.expand(a) for a in q.attrs}) if q.attrs else None
     ids = list(q.ids) if q.ids else None
+    type_expr = q.type
+    if q.entities:  # a Query's EntitySelectors: one selector tells type and id
+        sel = q.entities[0] if len(q.entities) == 1 else {}
+        type_expr = sel.get("type") if isinstance(sel.get("type"), str) else None
+        ids = [sel["id"]] if isinstance(sel.get("id"), str) else None
     window = None if offset == 0 and limit <= broker.config.default_limit else offset + limit
-    return reads.query(broker, req, q.type, attrs, ids, op, window)
+    return reads.query(broker, req, type_expr, attrs, ids, op, window, post_body)
 
 
 def _run_federated(
@@ -187,4 +198,6 @@ def query_entities_post(broker: Broker, req: Req, params: QueryPostParams) -> Re
     spec = queries.build_spec(broker.store, req, EntityQuery(**fields))
     pg = params.paging
     spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
-    return _run_query(broker, req, spec, ro, opts, params.order_by)
+    eq = EntityQuery(**fields)
+    fed = _federated(broker, req, eq, "queryBatch", pg.limit, pg.offset, body)
+    return _run_query(broker, req, spec, ro, opts, params.order_by, fed)

@@ -177,6 +177,7 @@ def query(
     ids: list[str] | None,
     operation: str = "queryEntity",
     window: int | None = None,
+    post_body: dict[str, Any] | None = None,
 ) -> tuple[list[Source], list[dict[str, Any]]] | None:
     """The sources asked and their entities (stored form, auxiliary ones last, marked) for
     GET /entities; None: no source matches, the query is local. ``window``: the number of
@@ -213,6 +214,14 @@ def query(
             q["attrs"] = a
         if window is not None:
             q["limit"] = str(window)
+        if post_body is not None:  # queryBatch: the Query goes on, attrs narrowed likewise
+            body = dict(post_body)
+            if a:
+                body["attrs"] = a.split(",")
+            pq = {"limit": q["limit"]} if "limit" in q else None
+            call = partial(fw.send, s, req, "POST", "/entityOperations/query", pq, body)
+            calls.append((s, call))
+            continue
         calls.append((s, partial(fw.send, s, req, "GET", "/entities", q)))
     out: list[dict[str, Any]] = []
     for s, ans in fw.fan_out(calls):

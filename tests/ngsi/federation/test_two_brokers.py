@@ -161,6 +161,10 @@ def test_query_at_a_includes_b_and_loops_end(backend, tmp_path):
             shared = next(e for e in body if e["id"] == "urn:ngsi-ld:Vehicle:s1")
             assert shared["speed"]["value"] == 1 and shared["brand"]["value"] == "B-brand"
 
+            query = {"type": "Query", "entities": [{"type": "Vehicle"}]}
+            status, body = call(pa, "POST", BASE + "/entityOperations/query", query)
+            assert status == 200 and len(body) == 3  # queryBatch is forwarded too
+
             status, body = call(pa, "GET", BASE + "/entities/urn:ngsi-ld:Vehicle:b1")
             assert status == 200 and body["speed"]["value"] == 20
 
