@@ -485,6 +485,9 @@ class NgsiApp:
             if k not in allowed:
                 raise InvalidRequest(f"unknown query parameter {k!r}")
         req = Req(principal=principal, tenant=tenant, base_url=self.public_url)
+        req.via = headers.get("via", "")
+        req.query = raw
+        self.broker.forwarder.check_loop(req.via)
         req.geo = out_type == GEO
         link = headers.get("link")
         link_url = parse_link_header(link) if link else None

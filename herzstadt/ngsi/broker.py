@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -36,6 +37,8 @@ class Req:
     base_url: str = ""  # the configured public URL (scheme://host), for context URLs
     raw_context: Any = None  # the request's @context (Link URL or body @context)
     ld: bool = False  # application/ld+json array payload (batch): @context per entity
+    via: str = ""  # the incoming Via header (distributed operations: loop detection)
+    query: dict[str, str] = field(default_factory=dict)  # the raw query parameters
 
     @property
     def types(self) -> frozenset[str] | None:
@@ -133,6 +136,17 @@ class Broker:
         if self.resolver.hosted_lookup is None:
             self.resolver.hosted_lookup = self.hosted_context
         self.fragments = FragmentCache()
+        from .federation.forward import Forwarder
+
+        self.forwarder = Forwarder(
+            hosts=c.csource_hosts,
+            allow_private=c.csource_allow_private,
+            timeout=c.csource_timeout,
+            max_bytes=c.csource_max_bytes,
+            pool_size=c.csource_pool,
+            self_name=(urlsplit(self.public_url).netloc or "localhost").lower(),
+            base_path=c.base_path,
+        )
         self.audit = AuditTrail(
             self.store,
             max_rows=c.audit_max_rows,
@@ -173,6 +187,7 @@ class Broker:
                 self.audit.record(tx.cur, req.tenant, req.principal.client_id, operation, atx.ids)
 
     def close(self) -> None:
+        self.forwarder.close()
         self.store.close()
 
 

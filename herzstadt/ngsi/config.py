@@ -108,6 +108,14 @@ class NgsiConfig:
     #: seconds between polls of the change events / the outbox (the wake-up of the notifier)
     notify_poll: float = 0.01
 
+    #: distributed operations (forwarding to the endpoints of ``csource_hosts``): seconds one
+    #: forwarded request (connect, send, answer) may take
+    csource_timeout: float = 5.0
+    #: largest answer of a context source (bytes)
+    csource_max_bytes: int = 4 * 1024 * 1024
+    #: forwarded requests in flight at once per worker (the fan-out pool)
+    csource_pool: int = 8
+
     #: temporal API: instances per attribute in one response; beyond it the answer is a 206
     #: with a ``Content-Range`` (ETSI GS CIM 009 6.3.10)
     temporal_max_instances: int = 10_000
@@ -161,6 +169,9 @@ class NgsiConfig:
             ("notify_timeout", float),
             ("notify_max_attempts", int),
             ("notify_poll", float),
+            ("csource_timeout", float),
+            ("csource_max_bytes", int),
+            ("csource_pool", int),
             ("temporal_max_instances", int),
             ("temporal_retention_days", float),
             ("temporal_purge_interval", float),

@@ -630,12 +630,21 @@ def document(routes: list[Route], base_path: str = "/ngsi-ld/v1") -> dict[str, A
         item: dict[str, Any] = {}
         for method, op in sorted(route.methods.items()):
             public = op.scope is None
-            is_openapi = op.handler is serve_openapi
+            # write use cases are wrapped by the distributed operations (federation.writes)
+            handler = getattr(op.handler, "__wrapped__", op.handler)
+            federated = handler is not op.handler
+            is_openapi = handler is serve_openapi
             responses: dict[str, Any] = dict(
                 {"200": {"description": "This document", **_content(_ref("OpenApiDocument"), JSON)}}
                 if is_openapi
-                else SUCCESS[op.handler]  # KeyError: a use case without documented answers
+                else SUCCESS[handler]  # KeyError: a use case without documented answers
             )
+            if federated and "207" not in responses:
+                responses["207"] = {
+                    "description": "Forwarded to context sources (distributed operations) and a"
+                    " part failed: `success` and `errors` (with `entityId`, `registrationId`)",
+                    **_content({"type": "object"}, JSON),
+                }
             codes = ["400", "404", "405", "406", "503"]
             if not public:
                 codes += ["401", "403"]
@@ -644,10 +653,9 @@ def document(routes: list[Route], base_path: str = "/ngsi-ld/v1") -> dict[str, A
             for code in sorted(codes):
                 responses.setdefault(code, {"$ref": _ERR + code})
             o: dict[str, Any] = {
-                "operationId": _op_id(method, route.pattern, op.handler, seen),
+                "operationId": _op_id(method, route.pattern, handler, seen),
                 "tags": [_tag(route.pattern)],
-                "summary": (op.handler.__doc__ or "").strip().split("\n", 1)[0]
-                or f"{method} {path}",
+                "summary": (handler.__doc__ or "").strip().split("\n", 1)[0] or f"{method} {path}",
                 "parameters": _parameters(route, op.params, is_openapi),
                 "responses": dict(sorted(responses.items())),
             }

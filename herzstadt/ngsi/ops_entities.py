@@ -25,6 +25,7 @@ from .errors import (
     AlreadyExists,
     ResourceNotFound,
 )
+from .federation import reads
 from .jsonld import Context
 from .model import ParseOptions
 from .params import RetrieveOptions, TypeFilter
@@ -57,7 +58,10 @@ def retrieve_entity(broker: Broker, req: Req, opts: RetrieveOptions, eid: str) -
     assert req.ctx is not None
     ro = render_options(opts, req.ctx)
     broker.store.check_tenant(req.tenant)
-    doc = broker.store.get(req.tenant, eid)
+    wanted = sorted(ro.attrs) if opts.attrs is not None and ro.attrs is not None else None
+    forwarded, doc = reads.retrieve(broker, req, eid, opts.type, wanted)
+    if not forwarded:
+        doc = broker.store.get(req.tenant, eid)
     if doc is None or not visible(req, doc) or not _types_match(doc, req, opts.type):
         raise ResourceNotFound(f"entity {eid} not found")
     if opts.attrs is not None and ro.attrs is not None:

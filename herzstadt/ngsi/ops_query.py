@@ -7,6 +7,8 @@ from typing import Any
 from . import model, queries
 from .broker import Broker, Kind, Req, Result, body_object, render_options
 from .errors import BadRequestData
+from .federation import reads
+from .federation.forward import Source
 from .jsonld import Context
 from .model import RenderOptions
 from .params import EntityQuery, GeoQuery, QueryParams, QueryPostParams, RetrieveOptions
@@ -22,7 +24,8 @@ def query_entities(broker: Broker, req: Req, params: QueryParams) -> Result:
     spec = queries.build_spec(broker.store, req, params.query)
     pg = params.paging
     spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
-    return _run_query(broker, req, spec, ro, params.render, params.order_by)
+    fed = _federated(broker, req, params.query, "queryEntity", pg.limit, pg.offset)
+    return _run_query(broker, req, spec, ro, params.render, params.order_by, fed)
 
 
 def _sort_value(doc: dict[str, Any], path: tuple[str, ...], ctx: Context) -> Any:
@@ -78,8 +81,11 @@ def _run_query(
     ro: RenderOptions,
     opts: RetrieveOptions,
     keys: OrderBy | None,
+    fed: Federated | None = None,
 ) -> Result:
     broker.store.check_tenant(req.tenant) if req.tenant else None
+    if fed is not None:
+        return _run_federated(broker, req, spec, ro, opts, keys, fed)
     if keys:
         limit, offset, count = spec.limit, spec.offset, spec.count
         spec.limit, spec.offset, spec.count = 10**12, 0, False
@@ -98,6 +104,59 @@ def _run_query(
         docs, total = broker.store.query(req.tenant, spec)
     res = render_many(broker, req, docs, ro, opts)
     if total is not None:
+        res.headers.append((b"ngsild-results-count", str(total).encode()))
+    return res
+
+
+Federated = tuple[list[Source], list[dict[str, Any]]]
+
+
+def _federated(
+    broker: Broker,
+    req: Req,
+    q: EntityQuery,
+    op: str,
+    limit: int,
+    offset: int,
+    post_body: dict[str, Any] | None = None,
+) -> Federated | None:
+    assert req.ctx is not None
+    attrs = sorted({req.ctx.expand(a) for a in q.attrs}) if q.attrs else None
+    ids = list(q.ids) if q.ids else None
+    type_expr = q.type
+    if q.entities:  # a Query's EntitySelectors: one selector tells type and id
+        sel = q.entities[0] if len(q.entities) == 1 else {}
+        type_expr = sel.get("type") if isinstance(sel.get("type"), str) else None
+        ids = [sel["id"]] if isinstance(sel.get("id"), str) else None
+    window = None if offset == 0 and limit <= broker.config.default_limit else offset + limit
+    return reads.query(broker, req, type_expr, attrs, ids, op, window, post_body)
+
+
+def _run_federated(
+    broker: Broker,
+    req: Req,
+    spec: QuerySpec,
+    ro: RenderOptions,
+    opts: RetrieveOptions,
+    keys: OrderBy | None,
+    fed: Federated,
+) -> Result:
+    """Local matches and the sources' answers merged, then ordered and paged here."""
+    limit, offset, count = spec.limit, spec.offset, spec.count
+    spec.limit, spec.offset, spec.count = broker.config.max_limit, 0, False
+    local, _ = broker.store.query(req.tenant, spec)
+    srcs, remote = fed
+    docs = reads.merge_query(local, srcs, remote)
+    docs = [d for d in docs if req.principal.may_touch(d.get("type"))]
+    if ro.attrs is not None:
+        docs = [d for d in docs if any(a in (d.get("attrs") or {}) for a in ro.attrs)]
+    if keys:
+        assert req.ctx is not None
+        docs = _sort_docs(docs, keys, req.ctx)
+    total = len(docs)
+    docs = docs[offset : offset + limit]
+    res = render_many(broker, req, docs, ro, opts)
+    if count:
         res.headers.append((b"ngsild-results-count", str(total).encode()))
     return res
 
@@ -139,4 +198,6 @@ def query_entities_post(broker: Broker, req: Req, params: QueryPostParams) -> Re
     spec = queries.build_spec(broker.store, req, EntityQuery(**fields))
     pg = params.paging
     spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
-    return _run_query(broker, req, spec, ro, opts, params.order_by)
+    eq = EntityQuery(**fields)
+    fed = _federated(broker, req, eq, "queryBatch", pg.limit, pg.offset, body)
+    return _run_query(broker, req, spec, ro, opts, params.order_by, fed)

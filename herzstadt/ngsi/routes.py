@@ -21,6 +21,7 @@ from .auth import Scope
 from .config import NgsiConfig
 from .csource import api as ca
 from .csource import subs as cs
+from .federation.writes import distributed, distributed_batch, distributed_purge
 from .params import Params
 
 Parser = Callable[[Params, NgsiConfig], Any]
@@ -173,15 +174,21 @@ def _f(*names: str) -> frozenset[str]:
 
 def _table() -> list[Route]:
     s, c, sb, p, t = service, contexts_api, subscriptions, params, ops_temporal
+    d, db = distributed, distributed_batch
     R, W, S, A = Scope.READ, Scope.WRITE, Scope.SUBSCRIPTIONS, Scope.ADMIN
     return [
         Route(
             "entities",
             {
                 "GET": Op(s.query_entities, _Q | _OUT | _PAGE, p.QueryParams.parse, geo=True),
-                "POST": Op(s.create_entity, _WRITE, body=True, scope=W),
+                "POST": Op(
+                    d("createEntity", "POST", "create")(s.create_entity), _WRITE, body=True, scope=W
+                ),
                 "DELETE": Op(
-                    s.purge_entities, _Q | _f("keep", "drop"), p.PurgeParams.parse, scope=A
+                    distributed_purge(s.purge_entities),
+                    _Q | _f("keep", "drop"),
+                    p.PurgeParams.parse,
+                    scope=A,
                 ),
             },
             missing_id=True,
@@ -190,42 +197,103 @@ def _table() -> list[Route]:
             "entities/{entityId}",
             {
                 "GET": Op(s.retrieve_entity, _OUT | _f("type"), p.parse_retrieve, geo=True),
-                "PUT": Op(s.replace_entity, _ENTITY_WRITE, body=True, scope=W),
-                "PATCH": Op(s.merge_entity, _ENTITY_WRITE | _f("format"), body=True, scope=W),
-                "DELETE": Op(s.delete_entity, _f("type", "local"), p.TypeFilter.parse, scope=W),
+                "PUT": Op(
+                    d("replaceEntity", "PUT", "entity")(s.replace_entity),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
+                "PATCH": Op(
+                    d("mergeEntity", "PATCH", "entity")(s.merge_entity),
+                    _ENTITY_WRITE | _f("format"),
+                    body=True,
+                    scope=W,
+                ),
+                "DELETE": Op(
+                    d("deleteEntity", "DELETE", "entity")(s.delete_entity),
+                    _f("type", "local"),
+                    p.TypeFilter.parse,
+                    scope=W,
+                ),
             },
         ),
         Route(
             "entities/{entityId}/attrs",
             {
-                "POST": Op(s.append_attrs, _ENTITY_WRITE, p.WriteOptions.parse, True, W),
-                "PATCH": Op(s.update_attrs, _ENTITY_WRITE, body=True, scope=W),
+                "POST": Op(
+                    d("appendAttrs", "POST", "attrs")(s.append_attrs),
+                    _ENTITY_WRITE,
+                    p.WriteOptions.parse,
+                    True,
+                    W,
+                ),
+                "PATCH": Op(
+                    d("updateAttrs", "PATCH", "attrs")(s.update_attrs),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
             },
         ),
         Route(
             "entities/{entityId}/attrs/{attrId}",
             {
-                "PATCH": Op(s.partial_attr_update, _ENTITY_WRITE, body=True, scope=W),
-                "PUT": Op(s.replace_attr, _ENTITY_WRITE, body=True, scope=W),
+                "PATCH": Op(
+                    d("updateAttrs", "PATCH", "attr")(s.partial_attr_update),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
+                "PUT": Op(
+                    d("replaceAttrs", "PUT", "attr")(s.replace_attr),
+                    _ENTITY_WRITE,
+                    body=True,
+                    scope=W,
+                ),
                 "DELETE": Op(
-                    s.delete_attr,
+                    d("deleteAttrs", "DELETE", "attr")(s.delete_attr),
                     _f("datasetId", "deleteAll", "lang", "type", "local"),
                     p.DeleteAttrParams.parse,
                     scope=W,
                 ),
             },
         ),
-        Route("entityOperations/create", {"POST": Op(s.batch_create, _BATCH, body=True, scope=W)}),
+        Route(
+            "entityOperations/create",
+            {"POST": Op(db("createBatch", "create")(s.batch_create), _BATCH, body=True, scope=W)},
+        ),
         Route(
             "entityOperations/upsert",
-            {"POST": Op(s.batch_upsert, _BATCH, p.WriteOptions.parse, True, W)},
+            {
+                "POST": Op(
+                    db("upsertBatch", "upsert")(s.batch_upsert),
+                    _BATCH,
+                    p.WriteOptions.parse,
+                    True,
+                    W,
+                )
+            },
         ),
         Route(
             "entityOperations/update",
-            {"POST": Op(s.batch_update, _BATCH, p.WriteOptions.parse, True, W)},
+            {
+                "POST": Op(
+                    db("updateBatch", "update")(s.batch_update),
+                    _BATCH,
+                    p.WriteOptions.parse,
+                    True,
+                    W,
+                )
+            },
         ),
-        Route("entityOperations/delete", {"POST": Op(s.batch_delete, _BATCH, body=True, scope=W)}),
-        Route("entityOperations/merge", {"POST": Op(s.batch_merge, _BATCH, body=True, scope=W)}),
+        Route(
+            "entityOperations/delete",
+            {"POST": Op(db("deleteBatch", "delete")(s.batch_delete), _BATCH, body=True, scope=W)},
+        ),
+        Route(
+            "entityOperations/merge",
+            {"POST": Op(db("mergeBatch", "merge")(s.batch_merge), _BATCH, body=True, scope=W)},
+        ),
         Route(
             "entityOperations/query",
             {"POST": Op(s.query_entities_post, _BATCH, p.QueryPostParams.parse, True, R, geo=True)},
