@@ -443,3 +443,36 @@ def test_registration_parsing_and_operation_groups():
     # the second RegistrationInfo (no entities) offers p for any entity
     assert r.matches(["U"], ["urn:b1"], attrs=["p"])
     assert [len(i.entities) for i in r.matching_info(["U"], None, None, ["p"])] == [0]
+
+
+def test_csource_subscription_patch_without_context_uses_its_own(client, app):
+    sub = dict(SUB, entities=[{"type": "Car"}])
+    assert client.post("csourceSubscriptions", json=sub, headers={"Link": LINK}).status_code == 201
+    assert post(client, reg()).status_code == 201  # Building (test @context): not a Car
+    assert outbox(app, client.tenant) == []
+    sp = "csourceSubscriptions/urn:ngsi-ld:Subscription:cs1"
+    # no Link header, plain JSON: "Building" is read with the subscription's @context
+    assert client.patch(sp, json={"entities": [{"type": "Building"}]}).status_code == 204
+    n = outbox(app, client.tenant)
+    assert [x["triggerReason"] for x in n] == ["newlyMatching"]
+    assert n[0]["data"][0]["id"] == "urn:ngsi-ld:ContextSourceRegistration:r1"
+    got = client.get(sp, headers={"Link": LINK}).json()
+    assert got["entities"] == [{"type": "Building"}]
+    # a fragment that names its @context is read with it (core: the default vocabulary)
+    core = client.get(sp).json()
+    assert core["entities"] == [{"type": EX + "Building"}]
+    r = client.patch(
+        sp,
+        content=b'{"entities": [{"type": "Building"}], "@context": []}',
+        headers={"Content-Type": "application/ld+json"},
+    )
+    assert r.status_code == 204
+    assert client.get(sp).json()["entities"] == [{"type": "Building"}]
+
+
+def test_patch_without_content_type(client):
+    assert client.post("csourceSubscriptions", json=SUB, headers={"Link": LINK}).status_code == 201
+    sp = "csourceSubscriptions/urn:ngsi-ld:Subscription:cs1"
+    r = client.patch(sp, content=b'{"notification": {"format": "keyValues",,}}')
+    assert r.status_code == 400 and r.json()["type"].endswith("/InvalidRequest")
+    assert client.patch(sp, content=b'{"isActive": false}').status_code == 415

@@ -229,6 +229,16 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
     )
 
 
+def _own_context(broker: Broker, req: Req, doc: dict[str, Any]) -> Any:
+    """The @context the subscription was created with (its terms were expanded with it): the
+    creation request's @context URL, or the implicit @context made of its inline @context; the
+    request's own (core) @context when the client named a different ``jsonldContext``."""
+    url = doc.get(sb._CTX) or (doc.get("jsonldContext") if sb._RAW_CTX in doc else None)
+    if not url:
+        return req.ctx
+    return sb._ctx_of(broker, url, req.tenant)
+
+
 def _check_id(sid: str) -> None:
     if not model.is_uri(sid):
         raise BadRequestData(f"subscription id is not a URI: {sid!r}")
@@ -287,7 +297,10 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     change = sb.model_copy({k: v for k, v in body.items() if k not in ("@context", "id", "type")})
-    if req.ctx is not None:
+    # a fragment that names no @context (no Link header, plain JSON) is read with the
+    # subscription's own @context, so its terms keep meaning what they meant at creation
+    own_ctx = req.raw_context is None
+    if req.ctx is not None and not own_ctx:
         sb._expand(change, req.ctx)
     schema.ensure(broker.store)
     p = broker.store.placeholder
@@ -295,6 +308,9 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
         old = _get_in(tx.cur, p, req.tenant, sid)
         if old is None:
             raise ResourceNotFound(f"subscription {sid} not found")
+        ctx = _own_context(broker, req, old) if own_ctx else None
+        if ctx is not None:
+            sb._expand(change, ctx)
         doc = sb.model_copy(old)
         for k, v in change.items():
             if k in sb._READ_ONLY or k in (sb._RAW_CTX, sb._CTX, sb._TYPES):
