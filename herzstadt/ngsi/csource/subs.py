@@ -155,8 +155,8 @@ def on_change(
         except Exception as e:  # a subscription that no longer compiles is skipped
             log.warning("csource subscription %s skipped: %s", doc.get("id"), e)
             continue
-        if not cs.active(now):
-            continue
+        if not cs.active(now) or cs.time_interval:
+            continue  # periodic subscriptions are notified every timeInterval (``periodic``)
         before, after = relevant(cs, old), relevant(cs, new)
         if after is not None:
             _queue(cur, p, cs, "updated" if before is not None else "newlyMatching", [after])
@@ -183,6 +183,54 @@ def _notify_newly_matching(cur: Any, p: str, cs: CompiledSub, before: CompiledSu
         found.append(r)
     if found:
         _queue(cur, p, cs, "newlyMatching", found)
+
+
+def _schedule(cur: Any, p: str, tenant: str, sid: str, at: float) -> None:
+    """The time of the next periodic notification of a ``timeInterval`` subscription."""
+    cur.execute(
+        "INSERT INTO ngsi_sub_state(tenant, sub_id, next_periodic) VALUES"
+        f" ({p},{p},{p}) ON CONFLICT (tenant, sub_id) DO UPDATE SET"
+        " next_periodic = excluded.next_periodic",
+        (tenant, sid, at),
+    )
+
+
+def periodic(broker: Broker, cur: Any, p: str, now: float) -> int:
+    """Inside the notifier's write (``notify.dispatch``): the due periodic notifications of the
+    csource subscriptions with a ``timeInterval``: every registration they match (``updated``;
+    none: no notification), then the next one ``timeInterval`` seconds later. Returns how many."""
+    cur.execute("SELECT tenant, doc FROM ngsi_csource_sub")
+    rows = cur.fetchall()
+    nowdt = dt.datetime.fromtimestamp(now, dt.UTC)
+    n = 0
+    for tenant, raw in rows:
+        doc = orjson.loads(raw)
+        if not doc.get("timeInterval"):
+            continue
+        try:
+            cs = _compiled(broker, tenant, doc)
+        except Exception as e:  # a subscription that no longer compiles is skipped
+            log.warning("csource subscription %s skipped: %s", doc.get("id"), e)
+            continue
+        if not cs.active(nowdt):
+            continue
+        cur.execute(
+            f"SELECT next_periodic FROM ngsi_sub_state WHERE tenant={p} AND sub_id={p}",
+            (tenant, cs.sid),
+        )
+        r = cur.fetchone()
+        if r is not None and float(r[0]) > now:
+            continue
+        found = []
+        for d in registry.candidates_in(cur, p, tenant, None):
+            hit = relevant(cs, d)
+            if hit is not None:
+                found.append(hit)
+        if found:
+            _queue(cur, p, cs, "updated", found)
+            n += 1
+        _schedule(cur, p, tenant, cs.sid, now + cs.time_interval)
+    return n
 
 
 # ------------------------------------------------------------------------------ use cases
@@ -221,6 +269,8 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
         if tx.cur.fetchone() is None:
             raise AlreadyExists(f"subscription {sid} already exists")
         _notify_newly_matching(tx.cur, p, cs, None)
+        if cs.time_interval:
+            _schedule(tx.cur, p, req.tenant, sid, time.time() + cs.time_interval)
     return Result(
         201,
         None,
@@ -335,6 +385,8 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
             before = None
         after = _compiled(broker, req.tenant, doc)
         _notify_newly_matching(tx.cur, p, after, before)
+        if after.time_interval and (before is None or before.time_interval != after.time_interval):
+            _schedule(tx.cur, p, req.tenant, sid, time.time() + after.time_interval)
         tx.cur.execute(
             f"UPDATE ngsi_csource_sub SET doc={p} WHERE tenant={p} AND id={p}",
             (orjson.dumps(doc).decode(), req.tenant, sid),
