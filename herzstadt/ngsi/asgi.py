@@ -514,7 +514,14 @@ class NgsiApp:
         ctype = headers.get("content-type")
         mt = _media(ctype) if ctype else ""
         if mt not in (JSON, LD) and not (mt == MERGE and method == "PATCH"):
-            if not body and not ctype:
+            if not ctype:
+                # no media type named: a payload that is not even JSON is a malformed request
+                # (400 InvalidRequest); JSON without its media type is unsupported (415)
+                if body:
+                    try:
+                        orjson.loads(body)
+                    except orjson.JSONDecodeError as e:
+                        raise InvalidRequest(f"the payload is not valid JSON: {e}") from None
                 raise UnsupportedMediaType("missing Content-Type")
             raise UnsupportedMediaType(f"unsupported Content-Type {ctype!r}")
         if not body:

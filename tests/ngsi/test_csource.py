@@ -443,3 +443,75 @@ def test_registration_parsing_and_operation_groups():
     # the second RegistrationInfo (no entities) offers p for any entity
     assert r.matches(["U"], ["urn:b1"], attrs=["p"])
     assert [len(i.entities) for i in r.matching_info(["U"], None, None, ["p"])] == [0]
+
+
+def test_csource_subscription_patch_without_context_uses_its_own(client, app):
+    sub = dict(SUB, entities=[{"type": "Car"}])
+    assert client.post("csourceSubscriptions", json=sub, headers={"Link": LINK}).status_code == 201
+    assert post(client, reg()).status_code == 201  # Building (test @context): not a Car
+    assert outbox(app, client.tenant) == []
+    sp = "csourceSubscriptions/urn:ngsi-ld:Subscription:cs1"
+    # no Link header, plain JSON: "Building" is read with the subscription's @context
+    assert client.patch(sp, json={"entities": [{"type": "Building"}]}).status_code == 204
+    n = outbox(app, client.tenant)
+    assert [x["triggerReason"] for x in n] == ["newlyMatching"]
+    assert n[0]["data"][0]["id"] == "urn:ngsi-ld:ContextSourceRegistration:r1"
+    got = client.get(sp, headers={"Link": LINK}).json()
+    assert got["entities"] == [{"type": "Building"}]
+    # a fragment that names its @context is read with it (core: the default vocabulary)
+    core = client.get(sp).json()
+    assert core["entities"] == [{"type": EX + "Building"}]
+    r = client.patch(
+        sp,
+        content=b'{"entities": [{"type": "Building"}], "@context": []}',
+        headers={"Content-Type": "application/ld+json"},
+    )
+    assert r.status_code == 204
+    assert client.get(sp).json()["entities"] == [{"type": "Building"}]
+
+
+def test_patch_without_content_type(client):
+    assert client.post("csourceSubscriptions", json=SUB, headers={"Link": LINK}).status_code == 201
+    sp = "csourceSubscriptions/urn:ngsi-ld:Subscription:cs1"
+    r = client.patch(sp, content=b'{"notification": {"format": "keyValues",,}}')
+    assert r.status_code == 400 and r.json()["type"].endswith("/InvalidRequest")
+    assert client.patch(sp, content=b'{"isActive": false}').status_code == 415
+
+
+def test_periodic_csource_notifications(client, app):
+    import time
+
+    from herzstadt.ngsi.csource import subs
+
+    store = app.broker.store
+    t = client.tenant
+
+    def tick(at: float) -> int:
+        with store.write("") as tx:
+            return subs.periodic(app.broker, tx.cur, store.placeholder, at)
+
+    assert post(client, reg()).status_code == 201
+    sub = dict(SUB, timeInterval=60)
+    assert client.post("csourceSubscriptions", json=sub, headers={"Link": LINK}).status_code == 201
+    assert [x["triggerReason"] for x in outbox(app, t)] == ["newlyMatching"]  # initially
+    # a periodic subscription is not notified on change
+    path = "csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:r1"
+    assert client.patch(path, json={"endpoint": "http://127.0.0.1:9/x"}).status_code == 204
+    assert len(outbox(app, t)) == 1
+    now = time.time()
+    assert tick(now) == 0  # not due before timeInterval
+    assert tick(now + 61) == 1
+    n = outbox(app, t)
+    assert [x["triggerReason"] for x in n] == ["newlyMatching", "updated"]
+    assert [d["id"] for d in n[1]["data"]] == ["urn:ngsi-ld:ContextSourceRegistration:r1"]
+    assert n[1]["data"][0]["endpoint"] == "http://127.0.0.1:9/x"
+    assert tick(now + 62) == 0  # next one timeInterval later
+    assert tick(now + 122) == 1
+    # nothing matches: no notification; paused: none either
+    assert client.delete(path).status_code == 204
+    assert tick(now + 183) == 0
+    assert post(client, reg()).status_code == 201
+    sp = "csourceSubscriptions/urn:ngsi-ld:Subscription:cs1"
+    assert client.patch(sp, json={"isActive": False}).status_code == 204
+    assert tick(now + 244) == 0
+    assert len(outbox(app, t)) == 3

@@ -155,8 +155,8 @@ def on_change(
         except Exception as e:  # a subscription that no longer compiles is skipped
             log.warning("csource subscription %s skipped: %s", doc.get("id"), e)
             continue
-        if not cs.active(now):
-            continue
+        if not cs.active(now) or cs.time_interval:
+            continue  # periodic subscriptions are notified every timeInterval (``periodic``)
         before, after = relevant(cs, old), relevant(cs, new)
         if after is not None:
             _queue(cur, p, cs, "updated" if before is not None else "newlyMatching", [after])
@@ -183,6 +183,55 @@ def _notify_newly_matching(cur: Any, p: str, cs: CompiledSub, before: CompiledSu
         found.append(r)
     if found:
         _queue(cur, p, cs, "newlyMatching", found)
+
+
+def _schedule(cur: Any, p: str, tenant: str, sid: str, at: float) -> None:
+    """The time of the next periodic notification of a ``timeInterval`` subscription."""
+    cur.execute(
+        "INSERT INTO ngsi_sub_state(tenant, sub_id, next_periodic) VALUES"
+        f" ({p},{p},{p}) ON CONFLICT (tenant, sub_id) DO UPDATE SET"
+        " next_periodic = excluded.next_periodic",
+        (tenant, sid, at),
+    )
+
+
+def periodic(broker: Broker, cur: Any, p: str, now: float) -> int:
+    """Inside the notifier's write (``notify.dispatch``): the due periodic notifications of the
+    csource subscriptions with a ``timeInterval``: every registration they match (``updated``;
+    none: no notification), then the next one ``timeInterval`` seconds later. Returns how many."""
+    # a cheap pre-filter (the check runs every half second); the member is checked below
+    cur.execute("SELECT tenant, doc FROM ngsi_csource_sub WHERE doc LIKE '%timeInterval%'")
+    rows = cur.fetchall()
+    nowdt = dt.datetime.fromtimestamp(now, dt.UTC)
+    n = 0
+    for tenant, raw in rows:
+        doc = orjson.loads(raw)
+        if not doc.get("timeInterval"):
+            continue
+        try:
+            cs = _compiled(broker, tenant, doc)
+        except Exception as e:  # a subscription that no longer compiles is skipped
+            log.warning("csource subscription %s skipped: %s", doc.get("id"), e)
+            continue
+        if not cs.active(nowdt):
+            continue
+        cur.execute(
+            f"SELECT next_periodic FROM ngsi_sub_state WHERE tenant={p} AND sub_id={p}",
+            (tenant, cs.sid),
+        )
+        r = cur.fetchone()
+        if r is not None and float(r[0]) > now:
+            continue
+        found = []
+        for d in registry.candidates_in(cur, p, tenant, None):
+            hit = relevant(cs, d)
+            if hit is not None:
+                found.append(hit)
+        if found:
+            _queue(cur, p, cs, "updated", found)
+            n += 1
+        _schedule(cur, p, tenant, cs.sid, now + cs.time_interval)
+    return n
 
 
 # ------------------------------------------------------------------------------ use cases
@@ -221,12 +270,24 @@ def create_subscription(broker: Broker, req: Req, params: None = None) -> Result
         if tx.cur.fetchone() is None:
             raise AlreadyExists(f"subscription {sid} already exists")
         _notify_newly_matching(tx.cur, p, cs, None)
+        if cs.time_interval:
+            _schedule(tx.cur, p, req.tenant, sid, time.time() + cs.time_interval)
     return Result(
         201,
         None,
         Kind.NONE,
         [(b"location", (broker.config.base_path + "/csourceSubscriptions/" + sid).encode())],
     )
+
+
+def _own_context(broker: Broker, req: Req, doc: dict[str, Any]) -> Any:
+    """The @context the subscription was created with (its terms were expanded with it): the
+    creation request's @context URL, or the implicit @context made of its inline @context; the
+    request's own (core) @context when the client named a different ``jsonldContext``."""
+    url = doc.get(sb._CTX) or (doc.get("jsonldContext") if sb._RAW_CTX in doc else None)
+    if not url:
+        return req.ctx
+    return sb._ctx_of(broker, url, req.tenant)
 
 
 def _check_id(sid: str) -> None:
@@ -287,7 +348,10 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
     if req.tenant:
         broker.store.check_tenant(req.tenant)
     change = sb.model_copy({k: v for k, v in body.items() if k not in ("@context", "id", "type")})
-    if req.ctx is not None:
+    # a fragment that names no @context (no Link header, plain JSON) is read with the
+    # subscription's own @context, so its terms keep meaning what they meant at creation
+    own_ctx = req.raw_context is None
+    if req.ctx is not None and not own_ctx:
         sb._expand(change, req.ctx)
     schema.ensure(broker.store)
     p = broker.store.placeholder
@@ -295,6 +359,9 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
         old = _get_in(tx.cur, p, req.tenant, sid)
         if old is None:
             raise ResourceNotFound(f"subscription {sid} not found")
+        ctx = _own_context(broker, req, old) if own_ctx else None
+        if ctx is not None:
+            sb._expand(change, ctx)
         doc = sb.model_copy(old)
         for k, v in change.items():
             if k in sb._READ_ONLY or k in (sb._RAW_CTX, sb._CTX, sb._TYPES):
@@ -319,6 +386,8 @@ def update_subscription(broker: Broker, req: Req, params: None, sid: str) -> Res
             before = None
         after = _compiled(broker, req.tenant, doc)
         _notify_newly_matching(tx.cur, p, after, before)
+        if after.time_interval and (before is None or before.time_interval != after.time_interval):
+            _schedule(tx.cur, p, req.tenant, sid, time.time() + after.time_interval)
         tx.cur.execute(
             f"UPDATE ngsi_csource_sub SET doc={p} WHERE tenant={p} AND id={p}",
             (orjson.dumps(doc).decode(), req.tenant, sid),

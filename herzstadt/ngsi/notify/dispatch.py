@@ -131,6 +131,9 @@ class Dispatcher:
             if periodic:
                 self._next_periodic_check = now + PERIODIC_CHECK
                 done += self._periodic(c, now)
+                from ..csource import subs as csource_subs  # csource imports the notifier
+
+                done += csource_subs.periodic(self.broker, c, p, now)
         return done
 
     # --- subscriptions
