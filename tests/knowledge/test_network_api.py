@@ -203,3 +203,27 @@ def test_report_rejects_get_and_big_bodies(client, sol):
     assert client.get(path).status_code == 405
     big = {**REPORT, "title": "x" * 20000}
     assert _post(client, big, key).status_code == 413
+
+
+def test_a_catalogue_page_costs_the_same_whatever_the_catalogue_holds(
+    client, django_assert_max_num_queries
+):
+    """Each worker builds the records once (they cost queries per measure); a page then costs a
+    fixed number of queries however many measures the city shares, until something changes."""
+    city = solingen()
+    for n in range(12):
+        shared_measure(city, slug=f"m{n}", title=f"Maßnahme {n}")
+    first = _get(client, "/api/v1/network/solingen/measures/?limit=5")
+    assert first.status_code == 200 and orjson.loads(first.content)["total"] == 12
+    for page in (1, 2, 3):
+        with django_assert_max_num_queries(2):  # the city's look-up, nothing per measure
+            r = _get(client, f"/api/v1/network/solingen/measures/?limit=5&page={page}")
+        assert r.status_code == 200
+    # a change is seen at once (the worker's cache is cleared), and the validators move
+    profile = city.measure_set.get(slug="m3").profile
+    profile.problem = "Neu beschrieben."
+    profile.save()
+    again = _get(client, "/api/v1/network/solingen/measures/?limit=5")
+    assert again["ETag"] != first["ETag"]
+    items = orjson.loads(_get(client, "/api/v1/network/solingen/measures/?limit=20").content)
+    assert {i["slug"]: i["problem"] for i in items["items"]}["m3"] == "Neu beschrieben."

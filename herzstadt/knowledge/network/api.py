@@ -14,14 +14,16 @@ from urllib.parse import urlencode
 
 import orjson
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from herzstadt.core.models import City, Measure
-from herzstadt.knowledge.models import PartnerKey, Reuse
+from herzstadt.core.models import City, Measure, Milestone
+from herzstadt.core.ttlcache import TTLCache
+from herzstadt.knowledge.models import MeasureProfile, PartnerKey, Reuse
 from herzstadt.knowledge.network import keys, records
 
 PROBLEM = "https://herzstadt.org/problems/"
@@ -76,6 +78,44 @@ def _conditional(
     return _cors(response)
 
 
+#: (city id, this site's address as the request names it) → (the serialised records of the city's
+#: shared measures, a digest over all of them, the latest modification). Building a record costs a
+#: few queries (its parts come from other pillars), so a catalogue page would cost queries in
+#: proportion to the whole catalogue; each worker builds it once per ``CATALOGUE_TTL`` seconds (the
+#: answers say ``max-age=60`` anyway) or when a measure, profile, milestone or reuse changes.
+CATALOGUE_TTL = 60
+catalogue_cache = TTLCache(ttl=CATALOGUE_TTL, max_entries=64)
+
+
+def _changed(**kwargs: Any) -> None:
+    catalogue_cache.clear()
+
+
+for _model in (Measure, MeasureProfile, Milestone, Reuse):
+    _name = _model.__name__.lower()
+    post_save.connect(_changed, sender=_model, dispatch_uid=f"herzstadt-network-{_name}-save")
+    post_delete.connect(_changed, sender=_model, dispatch_uid=f"herzstadt-network-{_name}-delete")
+
+
+def _catalogue(request: HttpRequest, city: City) -> tuple[list[bytes], bytes, dt.datetime | None]:
+    """The validators cover the whole catalogue (every record, not only a page's), so that an
+    unchanged first page (the harvester's conditional request) means an unchanged catalogue."""
+
+    def build() -> tuple[list[bytes], bytes, dt.datetime | None]:
+        digest = hashlib.sha256()
+        modified = None
+        built = []
+        for m in records.shared_measures(city):
+            stamp = records.measure_modified(m)
+            modified = stamp if modified is None or stamp > modified else modified
+            rec = orjson.dumps(records.record(request, m))
+            digest.update(rec)
+            built.append(rec)
+        return built, digest.digest(), modified
+
+    return catalogue_cache.get_or_set((city.pk, records.city_base(request, city)), build)
+
+
 def _city(slug: str) -> City | None:
     return records.hosted_cities().filter(slug=slug).first()
 
@@ -126,25 +166,14 @@ def measures(request: HttpRequest, city: str) -> HttpResponse:
     if page is None or limit is None:
         return problem(400, "Bad request", "page and limit are positive whole numbers.")
     limit = min(limit, MAX_LIMIT)
-    everything = list(records.shared_measures(found))
-    total = len(everything)
+    built, digest, modified = _catalogue(request, found)
+    total = len(built)
     base = records.api_url(request, "network-measures", city=found.slug)
 
     def link(n: int) -> str:
         return f"{base}?{urlencode({'page': n, 'limit': limit})}"
 
-    # the validators cover the whole catalogue (every record, not only this page's), so that an
-    # unchanged first page (the harvester's conditional request) means an unchanged catalogue
-    digest = hashlib.sha256()
-    modified = None
-    items = []
-    for n, m in enumerate(everything):
-        stamp = records.measure_modified(m)
-        modified = stamp if modified is None or stamp > modified else modified
-        rec = records.record(request, m)
-        digest.update(orjson.dumps(rec))
-        if (page - 1) * limit <= n < page * limit:
-            items.append(rec)
+    items = [orjson.Fragment(rec) for rec in built[(page - 1) * limit : page * limit]]
     body = orjson.dumps(
         {
             "apiVersion": records.API_VERSION,
@@ -157,7 +186,7 @@ def measures(request: HttpRequest, city: str) -> HttpResponse:
             "items": items,
         }
     )
-    return _conditional(request, body, modified, digest.digest())
+    return _conditional(request, body, modified, digest)
 
 
 @require_safe
