@@ -143,13 +143,27 @@ def _run_federated(
 ) -> Result:
     """Local matches and the sources' answers merged, then ordered and paged here."""
     limit, offset, count = spec.limit, spec.offset, spec.count
-    spec.limit, spec.offset, spec.count = broker.config.max_limit, 0, False
-    local, _ = broker.store.query(req.tenant, spec)
     srcs, remote = fed
-    docs = reads.merge_query(local, srcs, remote)
-    docs = [d for d in docs if req.principal.may_touch(d.get("type"))]
-    if ro.attrs is not None:
-        docs = [d for d in docs if any(a in (d.get("attrs") or {}) for a in ro.attrs)]
+    # The merged list holds this broker's entities first (in the store's order), then the sources'
+    # new ones, so a page without a count or an order needs only the first offset + limit local
+    # entities — unless some of them drop out below (exclusive sources, the client's types or
+    # attributes): then all of them are read, as for a count or an order.
+    window = offset + limit
+    cheap = not count and not keys and window < broker.config.max_limit
+    while True:
+        spec.limit = window if cheap else broker.config.max_limit
+        spec.offset, spec.count = 0, False
+        local, _ = broker.store.query(req.tenant, spec)
+        docs = reads.merge_query(local, srcs, [dict(d) for d in remote])
+        docs = [d for d in docs if req.principal.may_touch(d.get("type"))]
+        if ro.attrs is not None:
+            docs = [d for d in docs if any(a in (d.get("attrs") or {}) for a in ro.attrs)]
+        if not cheap or len(local) < window:
+            break
+        local_ids = {d.get("id") for d in local}
+        if sum(1 for d in docs[:window] if d.get("id") in local_ids) == window:
+            break
+        cheap = False
     if keys:
         assert req.ctx is not None
         docs = _sort_docs(docs, keys, req.ctx)
