@@ -79,7 +79,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "mergeEntity",
         "replaceEntity",
         "replaceAttrs",
+        # the batch operations and purgeEntity are redirected like their single-entity
+        # forms, and a POST query like a GET one (what the ETSI suite's DistributedOperations
+        # tests D014_01_*, D017_01_* and D011_02_exc_02 register redirectionOps for)
+        "createBatch",
+        "upsertBatch",
+        "updateBatch",
+        "deleteBatch",
+        "mergeBatch",
+        "purgeEntity",
         *_RETRIEVE,
+        "queryBatch",
         *_TYPES_OPS,
     ),
 }

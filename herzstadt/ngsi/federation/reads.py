@@ -120,6 +120,18 @@ def _attrs_param(src: Source, wanted: list[str] | None, ctx: Context) -> tuple[b
     return True, None
 
 
+def _one(ans: Answer | None, eid: str) -> Any:
+    """The entity ``eid`` of a source's answer: a retrieval's object, or the member of a
+    query's array with that id (a single object is taken as a one-member array)."""
+    if ans is None or ans.status != 200:
+        return None
+    data = answer_json(ans)
+    for e in data if isinstance(data, list) else [data]:
+        if isinstance(e, dict) and e.get("id") == eid:
+            return e
+    return None
+
+
 def retrieve(
     broker: Any, req: Any, eid: str, type_expr: str | None, attrs: list[str] | None
 ) -> tuple[bool, dict[str, Any] | None]:
@@ -129,27 +141,45 @@ def retrieve(
     if is_local(req):
         return False, None
     ctx: Context = req.ctx
-    srcs = fw.sources(
-        broker,
-        req,
-        "retrieveEntity",
-        entity_id=eid,
-        types=simple_names(type_expr, ctx),
-        attrs=attrs,
-    )
+    types = simple_names(type_expr, ctx)
+    # a registration offering only queryEntity / queryBatch (4.3.3: the operation the source
+    # supports) is asked by a query for that id; each registration is asked once, by the
+    # first of these operations it offers
+    srcs: list[Source] = []
+    how: dict[int, str] = {}
+    for op in ("retrieveEntity", "queryEntity", "queryBatch"):
+        for s in fw.sources(broker, req, op, entity_id=eid, types=types, attrs=attrs):
+            if all(x.id != s.id for x in srcs):
+                how[len(srcs)] = op
+                srcs.append(s)
     if not srcs:
         return False, None
     raw = getattr(req, "query", None) or {}
     calls: list[tuple[Source, Callable[[], Answer]]] = []
-    for s in srcs:
+    for n, s in enumerate(srcs):
         ask, _ = _attrs_param(s, attrs, ctx)
         if not ask:
             continue
         # the client's own selection only (the answer is filtered to the registered
         # attributes here); the representation parameters stay here
         q = {k: v for k, v in raw.items() if k in ("attrs", "type")}
-        calls.append((s, partial(fw.send, s, req, "GET", entity_path(eid), q)))
-    answers = fw.fan_out(calls)
+        if how[n] == "retrieveEntity":
+            calls.append((s, partial(fw.send, s, req, "GET", entity_path(eid), q)))
+            continue
+        if "type" not in q and s.types():
+            q["type"] = ",".join(ctx.compact(t) for t in s.types())
+        if how[n] == "queryEntity":
+            q["id"] = eid
+            calls.append((s, partial(fw.send, s, req, "GET", "/entities", q)))
+            continue
+        sel: dict[str, Any] = {"id": eid}
+        if "type" in q:
+            sel["type"] = q["type"]
+        body: dict[str, Any] = {"type": "Query", "entities": [sel]}
+        if "attrs" in q:
+            body["attrs"] = q["attrs"].split(",")
+        calls.append((s, partial(fw.send, s, req, "POST", "/entityOperations/query", None, body)))
+    answers = [(s, _one(ans, eid)) for s, ans in fw.fan_out(calls)]
     local = broker.store.get(req.tenant, eid)
     if local is not None and not req.principal.may_touch(local.get("type")):
         local = None
@@ -158,10 +188,10 @@ def retrieve(
     if own is not None:
         docs.append(own)
     aux: list[dict[str, Any]] = []
-    for s, ans in answers:
-        if ans is None or ans.status != 200:
+    for s, data in answers:
+        if data is None:
             continue
-        d = to_doc(broker, req, answer_json(ans), s)
+        d = to_doc(broker, req, data, s)
         if d is None or d.get("id") != eid:
             continue
         (aux if s.mode == AUXILIARY else docs).append(d)

@@ -273,3 +273,27 @@ def test_headers_tenant_and_provision(backend, tmp_path):
     finally:
         srv.shutdown()
         _drop(sa)
+
+
+@pytest.mark.parametrize("operation", ["queryEntity", "queryBatch"])
+def test_retrieval_becomes_a_query_for_a_source_offering_only_queries(backend, tmp_path, operation):
+    pa, pb = free_port(), free_port()
+    (dba, sa), (dbb, sb) = _db(backend, tmp_path, "a"), _db(backend, tmp_path, "b")
+    try:
+        with broker(dba, pa, f"127.0.0.1:{pb}"), broker(dbb, pb):
+            for eid, speed in (("urn:ngsi-ld:Vehicle:b1", 20), ("urn:ngsi-ld:Vehicle:b2", 30)):
+                assert call(pb, "POST", BASE + "/entities", vehicle(eid, speed=speed))[0] == 201
+            rid = "urn:ngsi-ld:ContextSourceRegistration:q"
+            register(pa, rid, f"http://127.0.0.1:{pb}", operations=[operation])
+            status, body = call(pa, "GET", BASE + "/entities/urn:ngsi-ld:Vehicle:b2")
+            assert status == 200, body
+            assert body["id"] == "urn:ngsi-ld:Vehicle:b2" and body["speed"]["value"] == 30
+            status, _ = call(pa, "GET", BASE + "/entities/urn:ngsi-ld:Vehicle:nowhere")
+            assert status == 404
+            # offering neither retrieveEntity nor a query: not asked
+            assert call(pa, "DELETE", BASE + f"/csourceRegistrations/{rid}")[0] == 204
+            register(pa, rid, f"http://127.0.0.1:{pb}", operations=["updateOps"])
+            assert call(pa, "GET", BASE + "/entities/urn:ngsi-ld:Vehicle:b2")[0] == 404
+    finally:
+        _drop(sa)
+        _drop(sb)
