@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core.models import City
 from herzstadt.knowledge.models import CatalogueEntryType, MaturityPhase, MeasureProfile, Partner
+from herzstadt.knowledge.services import EDITABLE
 
 #: The own city in the catalogue's "city" filter.
 HERE = "here"
@@ -238,23 +239,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = MeasureProfile
-        fields = [
-            "shared",
-            "phase",
-            "problem",
-            "target_groups",
-            "implementation_steps",
-            "entity_types",
-            "datasets",
-            "software",
-            "operator_model",
-            "cost_investment_eur",
-            "cost_operation_eur",
-            "obstacles",
-            "success_factors",
-            "contact_name",
-            "contact_email",
-        ]
+        fields = list(EDITABLE)
         widgets = {
             name: forms.Textarea(attrs={"rows": 4})
             for name in (
