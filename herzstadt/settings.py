@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "herzstadt.urbandata",
     "herzstadt.participation",
     "herzstadt.knowledge",
+    "herzstadt.compass",
+    "herzstadt.decisions",
 ]
 
 MIDDLEWARE = [
