@@ -575,3 +575,42 @@ def test_expiry_is_not_notified_to_periodic_or_paused_subscriptions(client, app)
         )
     tick(now)
     assert tick(now + 3601) == 0
+
+
+def test_counters_appear_only_after_a_notification(client, app):
+    """A state row written for throttling or the next periodic notification is no notification:
+    ``timesSent``/``timesFailed`` appear after the first outcome only (entity and csource
+    subscriptions alike)."""
+    store = app.broker.store
+    p = store.placeholder
+    t = client.tenant
+    periodic = dict(SUB, timeInterval=60)  # its next periodic time is stored on creation
+    assert (
+        client.post("csourceSubscriptions", json=periodic, headers={"Link": LINK}).status_code
+        == 201
+    )
+    got = client.get("csourceSubscriptions/urn:ngsi-ld:Subscription:cs1").json()
+    assert "timesSent" not in got["notification"] and "timesFailed" not in got["notification"]
+    sub = {
+        "id": "urn:ngsi-ld:Subscription:e1",
+        "type": "Subscription",
+        "entities": [{"type": "Building"}],
+        "timeInterval": 5,
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}},
+    }
+    assert client.post("subscriptions", json=sub, headers={"Link": LINK}).status_code == 201
+    with store.write("") as tx:
+        tx.cur.execute(
+            f"INSERT INTO ngsi_sub_state(tenant, sub_id, next_periodic, last_sent) VALUES ({p},{p},{p},{p})",
+            (t, "urn:ngsi-ld:Subscription:e1", 1.0, 1.0),
+        )
+    path = "subscriptions/urn:ngsi-ld:Subscription:e1"
+    assert "timesSent" not in client.get(path).json()["notification"]
+    with store.write("") as tx:
+        tx.cur.execute(
+            f"UPDATE ngsi_sub_state SET times_sent=1, last_notification={p}, last_success={p}"
+            f" WHERE tenant={p} AND sub_id={p}",
+            ("2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z", t, "urn:ngsi-ld:Subscription:e1"),
+        )
+    n = client.get(path).json()["notification"]
+    assert n["timesSent"] == 1 and n["timesFailed"] == 0 and n["status"] == "ok"
