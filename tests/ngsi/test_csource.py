@@ -515,3 +515,102 @@ def test_periodic_csource_notifications(client, app):
     assert client.patch(sp, json={"isActive": False}).status_code == 204
     assert tick(now + 244) == 0
     assert len(outbox(app, t)) == 3
+
+
+def test_expiry_of_a_registration_is_notified_once(client, app):
+    """5.11.7: a registration that expires no longer matches: ``noLongerMatching`` once, from the
+    notifier's periodic check (only to the subscriptions it matched)."""
+    import time
+
+    from herzstadt.ngsi.csource import subs
+
+    store = app.broker.store
+    t = client.tenant
+
+    def tick(at: float) -> int:
+        with store.write("") as tx:
+            return subs.expired(app.broker, tx.cur, store.placeholder, at)
+
+    now = time.time()
+    later = dt.datetime.fromtimestamp(now + 3600, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert post(client, reg(expiresAt=later)).status_code == 201
+    car = reg(
+        "urn:ngsi-ld:ContextSourceRegistration:r9",
+        information=[{"entities": [{"type": "Car"}]}],
+        expiresAt=later,
+    )
+    assert post(client, car).status_code == 201
+    assert client.post("csourceSubscriptions", json=SUB, headers={"Link": LINK}).status_code == 201
+    assert [x["triggerReason"] for x in outbox(app, t)] == ["newlyMatching"]
+    tick(now)  # the first check sets the mark (or the notifier's has)
+    assert tick(now + 1) == 0  # not expired yet
+    assert tick(now + 3601) == 1  # r1 expired; r9 (Car) never matched
+    n = outbox(app, t)
+    assert [x["triggerReason"] for x in n] == ["newlyMatching", "noLongerMatching"]
+    assert [d["id"] for d in n[1]["data"]] == ["urn:ngsi-ld:ContextSourceRegistration:r1"]
+    assert [i["entities"][0]["type"] for i in n[1]["data"][0]["information"]] == ["Building"]
+    assert tick(now + 3700) == 0  # once
+    assert len(outbox(app, t)) == 2
+
+
+def test_expiry_is_not_notified_to_periodic_or_paused_subscriptions(client, app):
+    import time
+
+    from herzstadt.ngsi.csource import subs
+
+    store = app.broker.store
+
+    def tick(at: float) -> int:
+        with store.write("") as tx:
+            return subs.expired(app.broker, tx.cur, store.placeholder, at)
+
+    now = time.time()
+    later = dt.datetime.fromtimestamp(now + 3600, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert post(client, reg(expiresAt=later)).status_code == 201
+    periodic = dict(SUB, id="urn:ngsi-ld:Subscription:cs2", timeInterval=60)
+    paused = dict(SUB, id="urn:ngsi-ld:Subscription:cs3", isActive=False)
+    for s in (periodic, paused):
+        assert (
+            client.post("csourceSubscriptions", json=s, headers={"Link": LINK}).status_code == 201
+        )
+    tick(now)
+    assert tick(now + 3601) == 0
+
+
+def test_counters_appear_only_after_a_notification(client, app):
+    """A state row written for throttling or the next periodic notification is no notification:
+    ``timesSent``/``timesFailed`` appear after the first outcome only (entity and csource
+    subscriptions alike)."""
+    store = app.broker.store
+    p = store.placeholder
+    t = client.tenant
+    periodic = dict(SUB, timeInterval=60)  # its next periodic time is stored on creation
+    assert (
+        client.post("csourceSubscriptions", json=periodic, headers={"Link": LINK}).status_code
+        == 201
+    )
+    got = client.get("csourceSubscriptions/urn:ngsi-ld:Subscription:cs1").json()
+    assert "timesSent" not in got["notification"] and "timesFailed" not in got["notification"]
+    sub = {
+        "id": "urn:ngsi-ld:Subscription:e1",
+        "type": "Subscription",
+        "entities": [{"type": "Building"}],
+        "timeInterval": 5,
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}},
+    }
+    assert client.post("subscriptions", json=sub, headers={"Link": LINK}).status_code == 201
+    with store.write("") as tx:
+        tx.cur.execute(
+            f"INSERT INTO ngsi_sub_state(tenant, sub_id, next_periodic, last_sent) VALUES ({p},{p},{p},{p})",
+            (t, "urn:ngsi-ld:Subscription:e1", 1.0, 1.0),
+        )
+    path = "subscriptions/urn:ngsi-ld:Subscription:e1"
+    assert "timesSent" not in client.get(path).json()["notification"]
+    with store.write("") as tx:
+        tx.cur.execute(
+            f"UPDATE ngsi_sub_state SET times_sent=1, last_notification={p}, last_success={p}"
+            f" WHERE tenant={p} AND sub_id={p}",
+            ("2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z", t, "urn:ngsi-ld:Subscription:e1"),
+        )
+    n = client.get(path).json()["notification"]
+    assert n["timesSent"] == 1 and n["timesFailed"] == 0 and n["status"] == "ok"

@@ -11,7 +11,9 @@ registrations with the RegistrationInfos (and EntityInfos) that matched:
 
 - when the subscription is created: every matching registration (``newlyMatching``);
 - when a registration is created, updated or deleted (in the same transaction as the change):
-  ``newlyMatching``, ``updated`` or ``noLongerMatching``.
+  ``newlyMatching``, ``updated`` or ``noLongerMatching``;
+- when a registration expires (``expiresAt`` passes; the notifier's periodic check, ``expired``):
+  ``noLongerMatching``.
 
 The notifications are rows of the notifier's outbox (``ngsi_notification``): the notifier
 delivers them (allow-list, retries, leases) like any other notification.
@@ -80,11 +82,14 @@ def _entity_selected(cs: CompiledSub, e: dict[str, Any]) -> bool:
     return False
 
 
-def relevant(cs: CompiledSub, doc: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The registration (expanded) reduced to what the subscription selects, or None."""
+def relevant(
+    cs: CompiledSub, doc: dict[str, Any] | None, *, at: dt.datetime | None = None
+) -> dict[str, Any] | None:
+    """The registration (expanded) reduced to what the subscription selects, or None (also when
+    it has expired by ``at``, default now)."""
     if doc is None:
         return None
-    if registry.Registration.from_doc(cs.tenant, doc).expired():
+    if registry.Registration.from_doc(cs.tenant, doc).expired(at):
         return None
     if cs.matcher is not None and not cs.matcher(registry.pseudo_entity(doc, cs.ctx.expand)):
         return None
@@ -231,6 +236,61 @@ def periodic(broker: Broker, cur: Any, p: str, now: float) -> int:
             _queue(cur, p, cs, "updated", found)
             n += 1
         _schedule(cur, p, tenant, cs.sid, now + cs.time_interval)
+    return n
+
+
+#: ``ngsi_meta`` key: the time up to which expired registrations have been notified
+EXPIRY_MARK = "csource_expiry_checked"
+
+
+def expired(broker: Broker, cur: Any, p: str, now: float) -> int:
+    """Inside the notifier's write (``notify.dispatch``, one dispatcher at a time): a
+    ``noLongerMatching`` notification for every registration that expired since the last check
+    (``expiresAt`` in (mark, now]) to every active csource subscription it matched just before
+    (not the periodic ones, which are not notified on change). The mark in ``ngsi_meta`` moves
+    in the same transaction, so each expiry is notified once; the first check only sets it.
+    Returns how many notifications were queued."""
+    cur.execute(f"SELECT value FROM ngsi_meta WHERE key={p}", (EXPIRY_MARK,))
+    r = cur.fetchone()
+    if r is None:
+        cur.execute(
+            f"INSERT INTO ngsi_meta(key, value) VALUES ({p},{p}) ON CONFLICT (key) DO NOTHING",
+            (EXPIRY_MARK, repr(now)),
+        )
+        return 0
+    mark = float(r[0])
+    if now <= mark:
+        return 0
+    cur.execute(
+        "SELECT tenant, doc FROM ngsi_csource WHERE expires_at > "
+        f"{p} AND expires_at <= {p} ORDER BY tenant, expires_at, id",
+        (mark, now),
+    )
+    rows = cur.fetchall()
+    if not rows:
+        return 0  # the mark stays: nothing in (mark, now] is lost, and nothing is written
+    nowdt = dt.datetime.fromtimestamp(now, dt.UTC)
+    n = 0
+    subs_of: dict[str, list[CompiledSub]] = {}
+    for tenant, raw in rows:
+        doc = orjson.loads(raw)
+        exp = registry._epoch(doc.get("expiresAt"))
+        just_before = dt.datetime.fromtimestamp((exp or now) - 0.001, dt.UTC)
+        if tenant not in subs_of:
+            subs_of[tenant] = []
+            for sdoc in _list_in(cur, p, tenant):
+                try:
+                    subs_of[tenant].append(_compiled(broker, tenant, sdoc))
+                except Exception as e:  # a subscription that no longer compiles is skipped
+                    log.warning("csource subscription %s skipped: %s", sdoc.get("id"), e)
+        for cs in subs_of[tenant]:
+            if not cs.active(nowdt) or cs.time_interval:
+                continue
+            before = relevant(cs, doc, at=just_before)
+            if before is not None:
+                _queue(cur, p, cs, "noLongerMatching", [before])
+                n += 1
+    cur.execute(f"UPDATE ngsi_meta SET value={p} WHERE key={p}", (repr(now), EXPIRY_MARK))
     return n
 
 

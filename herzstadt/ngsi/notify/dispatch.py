@@ -134,6 +134,7 @@ class Dispatcher:
                 from ..csource import subs as csource_subs  # csource imports the notifier
 
                 done += csource_subs.periodic(self.broker, c, p, now)
+                done += csource_subs.expired(self.broker, c, p, now)
         return done
 
     # --- subscriptions

@@ -89,7 +89,8 @@ def sub_state(store: Any, tenant: str, sid: str) -> dict[str, Any] | None:
             (tenant, sid),
         )
         r = cur.fetchone()
-    if r is None:
+    if r is None or r[2] is None:
+        # no outcome yet: the row may exist for throttling or the next periodic notification
         return None
     return {
         "timesSent": int(r[0]),
