@@ -24,7 +24,7 @@ def query_entities(broker: Broker, req: Req, params: QueryParams) -> Result:
     spec = queries.build_spec(broker.store, req, params.query)
     pg = params.paging
     spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
-    fed = _federated(broker, req, params.query, "queryEntity", pg.limit, pg.offset)
+    fed = _federated(broker, req, params.query, "queryEntity", pg.limit, pg.offset, count=pg.count)
     return _run_query(broker, req, spec, ro, params.render, params.order_by, fed)
 
 
@@ -108,7 +108,8 @@ def _run_query(
     return res
 
 
-Federated = tuple[list[Source], list[dict[str, Any]]]
+#: the sources asked, their entities, and how many matches they reported beyond those returned
+Federated = tuple[list[Source], list[dict[str, Any]], int]
 
 
 def _federated(
@@ -119,6 +120,8 @@ def _federated(
     limit: int,
     offset: int,
     post_body: dict[str, Any] | None = None,
+    *,
+    count: bool = False,
 ) -> Federated | None:
     assert req.ctx is not None
     attrs = sorted({req.ctx.expand(a) for a in q.attrs}) if q.attrs else None
@@ -129,7 +132,9 @@ def _federated(
         type_expr = sel.get("type") if isinstance(sel.get("type"), str) else None
         ids = [sel["id"]] if isinstance(sel.get("id"), str) else None
     window = None if offset == 0 and limit <= broker.config.default_limit else offset + limit
-    return reads.query(broker, req, type_expr, attrs, ids, op, window, post_body)
+    if count:  # a count covers everything the sources match, not only the page asked
+        window = broker.config.max_limit
+    return reads.query(broker, req, type_expr, attrs, ids, op, window, post_body, count=count)
 
 
 def _run_federated(
@@ -143,7 +148,7 @@ def _run_federated(
 ) -> Result:
     """Local matches and the sources' answers merged, then ordered and paged here."""
     limit, offset, count = spec.limit, spec.offset, spec.count
-    srcs, remote = fed
+    srcs, remote, beyond = fed
     # The merged list holds this broker's entities first (in the store's order), then the sources'
     # new ones, so a page without a count or an order needs only the first offset + limit local
     # entities — unless some of them drop out below (exclusive sources, the client's types or
@@ -152,8 +157,8 @@ def _run_federated(
     cheap = not count and not keys and window < broker.config.max_limit
     while True:
         spec.limit = window if cheap else broker.config.max_limit
-        spec.offset, spec.count = 0, False
-        local, _ = broker.store.query(req.tenant, spec)
+        spec.offset, spec.count = 0, count
+        local, local_total = broker.store.query(req.tenant, spec)
         docs = reads.merge_query(local, srcs, [dict(d) for d in remote])
         docs = [d for d in docs if req.principal.may_touch(d.get("type"))]
         if ro.attrs is not None:
@@ -168,6 +173,11 @@ def _run_federated(
         assert req.ctx is not None
         docs = _sort_docs(docs, keys, req.ctx)
     total = len(docs)
+    if count:
+        # matches beyond the max_limit read here and at each source are counted as reported
+        # (they cannot be merged with the others, so an entity held both here and at a source
+        # beyond those bounds counts twice)
+        total += max(0, (local_total or 0) - len(local)) + beyond
     docs = docs[offset : offset + limit]
     res = render_many(broker, req, docs, ro, opts)
     if count:
@@ -213,5 +223,5 @@ def query_entities_post(broker: Broker, req: Req, params: QueryPostParams) -> Re
     pg = params.paging
     spec.limit, spec.offset, spec.count = pg.limit, pg.offset, pg.count
     eq = EntityQuery(**fields)
-    fed = _federated(broker, req, eq, "queryBatch", pg.limit, pg.offset, body)
+    fed = _federated(broker, req, eq, "queryBatch", pg.limit, pg.offset, body, count=pg.count)
     return _run_query(broker, req, spec, ro, opts, params.order_by, fed)

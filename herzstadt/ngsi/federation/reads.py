@@ -208,11 +208,14 @@ def query(
     operation: str = "queryEntity",
     window: int | None = None,
     post_body: dict[str, Any] | None = None,
-) -> tuple[list[Source], list[dict[str, Any]]] | None:
-    """The sources asked and their entities (stored form, auxiliary ones last, marked) for
-    GET /entities; None: no source matches, the query is local. ``window``: the number of
-    entities each source must return at most for the page asked (offset + limit; None: the
-    sources' default page suffices)."""
+    *,
+    count: bool = False,
+) -> tuple[list[Source], list[dict[str, Any]], int] | None:
+    """The sources asked, their entities (stored form, auxiliary ones last, marked) for
+    GET /entities and, with ``count``, how many matches the sources reported
+    (``NGSILD-Results-Count``) beyond the entities they returned; None: no source matches, the
+    query is local. ``window``: the number of entities each source must return at most for the
+    page asked (offset + limit; None: the sources' default page suffices)."""
     fw: Forwarder = broker.forwarder
     if is_local(req):
         return None
@@ -244,27 +247,42 @@ def query(
             q["attrs"] = a
         if window is not None:
             q["limit"] = str(window)
+        if count:
+            q["count"] = "true"
         if post_body is not None:  # queryBatch: the Query goes on, attrs narrowed likewise
             body = dict(post_body)
             if a:
                 body["attrs"] = a.split(",")
-            pq = {"limit": q["limit"]} if "limit" in q else None
+            pq = {k: q[k] for k in ("limit", "count") if k in q} or None
             call = partial(fw.send, s, req, "POST", "/entityOperations/query", pq, body)
             calls.append((s, call))
             continue
         calls.append((s, partial(fw.send, s, req, "GET", "/entities", q)))
     out: list[dict[str, Any]] = []
+    beyond = 0
     for s, ans in fw.fan_out(calls):
         data = answer_json(ans) if ans is not None and ans.status == 200 else None
         if not isinstance(data, list):
             continue
+        if count and ans is not None:
+            reported = _results_count(ans)
+            if reported is not None and s.mode != AUXILIARY:
+                beyond += max(0, reported - len(data))
         for e in data:
             d = to_doc(broker, req, e, s)
             if d is not None:
                 if s.mode == AUXILIARY:
                     d["_aux"] = True
                 out.append(d)
-    return srcs, out
+    return srcs, out, beyond
+
+
+def _results_count(ans: Answer) -> int | None:
+    """A source's ``NGSILD-Results-Count`` (None when absent or not a count)."""
+    raw = (ans.headers or {}).get("ngsild-results-count", "").strip()
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    return int(raw)
 
 
 def merge_query(
