@@ -334,9 +334,16 @@ def describe(spec: dict[str, Any]) -> str:
 
 
 def _area(node: dict[str, Any]) -> str:
+    text = ""
+    if node.get("match"):
+        text = " [" + ", ".join(f"{k} = {_plain_text(v)}" for k, v in node["match"].items()) + "]"
     if node.get("district"):
-        return _(" in the district “%(district)s”") % {"district": node["district"]}
-    return ""
+        text += _(" in the district “%(district)s”") % {"district": node["district"]}
+    return text
+
+
+def _plain_text(value: Any) -> str:
+    return _num(value) if isinstance(value, float) else str(value)
 
 
 def _describe(node: dict[str, Any]) -> str:

@@ -456,6 +456,8 @@ def test_describe():
     )
     assert "a" in text and "T" in text and "÷" in text
     assert f.describe({"kind": "nope"})
+    matched = f.describe({"kind": "inventory", "entity_type": "M", "match": {"meterType": "Heat"}})
+    assert "[meterType = Heat]" in matched
     assert not math.isnan(f.lden(50, 50, 50))
 
 
