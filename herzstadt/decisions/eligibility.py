@@ -80,7 +80,7 @@ def _not_voted(elector: Elector) -> Elector:
     return elector
 
 
-def authorize_account(decision: Decision, user: object) -> Elector:
+def authorize_account(decision: Decision, user: Any) -> Elector:
     """The elector row a signed-in, verified account is linked to (see :func:`verify_account`)."""
     _open_channel(decision, "web")
     if not getattr(user, "is_authenticated", False):
@@ -105,9 +105,7 @@ def authorize_code(decision: Decision, code: str, *, channel: str = "code") -> E
     return _not_voted(elector)
 
 
-def authorize_identifier(
-    decision: Decision, identifier: str, *, channel: str = "booth"
-) -> Elector:
+def authorize_identifier(decision: Decision, identifier: str, *, channel: str = "booth") -> Elector:
     """The census elector with ``identifier`` (for clerks at the booth or registering a voting card,
     who have seen the person's identity document)."""
     _open_channel(decision, channel)

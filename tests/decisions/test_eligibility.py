@@ -16,9 +16,11 @@ from herzstadt.decisions.eligibility import NotEligible
 from herzstadt.decisions.eligible import booth, census, codes, letters, postal
 from herzstadt.decisions.models import Decision, Elector, PendingBallot, PostalEntry
 from tests.conftest import bo_url, login
-from tests.decisions.eligible_factories import cast, make_decision  # noqa: F401 - fixture
+from tests.decisions import eligible_factories
+from tests.decisions.eligible_factories import make_decision
 
 pytestmark = pytest.mark.django_db
+cast = eligible_factories.cast  # the fixture
 
 
 @pytest.fixture
@@ -50,7 +52,9 @@ def _csv(decision: Decision) -> str:
 def _restrict(decision: Decision) -> None:
     from herzstadt.core.models import District
 
-    decision.residence_districts.set(District.objects.filter(city=decision.city, slug="pfaff-areal"))
+    decision.residence_districts.set(
+        District.objects.filter(city=decision.city, slug="pfaff-areal")
+    )
 
 
 def _all_values(model) -> str:
@@ -277,8 +281,12 @@ def test_backoffice_pages_need_the_right_role(client, decision, actors):
     login(client, actors["citizen"])
     assert client.get(bo_url("decisions-booth", slug=slug)).status_code == 403
     login(client, actors["moderator"])
-    for name in ("decisions-electors", "decisions-booth", "decisions-postal-cards",
-                 "decisions-postal-sheets"):
+    for name in (
+        "decisions-electors",
+        "decisions-booth",
+        "decisions-postal-cards",
+        "decisions-postal-sheets",
+    ):
         assert client.get(bo_url(name, slug=slug)).status_code == 200, name
     assert client.get(bo_url("decisions-eligibility")).status_code == 200
     assert client.get(bo_url("decisions-census", slug=slug)).status_code == 403
@@ -318,7 +326,9 @@ def test_booth_page_two_steps(client, decision, actors, cast):
     assert step2.status_code == 200 and step2.context["receipt"]
     again = client.post(url, {"person": "A-100"})
     assert b'name="step"' not in again.content
-    too_many = client.post(url, {"person": "A-101", "step": "ballot", "proposals": ["1", "2", "3", "4"]})
+    too_many = client.post(
+        url, {"person": "A-101", "step": "ballot", "proposals": ["1", "2", "3", "4"]}
+    )
     assert too_many.context["ballot"].errors and not too_many.context["receipt"]
 
 

@@ -82,7 +82,7 @@ def parse_birth_date(value: str) -> dt.date | None:
     value = value.strip()
     for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"):
         try:
-            return dt.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a date, no time
+            return dt.datetime.strptime(value, fmt).date()
         except ValueError:
             continue
     return None
@@ -134,9 +134,7 @@ def _district_matcher(decision: Decision):
     return lambda value: value.strip().casefold() in names
 
 
-def import_census(
-    decision: Decision, data: bytes | str, *, letters: bool = False
-) -> CensusReport:
+def import_census(decision: Decision, data: bytes | str, *, letters: bool = False) -> CensusReport:
     """Read the census file ``data`` and replace the decision's census electors (one transaction).
     With ``letters``, every eligible person without a letter code gets one; the report's
     ``letters`` then hold the plain codes with the address columns, for the PDF of this request."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from herzstadt.decisions.eligible.codes import MAX_CODES
 from herzstadt.decisions.eligible.census import MAX_BYTES
+from herzstadt.decisions.eligible.codes import MAX_CODES
 
 
 class CodeForm(forms.Form):

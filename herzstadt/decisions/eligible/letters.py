@@ -36,7 +36,9 @@ def code_url(base_url: str, code: str) -> str:
 def _qr(canvas: Canvas, value: str, x: float, y: float, size: float) -> None:
     widget = QrCodeWidget(value, barLevel="M")
     left, bottom, right, top = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
+    drawing = Drawing(
+        size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0]
+    )
     drawing.add(widget)
     renderPDF.draw(drawing, canvas, x, y)
 
@@ -67,7 +69,9 @@ def _letter(canvas: Canvas, decision: Decision, letter: Letter, url: str) -> Non
     left = 25 * mm
     width = WIDTH - 50 * mm
     canvas.setFont("Helvetica", 9)
-    canvas.drawString(left, HEIGHT - 20 * mm, str(decision.city.official_name or decision.city.name))
+    canvas.drawString(
+        left, HEIGHT - 20 * mm, str(decision.city.official_name or decision.city.name)
+    )
     y = HEIGHT - 45 * mm
     canvas.setFont("Helvetica", 11)
     for line in (letter.name, letter.street, f"{letter.postcode} {letter.town}".strip()):

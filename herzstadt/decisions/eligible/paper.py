@@ -79,7 +79,7 @@ class PaperBallotForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         if data.get("invalid"):

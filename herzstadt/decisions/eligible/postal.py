@@ -99,9 +99,7 @@ def enter_sheet(decision: Decision, clerk, envelope: str, choice: Mapping[str, i
             )
             if counted >= cards:
                 raise PostalError("too_many_sheets", cards=cards)
-            PostalEntry.objects.filter(decision=decision, envelope=envelope).update(
-                reconciled=True
-            )
+            PostalEntry.objects.filter(decision=decision, envelope=envelope).update(reconciled=True)
             if choice == INVALID:
                 return COUNTED_INVALID
             voting.cast(decision, None, choice, "postal")

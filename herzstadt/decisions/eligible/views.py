@@ -58,13 +58,17 @@ def voting_error(error: voting.VotingError) -> str:
         "not_open": _("Voting has not opened yet."),
         "channel_closed": _("This way of voting is not offered for this decision."),
     }
-    return texts.get(error.code, _("The ballot could not be cast (%(code)s).") % {"code": error.code})
+    return texts.get(
+        error.code, _("The ballot could not be cast (%(code)s).") % {"code": error.code}
+    )
 
 
 def postal_error(error: postal.PostalError) -> str:
     texts = {
         "already_counted": _("Sheet %(envelope)s has already been counted."),
-        "same_clerk": _("You have already entered sheet %(envelope)s; another clerk must enter it."),
+        "same_clerk": _(
+            "You have already entered sheet %(envelope)s; another clerk must enter it."
+        ),
         "too_many_sheets": _(
             "Not counted: that would be more sheets than the %(cards)s registered voting cards."
         ),
@@ -79,7 +83,9 @@ def voting_path(decision: Decision) -> str:
             return reverse(name, kwargs={"slug": decision.slug})
         except NoReverseMatch:
             continue
-    return reverse("decisions:eligible-verify", kwargs={"slug": decision.slug}).rsplit("/", 2)[0] + "/"
+    return (
+        reverse("decisions:eligible-verify", kwargs={"slug": decision.slug}).rsplit("/", 2)[0] + "/"
+    )
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -97,8 +103,10 @@ def verify(request: HttpRequest, slug: str) -> HttpResponse:
     city = request.city  # type: ignore[attr-defined]
     if not city:
         raise Http404(_("No city has been set up yet."))
-    decision = get_object_or_404(Decision, city=getattr(city, "_wrapped", city), slug=slug, is_published=True)
-    linked = Elector.objects.filter(decision=decision, account=request.user).first()
+    decision = get_object_or_404(
+        Decision, city=getattr(city, "_wrapped", city), slug=slug, is_published=True
+    )
+    linked = Elector.objects.filter(decision=decision, account_id=request.user.pk).first()
     form = CodeForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,7 +121,12 @@ def verify(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "decisions/eligible/verify.html",
-        {"decision": decision, "form": form, "linked": linked, "voting_path": voting_path(decision)},
+        {
+            "decision": decision,
+            "form": form,
+            "linked": linked,
+            "voting_path": voting_path(decision),
+        },
     )
 
 
