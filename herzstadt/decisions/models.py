@@ -118,6 +118,9 @@ class Decision(CityOwned, LeichteSprache, Translatable):
     #: the hash of the newest log entry (the head of the public chain); "" before the first
     log_head = models.CharField(max_length=64, blank=True, editable=False)
     log_length = models.PositiveIntegerField(default=0, editable=False)
+    #: returned postal voting cards registered (their electors marked); never fewer than the postal
+    #: ballot sheets counted (see ``herzstadt.decisions.eligible.postal``)
+    postal_cards = models.PositiveIntegerField(default=0, editable=False)
     is_published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -224,8 +227,10 @@ class Elector(CityOwned):
     # NULL (not ""): several electors without one must not collide in the unique constraint
     identifier_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     code_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # SET_NULL, not CASCADE: a deleted account must not take the row (and its ``has_voted``) along,
+    # or a re-import of the census would let the person vote again
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     has_voted = models.BooleanField(default=False)
 

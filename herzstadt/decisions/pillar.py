@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
+from herzstadt.decisions.eligible import urls as eligible
+
+
+def _export(user: Any) -> Any:
+    from herzstadt.decisions.eligible import personal_data
+
+    return personal_data.export(user)
+
+
+def _erase(user: Any) -> None:
+    from herzstadt.decisions.eligible import personal_data
+
+    personal_data.erase(user)
+
 
 PILLAR = registry.Pillar(
     name="decisions",
     label=_("Decisions"),
+    urls=[*eligible.urlpatterns],
+    backoffice_urls=[*eligible.backoffice_urlpatterns],
     url_order=50,
+    backoffice_sections=(*eligible.SECTIONS,),
+    personal_data=registry.PersonalData(export=_export, erase=_erase),
 )
