@@ -10,7 +10,6 @@ import io
 import json
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -204,7 +203,6 @@ def test_districts_comparison(client, city):
     assert html.count("NO2-Mittel") == 1  # one row for the same indicator in two areas
 
 
-@override_settings(LANGUAGE_CODE="en")
 def test_pages_without_any_compass(client, city):
     for name in ("home", "portfolio", "districts"):
         assert client.get(url(name)).status_code == 200
