@@ -57,11 +57,19 @@ def home(request: HttpRequest, city: City) -> HttpResponse:
     )
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, submit: str, **extra: Any) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: Any, title: str, submit: str, **extra: Any
+) -> HttpResponse:
     return render(
         request,
         extra.pop("template", "backoffice/form.html"),
-        {"form": form, "title": title, "submit": submit, "back": reverse("backoffice:compass"), **extra},
+        {
+            "form": form,
+            "title": title,
+            "submit": submit,
+            "back": reverse("backoffice:compass"),
+            **extra,
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 
@@ -122,10 +130,16 @@ def indicator_edit(request: HttpRequest, city: City, pk: int | None = None) -> H
         messages.success(request, _("The indicator is saved."))
         return redirect("backoffice:compass-indicator", pk=indicator.pk)
     title = (
-        _("Edit the indicator “%(name)s”") % {"name": instance.name} if instance else _("New indicator")
+        _("Edit the indicator “%(name)s”") % {"name": instance.name}
+        if instance
+        else _("New indicator")
     )
     return _form_page(
-        request, form, title, _("Save indicator"), template="compass/backoffice/indicator_form.html",
+        request,
+        form,
+        title,
+        _("Save indicator"),
+        template="compass/backoffice/indicator_form.html",
         indicator=instance,
     )
 
@@ -136,9 +150,11 @@ def indicator_compute(request: HttpRequest, city: City, pk: int) -> HttpResponse
     indicator = get_object_or_404(Indicator, city=city, pk=pk)
     try:
         row = services.compute_indicator(indicator)
-    except Exception as exc:  # noqa: BLE001 - a formula over live data may fail; say so, never a 500
+    except Exception as exc:
         messages.error(
-            request, _("The indicator could not be computed: %(error)s") % {"error": str(exc)[:200] or type(exc).__name__}
+            request,
+            _("The indicator could not be computed: %(error)s")
+            % {"error": str(exc)[:200] or type(exc).__name__},
         )
     else:
         if row.value is None:
@@ -147,8 +163,11 @@ def indicator_compute(request: HttpRequest, city: City, pk: int) -> HttpResponse
             messages.success(
                 request,
                 _("Computed: %(value)s %(unit)s (coverage %(coverage)s %%).")
-                % {"value": round(row.value, 3), "unit": indicator.unit,
-                   "coverage": round(100 * (row.coverage or 0))},
+                % {
+                    "value": round(row.value, 3),
+                    "unit": indicator.unit,
+                    "coverage": round(100 * (row.coverage or 0)),
+                },
             )
     return redirect("backoffice:compass-indicator", pk=indicator.pk)
 
@@ -179,9 +198,15 @@ def measure_assess(request: HttpRequest, city: City, slug: str) -> HttpResponse:
     )
 
 
-def save_assessment(user, measure: Measure, scores: dict[int, tuple[int, str] | None], tags: set[int]) -> None:
+def save_assessment(
+    user, measure: Measure, scores: dict[int, tuple[int, str] | None], tags: set[int]
+) -> None:
     """The measure's assessments and goal tags become exactly these (goals of its city only)."""
-    goal_ids = set(Goal.objects.filter(city_id=measure.city_id, pk__in=scores.keys()).values_list("pk", flat=True))
+    goal_ids = set(
+        Goal.objects.filter(city_id=measure.city_id, pk__in=scores.keys()).values_list(
+            "pk", flat=True
+        )
+    )
     with transaction.atomic():
         for goal_id, entry in scores.items():
             if goal_id not in goal_ids:
@@ -193,10 +218,18 @@ def save_assessment(user, measure: Measure, scores: dict[int, tuple[int, str] | 
             Assessment.objects.update_or_create(
                 measure=measure,
                 goal_id=goal_id,
-                defaults={"score": score, "reason": reason, "author": user, "city_id": measure.city_id},
+                defaults={
+                    "score": score,
+                    "reason": reason,
+                    "author": user,
+                    "city_id": measure.city_id,
+                },
             )
         GoalMeasure.objects.filter(measure=measure).exclude(goal_id__in=tags & goal_ids).delete()
         have = set(GoalMeasure.objects.filter(measure=measure).values_list("goal_id", flat=True))
         GoalMeasure.objects.bulk_create(
-            [GoalMeasure(city_id=measure.city_id, goal_id=g, measure=measure) for g in sorted((tags & goal_ids) - have)]
+            [
+                GoalMeasure(city_id=measure.city_id, goal_id=g, measure=measure)
+                for g in sorted((tags & goal_ids) - have)
+            ]
         )

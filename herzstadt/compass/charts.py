@@ -122,7 +122,9 @@ class RadarChart:
 SCORE_MIN, SCORE_MAX = -2.0, 2.0
 
 
-def radar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]]) -> RadarChart:
+def radar_chart(
+    labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]]
+) -> RadarChart:
     """One axis per label (a value of the city), scores −2 … +2 outwards; ``series`` are
     ``(key, label, scores)``. A series with a missing score is drawn as points only."""
     chart = RadarChart()
@@ -146,7 +148,9 @@ def radar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence
     for score in (-2, -1, 0, 1, 2):
         pts = " ".join(f"{x},{y}" for x, y in (pos(i, score) for i in range(n)))
         lx, ly = pos(0, score)
-        chart.rings.append({"points": pts, "label": f"{score:+d}" if score else "0", "lx": lx + 4, "ly": ly})
+        chart.rings.append(
+            {"points": pts, "label": f"{score:+d}" if score else "0", "lx": lx + 4, "ly": ly}
+        )
     for key, label, scores in series:
         placed = [pos(i, s) for i, s in enumerate(scores) if s is not None]
         if not placed:

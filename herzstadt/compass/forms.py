@@ -33,7 +33,11 @@ class ValueForm(forms.ModelForm):
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]
-        if Value.objects.filter(city=self.instance.city, slug=slug).exclude(pk=self.instance.pk).exists():
+        if (
+            Value.objects.filter(city=self.instance.city, slug=slug)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
             raise ValidationError(_("Another value has this short name."))
         return slug
 
@@ -42,14 +46,25 @@ class GoalForm(forms.ModelForm):
     ideas = forms.CharField(
         label=_("Ideas that serve this goal"),
         required=False,
-        help_text=_("Numbers of ideas from participation (the number in the idea's address), separated by commas."),
+        help_text=_(
+            "Numbers of ideas from participation (the number in the idea's address), separated by commas."
+        ),
     )
 
     class Meta:
         model = Goal
         fields = [
-            "value", "title", "slug", "description", "ls_title", "ls_description", "target",
-            "deadline", "district", "measures", "position",
+            "value",
+            "title",
+            "slug",
+            "description",
+            "ls_title",
+            "ls_description",
+            "target",
+            "deadline",
+            "district",
+            "measures",
+            "position",
         ]
         widgets = {
             "measures": forms.CheckboxSelectMultiple,
@@ -59,9 +74,9 @@ class GoalForm(forms.ModelForm):
     def __init__(self, city: City, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.city = city
-        self.fields["value"].queryset = Value.objects.filter(city=city)
-        self.fields["district"].queryset = District.objects.filter(city=city)
-        self.fields["measures"].queryset = Measure.objects.filter(city=city).order_by("title")
+        self.fields["value"].queryset = Value.objects.filter(city=city)  # type: ignore[attr-defined]
+        self.fields["district"].queryset = District.objects.filter(city=city)  # type: ignore[attr-defined]
+        self.fields["measures"].queryset = Measure.objects.filter(city=city).order_by("title")  # type: ignore[attr-defined]
         self.fields["measures"].label = _("Measures that serve this goal")
         if self.instance.pk and not self.is_bound:
             ids = GoalIdea.objects.filter(goal=self.instance).values_list("idea_id", flat=True)
@@ -69,7 +84,11 @@ class GoalForm(forms.ModelForm):
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]
-        if Goal.objects.filter(city=self.instance.city, slug=slug).exclude(pk=self.instance.pk).exists():
+        if (
+            Goal.objects.filter(city=self.instance.city, slug=slug)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
             raise ValidationError(_("Another goal has this short name."))
         return slug
 
@@ -121,15 +140,34 @@ class FormulaField(forms.CharField):
 class IndicatorForm(forms.ModelForm):
     formula = FormulaField(
         label=_("Formula"),
-        help_text=_("A JSON specification over the urban data; see the documentation of the compass."),
+        help_text=_(
+            "A JSON specification over the urban data; see the documentation of the compass."
+        ),
     )
 
     class Meta:
         model = Indicator
         fields = [
-            "name", "slug", "description", "explanation", "ls_name", "ls_explanation", "reference",
-            "reference_url", "unit", "direction", "target", "warning", "period", "formula",
-            "schedule_minutes", "goals", "measures", "district", "is_public", "position",
+            "name",
+            "slug",
+            "description",
+            "explanation",
+            "ls_name",
+            "ls_explanation",
+            "reference",
+            "reference_url",
+            "unit",
+            "direction",
+            "target",
+            "warning",
+            "period",
+            "formula",
+            "schedule_minutes",
+            "goals",
+            "measures",
+            "district",
+            "is_public",
+            "position",
         ]
         widgets = {
             "goals": forms.CheckboxSelectMultiple,
@@ -139,13 +177,17 @@ class IndicatorForm(forms.ModelForm):
     def __init__(self, city: City, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.city = city
-        self.fields["goals"].queryset = Goal.objects.filter(city=city)
-        self.fields["measures"].queryset = Measure.objects.filter(city=city).order_by("title")
-        self.fields["district"].queryset = District.objects.filter(city=city)
+        self.fields["goals"].queryset = Goal.objects.filter(city=city)  # type: ignore[attr-defined]
+        self.fields["measures"].queryset = Measure.objects.filter(city=city).order_by("title")  # type: ignore[attr-defined]
+        self.fields["district"].queryset = District.objects.filter(city=city)  # type: ignore[attr-defined]
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]
-        if Indicator.objects.filter(city=self.instance.city, slug=slug).exclude(pk=self.instance.pk).exists():
+        if (
+            Indicator.objects.filter(city=self.instance.city, slug=slug)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
             raise ValidationError(_("Another indicator has this short name."))
         return slug
 
@@ -170,36 +212,56 @@ class AssessmentForm(forms.Form):
     """Per goal of the city: the expected effect and the reason, and whether the measure serves the
     goal (a tag)."""
 
-    def __init__(self, goals: list[Goal], *args: Any, initial_rows: dict[int, tuple[int, str]],
-                 tagged: set[int], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        goals: list[Goal],
+        *args: Any,
+        initial_rows: dict[int, tuple[int, str]],
+        tagged: set[int],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.goals = goals
         for g in goals:
             score, reason = initial_rows.get(g.id, (None, ""))
             self.fields[f"score_{g.id}"] = forms.ChoiceField(
-                label=_("Expected effect"), choices=ASSESS_CHOICES, required=False,
+                label=_("Expected effect"),
+                choices=ASSESS_CHOICES,
+                required=False,
                 initial="" if score is None else str(score),
             )
             self.fields[f"reason_{g.id}"] = forms.CharField(
-                label=_("Reason"), required=False, max_length=2000, initial=reason,
+                label=_("Reason"),
+                required=False,
+                max_length=2000,
+                initial=reason,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[f"tag_{g.id}"] = forms.BooleanField(
-                label=_("The measure serves this goal"), required=False, initial=g.id in tagged,
+                label=_("The measure serves this goal"),
+                required=False,
+                initial=g.id in tagged,
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for g in self.goals:
-            if data.get(f"score_{g.id}") not in ("", None) and not (data.get(f"reason_{g.id}") or "").strip():
+            if (
+                data.get(f"score_{g.id}") not in ("", None)
+                and not (data.get(f"reason_{g.id}") or "").strip()
+            ):
                 self.add_error(f"reason_{g.id}", _("Give a reason for the assessment."))
         return data
 
     def rows(self) -> list[dict[str, Any]]:
         """For the template: each goal with its three fields."""
         return [
-            {"goal": g, "score": self[f"score_{g.id}"], "reason": self[f"reason_{g.id}"],
-             "tag": self[f"tag_{g.id}"]}
+            {
+                "goal": g,
+                "score": self[f"score_{g.id}"],
+                "reason": self[f"reason_{g.id}"],
+                "tag": self[f"tag_{g.id}"],
+            }
             for g in self.goals
         ]
 
@@ -208,7 +270,11 @@ class AssessmentForm(forms.Form):
         tags = set()
         for g in self.goals:
             raw = self.cleaned_data.get(f"score_{g.id}")
-            scores[g.id] = (int(raw), self.cleaned_data[f"reason_{g.id}"].strip()) if raw not in ("", None) else None
+            scores[g.id] = (
+                (int(raw), self.cleaned_data[f"reason_{g.id}"].strip())
+                if raw not in ("", None)
+                else None
+            )
             if self.cleaned_data.get(f"tag_{g.id}"):
                 tags.add(g.id)
         return scores, tags

@@ -21,11 +21,17 @@ def measure_panel(request: HttpRequest, measure: Measure) -> str:
         return ""
     rows, measured = read.measure_compass(measure)
     tags = list(measure.compass_goals.order_by("position", "title"))
-    rating = [
-        p
-        for p in participation.open_processes(request.city, "compass.rate")
-        if not p.measure_id or p.measure_id == measure.pk
-    ][:1] if request.city else []
+    city = getattr(request, "city", None)
+    rating = None
+    if city:
+        rating = next(
+            (
+                p
+                for p in participation.open_processes(city, "compass.rate")
+                if not p.measure_id or p.measure_id == measure.pk
+            ),
+            None,
+        )
     return render_to_string(
         "compass/_measure_panel.html",
         {
@@ -34,7 +40,7 @@ def measure_panel(request: HttpRequest, measure: Measure) -> str:
             "radar": _radar(rows),
             "measured": measured,
             "goal_tags": tags,
-            "rating_process": rating[0] if rating else None,
+            "rating_process": rating,
         },
         request,
     )

@@ -84,13 +84,17 @@ class RatingForm(forms.Form):
 
     def scores(self) -> dict[int, int | None]:
         return {
-            v.id: (int(raw) if (raw := self.cleaned_data.get(f"value_{v.id}")) not in ("", None) else None)
+            v.id: (
+                int(raw)
+                if (raw := self.cleaned_data.get(f"value_{v.id}")) not in ("", None)
+                else None
+            )
             for v in self.values
         }
 
 
 def _process(request: HttpRequest, slug: str):
-    city = request.city
+    city = request.city  # type: ignore[attr-defined]
     if not city:
         raise Http404(_("No city has been set up yet."))
     process = participation.published_process(city, slug)
@@ -159,7 +163,10 @@ def rate(request: HttpRequest, slug: str, measure: str) -> HttpResponse:
             )
         if form.is_valid():
             save_ratings(request.user, process, the_measure, form.scores())
-            messages.success(request, _("Thank you: your rating is saved. You can change it while the phase runs."))
+            messages.success(
+                request,
+                _("Thank you: your rating is saved. You can change it while the phase runs."),
+            )
             return redirect("compass:rate-list", slug=process.slug)
     return render(
         request,

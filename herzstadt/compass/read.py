@@ -96,7 +96,9 @@ def compass_tree(city: City, points: int = TREND_POINTS) -> CompassTree:
     values = list(Value.objects.filter(city=city))
     goals = list(Goal.objects.filter(city=city).select_related("district"))
     indicators = list(
-        public_indicators(city).prefetch_related(Prefetch("goals", queryset=Goal.objects.only("id")))
+        public_indicators(city).prefetch_related(
+            Prefetch("goals", queryset=Goal.objects.only("id"))
+        )
     )
     by_value: dict[int, list[Goal]] = defaultdict(list)
     for g in goals:
@@ -146,7 +148,9 @@ class MeasuredRow:
             return ""
         if abs(change) <= 1e-9 * max(1.0, abs(self.before or 0)):
             return "same"
-        return "better" if (change > 0) == (self.indicator.direction == Direction.HIGHER) else "worse"
+        return (
+            "better" if (change > 0) == (self.indicator.direction == Direction.HIGHER) else "worse"
+        )
 
 
 def measure_compass(measure: Measure) -> tuple[list[ValueRow], list[MeasuredRow]]:
@@ -156,9 +160,9 @@ def measure_compass(measure: Measure) -> tuple[list[ValueRow], list[MeasuredRow]
     with their mean coverage). Five queries."""
     values = list(Value.objects.filter(city_id=measure.city_id))
     assessments = list(
-        Assessment.objects.filter(measure=measure).select_related("goal").order_by(
-            "goal__position", "goal__title"
-        )
+        Assessment.objects.filter(measure=measure)
+        .select_related("goal")
+        .order_by("goal__position", "goal__title")
     )
     ratings = {
         row["value_id"]: row
@@ -193,8 +197,8 @@ def measure_compass(measure: Measure) -> tuple[list[ValueRow], list[MeasuredRow]
             when = timezone.make_aware(dt.datetime.combine(start, dt.time()))
             before = Q(period_end__lte=when, value__isnull=False)
             after = Q(period_start__gte=when, value__isnull=False)
-            agg = {
-                row["indicator_id"]: row
+            agg: dict[int, dict[str, Any]] = {
+                row["indicator_id"]: dict(row)
                 for row in IndicatorValue.objects.filter(indicator__in=indicators)
                 .values("indicator_id")
                 .annotate(
@@ -225,7 +229,11 @@ class PortfolioRow:
 
 
 def portfolio(
-    city: City, values: list[Value], status: str = "", goal: Goal | None = None, value: Value | None = None
+    city: City,
+    values: list[Value],
+    status: str = "",
+    goal: Goal | None = None,
+    value: Value | None = None,
 ) -> list[PortfolioRow]:
     """The public measures (bounded) with their mean expected effect on all goals and per value,
     and their goal tags; filtered by status, by a goal (tagged or assessed) or by a value.

@@ -25,7 +25,7 @@ EXPORT_CHUNK = 2000
 
 
 def _city(request: HttpRequest) -> City:
-    city = request.city
+    city = request.city  # type: ignore[attr-defined]
     if not city:
         raise Http404(_("No city has been set up yet."))
     return city
@@ -111,14 +111,17 @@ def indicator(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def goal(request: HttpRequest, slug: str) -> HttpResponse:
     city = _city(request)
-    the_goal = get_object_or_404(Goal.objects.select_related("value", "district"), city=city, slug=slug)
+    the_goal = get_object_or_404(
+        Goal.objects.select_related("value", "district"), city=city, slug=slug
+    )
     tree_rows = read.histories(
         [i.id for i in the_goal.indicators.filter(is_public=True)], read.TREND_POINTS
     )
     indicators = list(the_goal.indicators.filter(is_public=True).select_related("district"))
     measures = list(
-        Measure.objects.filter(city=city, is_public=True, compass_goals=the_goal)
-        .order_by("title")[: read.MAX_MEASURES]
+        Measure.objects.filter(city=city, is_public=True, compass_goals=the_goal).order_by("title")[
+            : read.MAX_MEASURES
+        ]
     )
     idea_ids = list(the_goal.idea_tags.values_list("idea_id", flat=True)[: read.MAX_MEASURES])
     return render(
@@ -146,9 +149,7 @@ def _radar(rows: list[read.ValueRow]) -> charts.RadarChart:
 @require_safe
 def measure(request: HttpRequest, slug: str) -> HttpResponse:
     city = _city(request)
-    the_measure = get_object_or_404(
-        Measure.objects.filter(city=city, is_public=True), slug=slug
-    )
+    the_measure = get_object_or_404(Measure.objects.filter(city=city, is_public=True), slug=slug)
     rows, measured = read.measure_compass(the_measure)
     return render(
         request,
@@ -204,7 +205,11 @@ def districts(request: HttpRequest) -> HttpResponse:
     columns, table = read.district_comparison(city)
     for row in table:
         row["cells_list"] = [
-            {"indicator": i, "light": i.light() if i else "", "label": _light_label(i.light()) if i else ""}
+            {
+                "indicator": i,
+                "light": i.light() if i else "",
+                "label": _light_label(i.light()) if i else "",
+            }
             for i in row["columns"]
         ]
     return render(request, "compass/districts.html", {"districts": columns, "table": table})
@@ -257,15 +262,42 @@ def compass_export(request: HttpRequest, fmt: str) -> HttpResponse:
         out = io.StringIO()
         w = csv.writer(out)
         w.writerow(
-            ["slug", "name", "unit", "reference", "direction", "target", "warning", "period",
-             "district", "value", "coverage", "period_end", "light", "goals"]
+            [
+                "slug",
+                "name",
+                "unit",
+                "reference",
+                "direction",
+                "target",
+                "warning",
+                "period",
+                "district",
+                "value",
+                "coverage",
+                "period_end",
+                "light",
+                "goals",
+            ]
         )
         for i in indicators:
             j = _indicator_json(i)
             w.writerow(
-                [j["slug"], j["name"], j["unit"], j["reference"], j["direction"], j["target"],
-                 j["warning"], j["period"], j["district"] or "", j["value"], j["coverage"],
-                 j["period_end"] or "", j["light"] or "", " ".join(g.slug for g in i.goals.all())]
+                [
+                    j["slug"],
+                    j["name"],
+                    j["unit"],
+                    j["reference"],
+                    j["direction"],
+                    j["target"],
+                    j["warning"],
+                    j["period"],
+                    j["district"] or "",
+                    j["value"],
+                    j["coverage"],
+                    j["period_end"] or "",
+                    j["light"] or "",
+                    " ".join(g.slug for g in i.goals.all()),
+                ]
             )
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kompass-{city.slug}.{fmt}"'
@@ -286,8 +318,15 @@ def _csv_stream(ind: Indicator) -> Iterator[str]:
     w = csv.writer(out)
     w.writerow(["period_start", "period_end", "value", "coverage", "computed_at"])
     for start, end, value, coverage, computed in _value_rows(ind):
-        w.writerow([start.isoformat(), end.isoformat(), "" if value is None else value, coverage,
-                    computed.isoformat()])
+        w.writerow(
+            [
+                start.isoformat(),
+                end.isoformat(),
+                "" if value is None else value,
+                coverage,
+                computed.isoformat(),
+            ]
+        )
         if out.tell() > 32_000:
             yield out.getvalue()
             out.seek(0)
@@ -301,8 +340,13 @@ def _json_stream(ind: Indicator) -> Iterator[str]:
     first = True
     for start, end, value, coverage, computed in _value_rows(ind):
         item = json.dumps(
-            {"period_start": start.isoformat(), "period_end": end.isoformat(), "value": value,
-             "coverage": coverage, "computed_at": computed.isoformat()}
+            {
+                "period_start": start.isoformat(),
+                "period_end": end.isoformat(),
+                "value": value,
+                "coverage": coverage,
+                "computed_at": computed.isoformat(),
+            }
         )
         yield item if first else "," + item
         first = False
@@ -310,7 +354,7 @@ def _json_stream(ind: Indicator) -> Iterator[str]:
 
 
 @require_safe
-def indicator_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+def indicator_export(request: HttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
     """Every computed value of a public indicator, streamed (the memory does not grow with it)."""
     city = _city(request)
     ind = _public_indicator(city, slug)
@@ -320,4 +364,3 @@ def indicator_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         response = StreamingHttpResponse(_csv_stream(ind), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{ind.slug}.{fmt}"'
     return response
-

@@ -17,8 +17,8 @@ __all__ = [
     "Idea",
     "Phase",
     "Process",
-    "open_processes",
     "idea_ids",
+    "open_processes",
     "process_kind",
     "published_ideas",
     "published_process",
@@ -61,4 +61,8 @@ def published_ideas(city, ids) -> list[Idea]:
 def idea_ids(city, ids) -> set[int]:
     """Which of ``ids`` are ideas of ``city`` (any state: staff tag them in the back office)."""
     ids = [int(i) for i in ids]
-    return set(Idea.objects.filter(city=city, pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    return (
+        set(Idea.objects.filter(city=city, pk__in=ids).values_list("pk", flat=True))
+        if ids
+        else set()
+    )

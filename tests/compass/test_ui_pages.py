@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from herzstadt.compass import read
-from tests.compass.ui_factories import assess, make_goal, make_indicator, make_value, small_compass
+from tests.compass.ui_factories import assess, make_goal, make_indicator, small_compass
 from tests.factories import make_measure
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_compass_page_shows_values_goals_indicators_and_lights(client, city):
     assert "Ziel erreicht" in html or "target reached" in html
     assert 'class="compass-light light-green"' in html and 'class="compass-light light-red"' in html
     assert html.count('role="img"') >= 4  # one trend chart per indicator with values
-    assert c["pv"].name in html and "Weitere Indikatoren" in html or "Further indicators" in html
+    assert (c["pv"].name in html and "Weitere Indikatoren" in html) or "Further indicators" in html
 
 
 def test_compass_page_in_leichte_sprache(client, city):
@@ -181,7 +181,9 @@ def test_portfolio_and_filters(client, city, django_assert_max_num_queries):
     assert "Bäume" in html and "Leihräder" not in html
     html = client.get(url("portfolio"), {"goal": c["air"].slug}).content.decode()
     assert "Leihräder" in html and ">Bäume<" not in html
-    html = client.get(url("portfolio"), {"value": c["people"].slug, "status": "nonsense"}).content.decode()
+    html = client.get(
+        url("portfolio"), {"value": c["people"].slug, "status": "nonsense"}
+    ).content.decode()
     assert "Leihräder" in html and ">Bäume<" not in html
     rows = read.portfolio(city, [c["climate"], c["people"]])
     by_slug = {r.measure.slug: r for r in rows}

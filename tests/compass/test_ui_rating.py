@@ -26,7 +26,10 @@ def url(name: str, **kwargs) -> str:
 @pytest.fixture
 def rating_process(city):
     return make_process(
-        city, slug="kompass-bewertung", phases=("information", PHASE_KIND, "results"), active=PHASE_KIND
+        city,
+        slug="kompass-bewertung",
+        phases=("information", PHASE_KIND, "results"),
+        active=PHASE_KIND,
     )
 
 
@@ -63,7 +66,9 @@ def test_citizen_rates_and_changes_the_rating(client, city, rating_process, setu
         url("rate", slug=rating_process.slug, measure=measure.slug),
         {f"value_{climate.pk}": "1", f"value_{share.pk}": ""},
     )
-    assert dict(Rating.objects.filter(user=user).values_list("value_id", "score")) == {climate.pk: 1}
+    assert dict(Rating.objects.filter(user=user).values_list("value_id", "score")) == {
+        climate.pk: 1
+    }
     listing = client.get(url("rate-list", slug=rating_process.slug)).content.decode()
     assert "Leihräder" in listing
 
@@ -89,9 +94,7 @@ def test_anonymous_is_sent_to_sign_in(client, rating_process, setup):
 
 def test_closed_phase_refuses(client, city, setup, make_user):
     (climate, _share), measure = setup
-    closed = make_process(
-        city, slug="vorbei", phases=(PHASE_KIND, "results"), active="results"
-    )
+    closed = make_process(city, slug="vorbei", phases=(PHASE_KIND, "results"), active="results")
     ideas = make_process(city, slug="ideen")  # an ideas phase does not open the rating
     login(client, make_user())
     for p in (closed, ideas):
@@ -102,8 +105,10 @@ def test_closed_phase_refuses(client, city, setup, make_user):
     assert not Rating.objects.exists()
 
 
-def test_process_with_a_measure_rates_only_that_measure(client, city, rating_process, setup, make_user):
-    (climate, _share), measure = setup
+def test_process_with_a_measure_rates_only_that_measure(
+    client, city, rating_process, setup, make_user
+):
+    (_climate, _share), measure = setup
     other = make_measure(city, slug="andere", title="Andere")
     rating_process.measure = measure
     rating_process.save()
@@ -113,8 +118,10 @@ def test_process_with_a_measure_rates_only_that_measure(client, city, rating_pro
 
 
 def test_unpublished_or_foreign_process_is_404(client, city, other_city, setup):
-    _values, measure = setup
-    draft = make_process(city, slug="entwurf", phases=(PHASE_KIND,), active=PHASE_KIND, is_published=False)
+    _values, _measure = setup
+    draft = make_process(
+        city, slug="entwurf", phases=(PHASE_KIND,), active=PHASE_KIND, is_published=False
+    )
     foreign = make_process(other_city, slug="fremd", phases=(PHASE_KIND,), active=PHASE_KIND)
     for p in (draft, foreign):
         assert client.get(url("rate-list", slug=p.slug)).status_code == 404

@@ -89,9 +89,7 @@ def small_compass(city: City) -> dict[str, Any]:
     heat = make_goal(climate, "Weniger Hitze")
     share = make_goal(people, "Teilhabe")
     no2 = make_indicator(city, "NO2-Mittel", goals=[air], values=[30.0, None, 25.0, 18.0])
-    no2_pfaff = make_indicator(
-        city, "NO2-Mittel", goals=[air], values=[35.0, 42.0], district=pfaff
-    )
+    no2_pfaff = make_indicator(city, "NO2-Mittel", goals=[air], values=[35.0, 42.0], district=pfaff)
     hot = make_indicator(
         city, "Heiße Tage", goals=[heat], values=[3, 4], unit="Tage", target=2, warning=5
     )
