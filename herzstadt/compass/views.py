@@ -64,7 +64,14 @@ def compass(request: HttpRequest) -> HttpResponse:
         {
             "value": v,
             "goals": [
-                {"goal": g, "cards": [cards[i.id] for i in tree.indicators.get(g.id, [])]}
+                {
+                    "goal": g,
+                    # an indicator may measure several goals: each card's ids are its own
+                    "cards": [
+                        {**cards[i.id], "uid": f"{g.slug}-{i.slug}"}
+                        for i in tree.indicators.get(g.id, [])
+                    ],
+                }
                 for g in tree.goals.get(v.id, [])
             ],
         }
