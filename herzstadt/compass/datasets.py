@@ -37,10 +37,13 @@ def datasets(city) -> list[Dataset]:
         found.append(
             Dataset(
                 identifier=f"compass-{indicator.slug}",
-                title=_("Indicator: %(name)s, %(city)s") % {"name": indicator.tr.name, "city": city.tr.name},
+                title=_("Indicator: %(name)s, %(city)s")
+                % {"name": indicator.tr.name, "city": city.tr.name},
                 description=(
-                    _("Values of the indicator “%(name)s”%(unit)s of the values compass of %(city)s, "
-                      "each with the share of expected observations present.")
+                    _(
+                        "Values of the indicator “%(name)s”%(unit)s of the values compass of %(city)s, "
+                        "each with the share of expected observations present."
+                    )
                     % {"name": indicator.tr.name, "unit": unit, "city": city.tr.name}
                     + reference
                 ),
@@ -74,7 +77,7 @@ def datasets(city) -> list[Dataset]:
                 keywords=(
                     "KeyPerformanceIndicator",
                     "Kompass",
-                    *( (indicator.reference,) if indicator.reference else ()),
+                    *((indicator.reference,) if indicator.reference else ()),
                 ),
                 themes=("GOVE",),
                 spatial=indicator.district.boundary if indicator.district_id else None,

@@ -129,7 +129,12 @@ GOALS = [
         "Das Quartiersenergienetz versorgt das Areal mit Sonnenstrom und Abwärme.",
         "Wärmepumpenstrom vollständig aus Photovoltaik im Jahresmittel",
         dt.date(2035, 12, 31),
-        ["pv-ertrag", "pv-deckung-waermepumpen", "co2-strom-je-einwohner", "fernwaerme-je-einwohner"],
+        [
+            "pv-ertrag",
+            "pv-deckung-waermepumpen",
+            "co2-strom-je-einwohner",
+            "fernwaerme-je-einwohner",
+        ],
     ),
     (
         "wirtschaft-arbeit",
@@ -590,8 +595,20 @@ def load_city(city: City) -> tuple[int, int]:
         )
     indicators = {}
     for position, row in enumerate(INDICATORS):
-        (slug, name, unit, direction, target, warning, period, reference, description,
-         explanation, formula, _measures) = row
+        (
+            slug,
+            name,
+            unit,
+            direction,
+            target,
+            warning,
+            period,
+            reference,
+            description,
+            explanation,
+            formula,
+            _measures,
+        ) = row
         indicators[slug], _ = Indicator.objects.update_or_create(
             city=city,
             slug=slug,
@@ -646,9 +663,7 @@ def load_city(city: City) -> tuple[int, int]:
             )
             assessments += 1
             if score > 0:
-                GoalMeasure.objects.get_or_create(
-                    city=city, goal=goals[goal_slug], measure=measure
-                )
+                GoalMeasure.objects.get_or_create(city=city, goal=goals[goal_slug], measure=measure)
     people = list(
         get_user_model().objects.filter(username__startswith="demo-").order_by("username")[:4]
     )

@@ -36,6 +36,7 @@ knows in the area. Local time (day, evening, night; calendar days) is Europe/Ber
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -81,7 +82,9 @@ MAX_TERMS = 10
 MAX_NODES = 30
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
-DURATION = re.compile(r"^P(?:(\d{1,4})Y)?(?:(\d{1,4})W)?(?:(\d{1,4})D)?(?:T(?:(\d{1,4})H)?(?:(\d{1,4})M)?)?$")
+DURATION = re.compile(
+    r"^P(?:(\d{1,4})Y)?(?:(\d{1,4})W)?(?:(\d{1,4})D)?(?:T(?:(\d{1,4})H)?(?:(\d{1,4})M)?)?$"
+)
 #: sampling intervals between a minute and a day
 MIN_INTERVAL, MAX_INTERVAL = dt.timedelta(minutes=1), dt.timedelta(days=1)
 #: the longest period a value may cover (and the most intervals one aggregate may have)
@@ -211,7 +214,9 @@ def _validate(node: Any, depth: int, counter: list[int]) -> dict[str, Any]:
     if counter[0] > MAX_NODES:
         raise _refuse(_("The formula has too many parts (at most %(n)s).") % {"n": MAX_NODES})
     if depth > MAX_DEPTH:
-        raise _refuse(_("The formula is nested too deeply (at most %(n)s levels).") % {"n": MAX_DEPTH})
+        raise _refuse(
+            _("The formula is nested too deeply (at most %(n)s levels).") % {"n": MAX_DEPTH}
+        )
     if not isinstance(node, dict):
         raise _refuse(_("A formula must be a JSON object with a “kind”."))
     kind = node.get("kind")
@@ -264,9 +269,7 @@ def _validate(node: Any, depth: int, counter: list[int]) -> dict[str, Any]:
         out["across"] = across
         if method in THRESHOLD_METHODS:
             out["threshold"] = _number(node, "threshold")
-            out["day_coverage"] = (
-                _number(node, "day_coverage") if "day_coverage" in node else 0.75
-            )
+            out["day_coverage"] = _number(node, "day_coverage") if "day_coverage" in node else 0.75
             if not 0 < out["day_coverage"] <= 1:
                 raise _refuse(_("“day_coverage” must lie between 0 and 1."))
         elif "threshold" in node or "day_coverage" in node:
@@ -340,7 +343,9 @@ def _describe(node: dict[str, Any]) -> str:
     kind = node["kind"]
     if kind == "aggregate":
         method = _method_words()[node["method"]] % {"threshold": _num(node.get("threshold", 0))}
-        text = _("%(method)s of %(attribute)s (%(type)s)%(area)s, from values every %(interval)s, %(across)s") % {
+        text = _(
+            "%(method)s of %(attribute)s (%(type)s)%(area)s, from values every %(interval)s, %(across)s"
+        ) % {
             "method": method,
             "attribute": node["attribute"],
             "type": node["entity_type"],
@@ -351,7 +356,9 @@ def _describe(node: dict[str, Any]) -> str:
             else _("added up over the entities"),
         }
     elif kind == "share_present":
-        text = _("share of %(type)s entities%(area)s with a current value of %(attribute)s (every %(interval)s)") % {
+        text = _(
+            "share of %(type)s entities%(area)s with a current value of %(attribute)s (every %(interval)s)"
+        ) % {
             "type": node["entity_type"],
             "attribute": node["attribute"],
             "area": _area(node),
@@ -387,7 +394,10 @@ def _describe(node: dict[str, Any]) -> str:
     if node.get("scale", 1.0) != 1.0:
         text = f"{text} × {_num(node['scale'])}"
     if "floor" in node:
-        text = _("%(formula)s, at least %(floor)s") % {"formula": text, "floor": _num(node["floor"])}
+        text = _("%(formula)s, at least %(floor)s") % {
+            "formula": text,
+            "floor": _num(node["floor"]),
+        }
     return text
 
 
@@ -461,9 +471,7 @@ def _per_capita(node: dict[str, Any], start: dt.datetime, end: dt.datetime, sour
 
 def _combine(node: dict[str, Any], start: dt.datetime, end: dt.datetime, source: Any) -> Result:
     kind = node["kind"]
-    parts = (
-        [node["minuend"], node["subtrahend"]] if kind == "difference" else list(node["terms"])
-    )
+    parts = [node["minuend"], node["subtrahend"]] if kind == "difference" else list(node["terms"])
     results = [_compute(p, start, end, source) for p in parts]
     values = [r.value for r in results]
     coverage = min(r.coverage for r in results)
@@ -644,15 +652,16 @@ def _aggregate(node: dict[str, Any], start: dt.datetime, end: dt.datetime, sourc
         for entity_values in values.values():
             ks = sorted(entity_values)
             rise = sum(
-                max(0.0, entity_values[b] - entity_values[a])
-                for a, b in zip(ks, ks[1:], strict=False)
+                max(0.0, entity_values[b] - entity_values[a]) for a, b in itertools.pairwise(ks)
             )
             if len(ks) > 1:
                 per_entity.append(rise)
         if not per_entity:
             return Result(None, coverage, details)
-        value = sum(per_entity) if node["across"] == "sum" else sum(per_entity) / len(per_entity)
-        return Result(value, coverage, details)
+        total = float(sum(per_entity))
+        return Result(
+            total if node["across"] == "sum" else total / len(per_entity), coverage, details
+        )
 
     # the entities' values of each interval, combined
     by_slot: dict[int, list[float]] = {}

@@ -81,7 +81,9 @@ def entity(indicator: Indicator, now: dt.datetime | None = None) -> dict[str, An
     except Exception:
         types = {}
     aggregated = [
-        {"entityType": name, "attrs": sorted(attrs)} for name, attrs in sorted(types.items()) if attrs
+        {"entityType": name, "attrs": sorted(attrs)}
+        for name, attrs in sorted(types.items())
+        if attrs
     ]
     if aggregated:
         out["aggregatedData"] = _prop(aggregated)

@@ -57,7 +57,11 @@ def compute_period(
 
 
 def compute_indicator(
-    indicator: Indicator, *, now: dt.datetime | None = None, source: Any = None, publish: bool = True
+    indicator: Indicator,
+    *,
+    now: dt.datetime | None = None,
+    source: Any = None,
+    publish: bool = True,
 ) -> IndicatorValue:
     """Compute ``indicator`` for its newest complete period (ending at or before ``now``), store the
     value (upsert), update ``indicator.last_*`` and publish the KeyPerformanceIndicator entity.
@@ -96,9 +100,7 @@ def compute_indicator(
                 "details": _json_safe(result.details),
             },
         )
-        newest = (
-            IndicatorValue.objects.filter(indicator=indicator).order_by("-period_end").first()
-        )
+        newest = IndicatorValue.objects.filter(indicator=indicator).order_by("-period_end").first()
         fields = {
             "last_value": newest.value if newest else None,
             "last_coverage": newest.coverage if newest else None,

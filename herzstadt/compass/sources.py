@@ -194,7 +194,9 @@ class BrokerSource:
                 page = result.body if isinstance(result.body, list) else []
                 for entity in page:
                     if isinstance(entity, dict) and isinstance(entity.get("id"), str):
-                        out.append((entity["id"], _points(entity.get(attr))))
+                        # a core term (e.g. status) comes back compacted
+                        value = entity.get(attr, entity.get(_short(attr)))
+                        out.append((entity["id"], _points(value)))
                 if len(page) < PAGE or len(out) >= MAX_ENTITIES:
                     break
                 offset += PAGE

@@ -79,7 +79,11 @@ def _text(item: dict[str, Any], key: str, required: bool = False) -> str:
     value = item.get(key, "")
     if value is None:
         value = ""
-    if not isinstance(value, str) or len(value) > TEXT_LIMITS[key] or (required and not value.strip()):
+    if (
+        not isinstance(value, str)
+        or len(value) > TEXT_LIMITS[key]
+        or (required and not value.strip())
+    ):
         raise ValidationError(_("“%(key)s” is missing or too long.") % {"key": key})
     return value.strip()
 
@@ -100,7 +104,12 @@ def check_item(item: Any) -> dict[str, Any]:
     url = item.get("reference_url") or ""
     if url:
         parts = urlsplit(url) if isinstance(url, str) and len(url) <= 300 else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username
+        ):
             url = ""  # dropped, not fetched
     direction = item.get("direction", Direction.LOWER)
     if direction not in Direction.values:
@@ -112,7 +121,9 @@ def check_item(item: Any) -> dict[str, Any]:
     if isinstance(schedule, bool) or not isinstance(schedule, int) or not 5 <= schedule <= 10080:
         schedule = 15
     return {
-        "slug": item.get("slug") if isinstance(item.get("slug"), str) and SLUG.match(item["slug"]) else "",
+        "slug": item.get("slug")
+        if isinstance(item.get("slug"), str) and SLUG.match(item["slug"])
+        else "",
         "name": _text(item, "name", required=True),
         "description": _text(item, "description"),
         "explanation": _text(item, "explanation"),

@@ -210,13 +210,21 @@ def test_days_above_counts_valid_whole_days_with_a_mean_above_the_threshold():
     assert result.coverage == pytest.approx(2 / 3)
     # with a lower bar for a day's coverage, the third day counts too
     lenient = agg("days_above", interval="PT1H", threshold=50.0, day_coverage=0.5)
-    assert f.compute(lenient, LOCAL_MIDNIGHT, LOCAL_MIDNIGHT + dt.timedelta(days=3), source).value == 2.0
+    assert (
+        f.compute(lenient, LOCAL_MIDNIGHT, LOCAL_MIDNIGHT + dt.timedelta(days=3), source).value
+        == 2.0
+    )
 
 
 def test_days_above_ignores_partial_days_at_the_edges():
     source = _daily(LOCAL_MIDNIGHT, [[60.0] * 24, [60.0] * 24])
     start = LOCAL_MIDNIGHT + 6 * H  # the first day is cut
-    result = f.compute(agg("days_above", interval="PT1H", threshold=50.0), start, start + dt.timedelta(days=1, hours=18), source)
+    result = f.compute(
+        agg("days_above", interval="PT1H", threshold=50.0),
+        start,
+        start + dt.timedelta(days=1, hours=18),
+        source,
+    )
     assert result.details["days"] == 1
     assert result.value == 1.0
 
@@ -227,17 +235,26 @@ def test_hot_days_and_tropical_nights():
     day3 = [21.0] * 14 + [29.9] + [19.5] * 9
     source = _daily(LOCAL_MIDNIGHT, [day1, day2, day3])
     end = LOCAL_MIDNIGHT + dt.timedelta(days=3)
-    hot = f.compute(agg("daily_max_above", interval="PT1H", threshold=30.0), LOCAL_MIDNIGHT, end, source)
+    hot = f.compute(
+        agg("daily_max_above", interval="PT1H", threshold=30.0), LOCAL_MIDNIGHT, end, source
+    )
     assert hot.value == 2.0  # 31 and 30 (at least 30); not 29.9
     # whole nights 18–06 inside the period: 10/11 and 11/12 January
-    nights = f.compute(agg("nightly_min_above", interval="PT1H", threshold=20.0), LOCAL_MIDNIGHT, end, source)
+    nights = f.compute(
+        agg("nightly_min_above", interval="PT1H", threshold=20.0), LOCAL_MIDNIGHT, end, source
+    )
     assert nights.details["days"] == 2
     # night 1: 18–24 on day 1 (25) and 0–6 on day 2 (22): min 22 → tropical;
     # night 2: 18–24 on day 2 (21) and 0–6 on day 3 (21): min 21 → tropical
     assert nights.value == 2.0
     day3_cold = [19.0] * 6 + [21.0] * 18
     cold = _daily(LOCAL_MIDNIGHT, [day1, day2, day3_cold])
-    assert f.compute(agg("nightly_min_above", interval="PT1H", threshold=20.0), LOCAL_MIDNIGHT, end, cold).value == 1.0
+    assert (
+        f.compute(
+            agg("nightly_min_above", interval="PT1H", threshold=20.0), LOCAL_MIDNIGHT, end, cold
+        ).value
+        == 1.0
+    )
 
 
 def test_increase_of_a_meter_reading_survives_a_reset():
@@ -291,7 +308,12 @@ def test_inventory_and_match():
 
 def test_match_filters_series():
     source = FakeSource(
-        {("M", "total"): [("heat", [(T0, 0.0), (T0 + Q, 100.0)]), ("power", [(T0, 0.0), (T0 + Q, 7.0)])]},
+        {
+            ("M", "total"): [
+                ("heat", [(T0, 0.0), (T0 + Q, 100.0)]),
+                ("power", [(T0, 0.0), (T0 + Q, 7.0)]),
+            ]
+        },
         {"M": [{"id": "heat", "meterType": "Heat"}, {"id": "power", "meterType": "Electricity"}]},
     )
     spec = {
@@ -312,7 +334,12 @@ def test_combinations():
     result = f.compute(ratio, T0, T0 + H, source)
     assert result.value == pytest.approx(25.0)  # 31.25 / 125 × 100
     assert result.coverage == pytest.approx(0.625)  # the least of the parts
-    assert f.compute({"kind": "ratio", "numerator": const(1), "denominator": const(0)}, T0, T0 + H, source).value is None
+    assert (
+        f.compute(
+            {"kind": "ratio", "numerator": const(1), "denominator": const(0)}, T0, T0 + H, source
+        ).value
+        is None
+    )
     per_capita = {"kind": "per_capita", "formula": const(16), "population": 3200}
     assert f.compute(per_capita, T0, T0 + H, source).value == pytest.approx(5.0)  # per 1,000
     diff = {"kind": "difference", "minuend": const(3), "subtrahend": const(5), "floor": 0}
@@ -342,7 +369,12 @@ def test_validate_fills_in_defaults():
     }
     spec = f.validate(agg("days_above", threshold=50))
     assert spec["day_coverage"] == 0.75 and spec["threshold"] == 50.0
-    assert f.validate({"kind": "per_capita", "formula": {"kind": "constant", "value": 1}, "population": 10})["per"] == 1000.0
+    assert (
+        f.validate(
+            {"kind": "per_capita", "formula": {"kind": "constant", "value": 1}, "population": 10}
+        )["per"]
+        == 1000.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -390,7 +422,10 @@ def test_validate_refuses_deep_and_large_specs():
         node = {"kind": "mean", "terms": [node]}
     with pytest.raises(ValidationError):
         f.validate(node)
-    wide = {"kind": "sum", "terms": [{"kind": "sum", "terms": [{"kind": "constant", "value": 1}] * 10}] * 4}
+    wide = {
+        "kind": "sum",
+        "terms": [{"kind": "sum", "terms": [{"kind": "constant", "value": 1}] * 10}] * 4,
+    }
     with pytest.raises(ValidationError):
         f.validate(wide)
 
@@ -426,6 +461,10 @@ def test_describe():
 
 def test_entity_types():
     spec = f.validate(
-        {"kind": "ratio", "numerator": agg("avg"), "denominator": {"kind": "inventory", "entity_type": "EV"}}
+        {
+            "kind": "ratio",
+            "numerator": agg("avg"),
+            "denominator": {"kind": "inventory", "entity_type": "EV"},
+        }
     )
     assert f.entity_types(spec) == {"T": {"a"}, "EV": set()}
