@@ -108,6 +108,21 @@ def line_chart(
     return chart
 
 
+def _wrap(label: str, width: int = 18) -> list[str]:
+    """A label in at most two lines of about ``width`` characters (the table has it whole)."""
+    words, lines, line = label.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    return [x if len(x) <= width + 4 else x[: width + 3] + "…" for x in lines]
+
+
 @dataclass
 class RadarChart:
     size: int = 360
@@ -142,8 +157,16 @@ def radar_chart(
         ex, ey = pos(i, SCORE_MAX)
         lx, ly = pos(i, SCORE_MAX + 0.55)
         anchor = "middle" if abs(lx - c) < 8 else ("start" if lx > c else "end")
+        lines = _wrap(label)
         chart.axes.append(
-            {"x2": ex, "y2": ey, "lx": lx, "ly": ly, "anchor": anchor, "label": label[:28]}
+            {
+                "x2": ex,
+                "y2": ey,
+                "lx": lx,
+                "ly": round(ly - 7 * (len(lines) - 1), 1),
+                "anchor": anchor,
+                "lines": lines,
+            }
         )
     for score in (-2, -1, 0, 1, 2):
         pts = " ".join(f"{x},{y}" for x, y in (pos(i, score) for i in range(n)))
