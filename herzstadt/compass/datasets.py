@@ -4,12 +4,12 @@ CSV and JSON exports of its values (served by the compass pages) and as the NGSI
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
 from herzstadt.compass.models import Indicator
-from herzstadt.compass.publish import entity_id
+from herzstadt.compass.publish import KPI_VALUE_IRI, TYPE_IRI, entity_id
 from herzstadt.core.registry import Dataset, Distribution
 
 #: Datenlizenz Deutschland – Namensnennung – 2.0 (as the urban data)
@@ -19,15 +19,28 @@ NGSI_LD = "/ngsi-ld/v1/"
 EXPORT = "/kompass/indikatoren/{slug}.{ext}"
 
 
+def kpi_type_public(city) -> bool:
+    """Whether anyone may read the city's KeyPerformanceIndicator entities (the city lists the
+    type among its open-data types under "API-Zugänge"); only then are the NGSI-LD
+    distributions offered."""
+    from herzstadt.urbandata.broker import get_verifier
+
+    try:
+        policy = get_verifier().tenant_policy(city.ngsi_tenant)
+    except Exception:
+        return False
+    return bool(policy is not None and TYPE_IRI in (policy.public_types or ()))
+
+
 def datasets(city) -> list[Dataset]:
     found = []
+    ngsi = kpi_type_public(city)
     indicators = (
         Indicator.objects.filter(city=city, is_public=True)
         .select_related("district")
         .order_by("position", "name")
     )
     for indicator in indicators:
-        urn = quote(entity_id(indicator), safe="")
         unit = f" ({indicator.unit})" if indicator.unit else ""
         reference = (
             _(" Reference: %(reference)s.") % {"reference": indicator.reference}
@@ -60,18 +73,7 @@ def datasets(city) -> list[Dataset]:
                         title=_("Values as JSON"),
                         format="JSON",
                     ),
-                    Distribution(
-                        url=f"{NGSI_LD}entities/{urn}",
-                        media_type="application/ld+json",
-                        title=_("NGSI-LD entity (KeyPerformanceIndicator)"),
-                        format="NGSI-LD",
-                    ),
-                    Distribution(
-                        url=f"{NGSI_LD}temporal/entities/{urn}?attrs=kpiValue",
-                        media_type="application/ld+json",
-                        title=_("History (NGSI-LD temporal API)"),
-                        format="NGSI-LD",
-                    ),
+                    *(_ngsi_distributions(indicator) if ngsi else ()),
                 ),
                 licence=LICENCE,
                 keywords=(
@@ -85,3 +87,21 @@ def datasets(city) -> list[Dataset]:
             )
         )
     return found
+
+
+def _ngsi_distributions(indicator: Indicator) -> tuple[Distribution, ...]:
+    query = {"type": TYPE_IRI, "id": entity_id(indicator)}
+    return (
+        Distribution(
+            url=f"{NGSI_LD}entities?{urlencode(query)}",
+            media_type="application/json",
+            title=_("NGSI-LD entity (KeyPerformanceIndicator)"),
+            format="NGSI-LD",
+        ),
+        Distribution(
+            url=f"{NGSI_LD}temporal/entities?{urlencode({**query, 'attrs': KPI_VALUE_IRI})}",
+            media_type="application/json",
+            title=_("History (NGSI-LD temporal API)"),
+            format="NGSI-LD",
+        ),
+    )

@@ -24,6 +24,9 @@ log = logging.getLogger("herzstadt.compass")
 
 SDM_DIR = Path(__file__).resolve().parent / "sdm"
 TYPE = "KeyPerformanceIndicator"
+#: the expanded names (the Smart Data Model's @context)
+TYPE_IRI = "https://smartdatamodels.org/dataModel.KeyPerformanceIndicator/KeyPerformanceIndicator"
+KPI_VALUE_IRI = "https://smartdatamodels.org/dataModel.KeyPerformanceIndicator/kpiValue"
 CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
 #: the traffic light as the model's ``currentStanding``
 STANDING = {"green": "good", "amber": "fair", "red": "bad"}

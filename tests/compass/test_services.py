@@ -237,17 +237,23 @@ def test_published_entities_are_in_the_broker_and_validate(indicator, city):
 # ------------------------------------------------------------------------------- open data
 @pytest.mark.django_db
 def test_one_dataset_per_public_indicator(indicator, city):
+    from herzstadt.compass.publish import TYPE_IRI
+    from herzstadt.urbandata.access import save_settings, settings_of
+
     Indicator.objects.create(city=city, slug="hidden", name="Hidden", is_public=False)
     found = datasets(city)
     assert [d.identifier for d in found] == ["compass-no2"]
     urls = [d.url for d in found[0].distributions]
-    assert "/kompass/indikatoren/no2.csv" in urls
-    assert "/kompass/indikatoren/no2.json" in urls
-    assert any(
-        u.startswith("/ngsi-ld/v1/entities/urn%3Angsi-ld%3AKeyPerformanceIndicator") for u in urls
-    )
-    assert any("/temporal/entities/" in u for u in urls)
+    assert urls == ["/kompass/indikatoren/no2.csv", "/kompass/indikatoren/no2.json"]
     assert found[0].spatial == indicator.district.boundary
+    # the city publishes the type as open data: the NGSI-LD entity and its history too
+    services.compute_indicator(indicator, now=NOW, source=steady_source())
+    save_settings(city, [TYPE_IRI], settings_of(city).cors_origins, [])
+    urls = [d.url for d in datasets(city)[0].distributions]
+    assert any(
+        u.startswith("/ngsi-ld/v1/entities?type=") and "KeyPerformanceIndicator" in u for u in urls
+    )
+    assert any(u.startswith("/ngsi-ld/v1/temporal/entities?") for u in urls)
 
 
 # ------------------------------------------------------------------------------- transfer

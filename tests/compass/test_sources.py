@@ -41,7 +41,9 @@ def test_series_entities_and_share_present_from_the_broker(pfaff):
         assert points[0][0] == start
     spots = source.series("ParkingSpot", "status", start, now, None, step)
     assert len(spots) == 12
-    assert all(len(points) == 24 and all(v is None for _t, v in points) for _e, points in spots), spots[0][1][:3]
+    assert all(len(points) == 24 and all(v is None for _t, v in points) for _e, points in spots), (
+        spots[0][1][:3]
+    )
     assert len(source.entities("ParkingSpot", None)) == 12
     share = formulas.compute(
         {"kind": "share_present", "entity_type": "ParkingSpot", "attribute": "status"},
