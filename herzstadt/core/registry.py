@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from herzstadt.core.models import City
 
 #: Pages of the core that take panels.
-PANEL_PAGES = ("home", "district", "measure", "backoffice")
+PANEL_PAGES = ("home", "district", "measure", "backoffice", "idea")
 #: Menus of the shell.
 MENUS = ("main", "account", "backoffice")
 
@@ -90,7 +90,8 @@ class NavEntry:
 class Panel:
     """A section a pillar adds to a core page: ``render(request, obj)`` returns HTML or ``""``.
 
-    ``obj`` is the page's object: the city ("home", "backoffice"), the district or the measure.
+    ``obj`` is the page's object: the city ("home", "backoffice"), the district, the measure or the
+    idea (participation's idea page, "idea").
     """
 
     page: str

@@ -9,15 +9,18 @@ which its feature is open.
 
 from __future__ import annotations
 
-from herzstadt.participation.models import Phase, Process
+from herzstadt.participation.models import Idea, Phase, Process
 from herzstadt.participation.phases import Feature, process_kind, spec
 
 __all__ = [
     "Feature",
+    "Idea",
     "Phase",
     "Process",
+    "idea_ids",
     "open_processes",
     "process_kind",
+    "published_ideas",
     "published_process",
     "spec",
 ]
@@ -36,3 +39,30 @@ def open_processes(city, feature: str) -> list[Process]:
     """The published processes of ``city`` whose active phase opens ``feature`` now."""
     processes = Process.objects.filter(city=city, is_published=True).prefetch_related("phases")
     return [p for p in processes if p.allows(feature)]
+
+
+def published_ideas(city, ids) -> list[Idea]:
+    """The ideas of ``city`` among ``ids`` that anyone may see now (published process, neither
+    hidden nor deleted), with their process, newest first."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return []
+    return list(
+        Idea.objects.filter(
+            city=city,
+            pk__in=ids,
+            process__is_published=True,
+            hidden_at__isnull=True,
+            deleted_at__isnull=True,
+        ).select_related("process")
+    )
+
+
+def idea_ids(city, ids) -> set[int]:
+    """Which of ``ids`` are ideas of ``city`` (any state: staff tag them in the back office)."""
+    ids = [int(i) for i in ids]
+    return (
+        set(Idea.objects.filter(city=city, pk__in=ids).values_list("pk", flat=True))
+        if ids
+        else set()
+    )

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from herzstadt.core import leichte_sprache, permissions
+from herzstadt.core import panels as core_panels
 from herzstadt.core.geojson import district_feature
 from herzstadt.core.ttlcache import TTLCache
 from herzstadt.participation import services
@@ -355,6 +356,7 @@ def _idea_page(request, process: Process, idea: Idea, status: int = 200, **forms
         "own_idea_note": services.OWN_IDEA,
         "map_data": _feature_map(process, [idea]) if idea.has_point else None,
         "map_legend": [(idea.status, idea.get_status_display())],
+        "panels": core_panels.render(request, "idea", idea),
         **forms,
     }
     page_messages.extend(notes.values())  # about a comment not on the page (any more)

@@ -184,6 +184,72 @@ def _knowledge_objects(city, measure):
     return profile.measure, pm
 
 
+def _compass_objects(city, measure):
+    """An indicator with values under a goal, an assessed measure and a process in its compass
+    rating phase: the demo's own when it has them, else made here."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from herzstadt.compass.models import Assessment, Goal, Indicator, IndicatorValue, Value
+    from herzstadt.participation.models import Phase, Process
+
+    goal = Goal.objects.filter(city=city, indicators__isnull=False).first()
+    if goal is None:
+        value = Value.objects.create(city=city, slug="klima", name="Klima und Umwelt")
+        goal = Goal.objects.create(city=city, value=value, slug="luft", title="Saubere Luft")
+        ind = Indicator.objects.create(
+            city=city,
+            slug="no2",
+            name="NO2-Mittel",
+            unit="µg/m³",
+            target=20,
+            warning=40,
+            formula={"kind": "constant", "value": 1},
+        )
+        ind.goals.add(goal)
+        ind.measures.add(measure)
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        for i, v in enumerate((31.0, 28.5, None, 24.0)):
+            end = now - dt.timedelta(days=3 - i)
+            IndicatorValue.objects.create(
+                city=city,
+                indicator=ind,
+                period_start=end - dt.timedelta(days=1),
+                period_end=end,
+                value=v,
+                coverage=0.0 if v is None else 0.95,
+                computed_at=end,
+            )
+        Indicator.objects.filter(pk=ind.pk).update(
+            last_value=24.0, last_coverage=0.95, last_period_end=now
+        )
+    if not Assessment.objects.filter(measure=measure).exists():
+        Assessment.objects.create(
+            city=city, measure=measure, goal=goal, score=1, reason="Weniger Autoverkehr."
+        )
+    process = Process.objects.filter(city=city, phases__kind="compass-rating").first()
+    if process is None:
+        now = timezone.now()
+        process = Process.objects.create(
+            city=city,
+            slug="kompass-bewertung",
+            title="Kompass-Bewertung",
+            summary="Bewerten Sie.",
+            kind="compass",
+            is_published=True,
+        )
+        Phase.objects.create(
+            city=city,
+            process=process,
+            kind="compass-rating",
+            title="Bewertung",
+            start=now - dt.timedelta(days=5),
+            end=now + dt.timedelta(days=20),
+        )
+    return goal, goal.indicators.first(), process
+
+
 def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
     """Every page type, by name: the path (German; the tests translate it); and the ids of the
     objects these pages show."""
@@ -199,6 +265,7 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
     district = District.objects.get(city=city, slug="pfaff-areal")  # has sensors: a table
     measure = Measure.objects.filter(city=city).order_by("pk").first()
     profiled, partner_measure = _knowledge_objects(city, measure)
+    goal, indicator, rating = _compass_objects(city, measure)
     with translation.override("de"):
         pages = {
             "home": reverse("core:home"),
@@ -256,6 +323,24 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
             ),
             "measure-knowledge": reverse("core:measure", kwargs={"slug": profiled.slug}),
             "bo-knowledge": reverse("backoffice:knowledge-profiles"),
+            "compass": reverse("compass:home"),
+            "compass-indicator": reverse("compass:indicator", kwargs={"slug": indicator.slug}),
+            "compass-goal": reverse("compass:goal", kwargs={"slug": goal.slug}),
+            "compass-measure": reverse("compass:measure", kwargs={"slug": measure.slug}),
+            "compass-portfolio": reverse("compass:portfolio"),
+            "compass-districts": reverse("compass:districts"),
+            "compass-rate-list": reverse("compass:rate-list", kwargs={"slug": rating.slug}),
+            "compass-rate": reverse(
+                "compass:rate", kwargs={"slug": rating.slug, "measure": measure.slug}
+            ),
+            "bo-compass": reverse("backoffice:compass"),
+            "bo-compass-indicator": reverse(
+                "backoffice:compass-indicator", kwargs={"pk": indicator.pk}
+            ),
+            "bo-compass-goal": reverse("backoffice:compass-goal", kwargs={"pk": goal.pk}),
+            "bo-compass-assess": reverse(
+                "backoffice:compass-assess", kwargs={"slug": measure.slug}
+            ),
             "bo-knowledge-edit": reverse(
                 "backoffice:knowledge-profile-edit", kwargs={"slug": profiled.slug}
             ),

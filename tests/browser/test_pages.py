@@ -54,6 +54,18 @@ PAGES = [
     "measure-knowledge",
     "bo-knowledge",
     "bo-knowledge-edit",
+    "compass",
+    "compass-indicator",
+    "compass-goal",
+    "compass-measure",
+    "compass-portfolio",
+    "compass-districts",
+    "compass-rate-list",
+    "compass-rate",
+    "bo-compass",
+    "bo-compass-indicator",
+    "bo-compass-goal",
+    "bo-compass-assess",
 ]
 
 AXE_RUN = """async () => {
