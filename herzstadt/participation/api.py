@@ -44,6 +44,7 @@ def process_ideas(process: Process) -> list[Idea]:
     """The visible ideas of ``process`` (not hidden by moderators, not deleted by their authors),
     most supported first — e.g. the candidates for a participatory budget's proposals."""
     return list(
-        Idea.objects.filter(process=process, hidden_at__isnull=True, deleted_at__isnull=True)
-        .order_by("-support_count", "id")
+        Idea.objects.filter(
+            process=process, hidden_at__isnull=True, deleted_at__isnull=True
+        ).order_by("-support_count", "id")
     )

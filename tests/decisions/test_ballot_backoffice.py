@@ -19,7 +19,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("actor", "expected"),
-    [("anonymous", 302), ("citizen", 403), ("moderator", 403), ("other_staff", 403), ("staff", 200)],
+    [
+        ("anonymous", 302),
+        ("citizen", 403),
+        ("moderator", 403),
+        ("other_staff", 403),
+        ("staff", 200),
+    ],
 )
 def test_only_the_citys_staff_manage_decisions(client, city, actors, actor, expected):
     decision = make_decision(city)
@@ -88,10 +94,16 @@ def test_the_ballot_is_frozen_once_someone_voted(client, city, actors):
     voting.cast(decision, elector, {"1": 1}, "web")
     login(client, actors["staff"])
     edit = bo_url("decisions-edit", slug=decision.slug)
-    form = _form(slug=decision.slug, title="Neu", budget_eur="5", ballot_style="points", total_points="5")
+    form = _form(
+        slug=decision.slug, title="Neu", budget_eur="5", ballot_style="points", total_points="5"
+    )
     assert client.post(edit, form).status_code == 302
     decision.refresh_from_db()
-    assert decision.title == "Neu" and decision.budget_eur == 30000 and decision.ballot_style == "approval"
+    assert (
+        decision.title == "Neu"
+        and decision.budget_eur == 30000
+        and decision.ballot_style == "approval"
+    )
     # proposals are fixed from the opening
     response = client.post(
         bo_url("decisions-proposal-edit", slug=decision.slug, number=1),
@@ -104,7 +116,9 @@ def test_the_ballot_is_frozen_once_someone_voted(client, city, actors):
 def test_proposals_from_the_processs_ideas_then_the_feasibility_check(
     client, city, actors, make_user
 ):
-    process = make_process(city, slug="buergerbudget", phases=("budget.proposals",), active="budget.proposals")
+    process = make_process(
+        city, slug="buergerbudget", phases=("budget.proposals",), active="budget.proposals"
+    )
     process.kind = "budget"
     process.save(update_fields=["kind"])
     author = make_user()
@@ -127,7 +141,13 @@ def test_proposals_from_the_processs_ideas_then_the_feasibility_check(
     ] or {p.idea_id for p in made} == {bench.pk, lift.pk}
     edit = bo_url("decisions-proposal-edit", slug=decision.slug, number=made[1].number)
     refused = client.post(
-        edit, {"number": made[1].number, "title": made[1].title, "cost_eur": "900000", "feasibility": "not_feasible"}
+        edit,
+        {
+            "number": made[1].number,
+            "title": made[1].title,
+            "cost_eur": "900000",
+            "feasibility": "not_feasible",
+        },
     )
     assert refused.status_code == 400
     ok = client.post(
@@ -150,7 +170,10 @@ def test_proposals_from_the_processs_ideas_then_the_feasibility_check(
 def test_a_proposal_by_hand(client, city, actors):
     decision = make_decision(city, proposals=(), opens=HOUR, closes=2 * HOUR, results=3 * HOUR)
     login(client, actors["staff"])
-    assert 'value="1"' in client.get(bo_url("decisions-proposal-new", slug=decision.slug)).content.decode()
+    assert (
+        'value="1"'
+        in client.get(bo_url("decisions-proposal-new", slug=decision.slug)).content.decode()
+    )
     response = client.post(
         bo_url("decisions-proposal-new", slug=decision.slug),
         {"number": "1", "title": "Trinkbrunnen", "cost_eur": "8000", "feasibility": "feasible"},
@@ -160,7 +183,9 @@ def test_a_proposal_by_hand(client, city, actors):
 
 
 def test_a_polls_answers(client, city, actors):
-    decision = make_decision(city, kind="poll", options=(), opens=HOUR, closes=2 * HOUR, results=3 * HOUR)
+    decision = make_decision(
+        city, kind="poll", options=(), opens=HOUR, closes=2 * HOUR, results=3 * HOUR
+    )
     login(client, actors["staff"])
     page = bo_url("decisions-options", slug=decision.slug)
     assert client.post(page, {"answers": "Ja\n"}).status_code == 400

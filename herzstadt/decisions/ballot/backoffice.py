@@ -94,10 +94,8 @@ def proposals(request: HttpRequest, city: City, slug: str) -> HttpResponse:
     rows = list(decision.proposals.order_by("number"))
     taken = {p.idea_id for p in rows if p.idea_id}
     candidates = []
-    if decision.process_id:
-        candidates = [
-            i for i in participation.process_ideas(decision.process) if i.pk not in taken
-        ]
+    if decision.process is not None:
+        candidates = [i for i in participation.process_ideas(decision.process) if i.pk not in taken]
     fixed = _ballot_fixed(decision)
     form = IdeasForm(form_data(request), candidates=candidates)
     if request.method == "POST" and not fixed and form.is_valid():
@@ -156,9 +154,7 @@ def proposal_edit(
     initial = {}
     if instance is None:
         initial["number"] = (decision.proposals.aggregate(m=Max("number"))["m"] or 0) + 1
-    form = ProposalForm(
-        form_data(request), instance=instance, decision=decision, initial=initial
-    )
+    form = ProposalForm(form_data(request), instance=instance, decision=decision, initial=initial)
     if fixed:
         for field in form.fields.values():
             field.disabled = True
@@ -182,9 +178,7 @@ def options(request: HttpRequest, city: City, slug: str) -> HttpResponse:
     decision = get_object_or_404(Decision, city=city, slug=slug, kind=DecisionKind.POLL)
     current = list(decision.options.order_by("number"))
     fixed = _ballot_fixed(decision)
-    form = OptionsForm(
-        form_data(request), initial={"answers": "\n".join(o.label for o in current)}
-    )
+    form = OptionsForm(form_data(request), initial={"answers": "\n".join(o.label for o in current)})
     if fixed:
         form.fields["answers"].disabled = True
     if request.method == "POST" and not fixed and form.is_valid():

@@ -15,7 +15,14 @@ from herzstadt.participation import api as participation
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 #: what may not change once the first ballot is cast (it would change what the ballots mean)
-FROZEN_WHEN_VOTED = ("kind", "ballot_style", "budget_eur", "max_choices", "total_points", "opens_at")
+FROZEN_WHEN_VOTED = (
+    "kind",
+    "ballot_style",
+    "budget_eur",
+    "max_choices",
+    "total_points",
+    "opens_at",
+)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -65,13 +72,14 @@ class DecisionForm(forms.ModelForm):
     def __init__(self, *args: Any, city: City, voted: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.city = city
+        fields: dict[str, Any] = self.fields
         for name in ("opens_at", "closes_at", "results_at"):
-            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
-        self.fields["process"].queryset = participation.Process.objects.filter(
+            fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+        fields["process"].queryset = participation.Process.objects.filter(
             city=city, kind=PROCESS_KIND
         )
-        self.fields["district"].queryset = District.objects.filter(city=city)
-        self.fields["residence_districts"].queryset = District.objects.filter(city=city)
+        fields["district"].queryset = District.objects.filter(city=city)
+        fields["residence_districts"].queryset = District.objects.filter(city=city)
         if voted:
             for name in FROZEN_WHEN_VOTED:
                 self.fields[name].disabled = True
@@ -87,7 +95,7 @@ class DecisionForm(forms.ModelForm):
         return slug
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         opens, closes, results = (data.get(k) for k in ("opens_at", "closes_at", "results_at"))
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Voting must close after it opens."))
@@ -125,7 +133,8 @@ class ProposalForm(forms.ModelForm):
     def __init__(self, *args: Any, decision: Decision, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decision = decision
-        self.fields["district"].queryset = District.objects.filter(city=decision.city)
+        fields: dict[str, Any] = self.fields
+        fields["district"].queryset = District.objects.filter(city=decision.city)
 
     def clean_number(self) -> int:
         number = self.cleaned_data["number"]
@@ -137,10 +146,11 @@ class ProposalForm(forms.ModelForm):
         return number
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("feasibility") == Feasibility.NOT_FEASIBLE and not (
-            data.get("feasibility_reason") or ""
-        ).strip():
+        data = super().clean() or {}
+        if (
+            data.get("feasibility") == Feasibility.NOT_FEASIBLE
+            and not (data.get("feasibility_reason") or "").strip()
+        ):
             self.add_error(
                 "feasibility_reason", _("Say publicly why the proposal is not feasible.")
             )
@@ -158,7 +168,8 @@ class IdeasForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ideas"].choices = [
+        fields: dict[str, Any] = self.fields
+        fields["ideas"].choices = [
             (str(i.pk), f"{i.title} ({i.support_count})") for i in candidates
         ]
 

@@ -22,7 +22,9 @@ VOTING = {
     "bad_points": _("Please give whole numbers of points, zero or more."),
     "too_many_points": _("You gave %(total)s points; at most %(limit)s are allowed."),
     "one_option": _("Please choose exactly one answer."),
-    "already_voted": _("A ballot has already been cast with this entitlement. You can vote only once."),
+    "already_voted": _(
+        "A ballot has already been cast with this entitlement. You can vote only once."
+    ),
 }
 
 ELIGIBILITY = {

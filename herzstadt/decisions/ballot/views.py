@@ -112,7 +112,9 @@ def proposal(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     d = _decision(request, slug)
     p = get_object_or_404(Proposal.objects.select_related("district"), decision=d, number=number)
     return render(
-        request, "decisions/ballot/proposal.html", {"decision": d, "proposal": p, "status": status(d)}
+        request,
+        "decisions/ballot/proposal.html",
+        {"decision": d, "proposal": p, "status": status(d)},
     )
 
 
@@ -208,9 +210,7 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
         receipt = voting.cast(d, elector, normal, channel)
     except voting.VotingError as exc:
         context["error"] = texts.message(texts.VOTING, exc.code, exc.params)
-        return _no_store(
-            render(request, "decisions/ballot/vote_start.html", context, status=409)
-        )
+        return _no_store(render(request, "decisions/ballot/vote_start.html", context, status=409))
     context["receipt"] = receipt
     return _no_store(render(request, "decisions/ballot/vote_receipt.html", context))
 
