@@ -45,6 +45,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH_DB = "herzstadt_ballot_bench"
 CSRF = "c" * 32
+HERZSTADT = (sys.executable, "-m", "herzstadt")
 RECEIPT = re.compile(r'class="receipt"><code>([0-9A-Z-]+)</code>')
 
 
@@ -225,8 +226,7 @@ def main() -> int:
         vote, receipt_path, codes = prepare(env, args.voters)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "herzstadt", "serve", "--port", str(port)]
-            + ["--workers", str(args.workers)],
+            [*HERZSTADT, "serve", "--port", str(port), "--workers", str(args.workers)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
