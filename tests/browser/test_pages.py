@@ -54,6 +54,16 @@ PAGES = [
     "measure-knowledge",
     "bo-knowledge",
     "bo-knowledge-edit",
+    "decisions",
+    "decision",
+    "decision-proposal",
+    "decision-vote",
+    "decision-log",
+    "decision-receipt",
+    "bo-decisions",
+    "bo-decision-edit",
+    "bo-decision-proposals",
+    "bo-decision-proposal-edit",
 ]
 
 AXE_RUN = """async () => {
