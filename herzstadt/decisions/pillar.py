@@ -7,6 +7,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
+from herzstadt.decisions import permissions as _permissions  # noqa: F401  (defines the names)
+from herzstadt.decisions import phases
+from herzstadt.decisions.ballot import urls as ballot
 from herzstadt.decisions.eligible import urls as eligible
 
 
@@ -25,9 +28,14 @@ def _erase(user: Any) -> None:
 PILLAR = registry.Pillar(
     name="decisions",
     label=_("Decisions"),
-    urls=[*eligible.urlpatterns],
-    backoffice_urls=[*eligible.backoffice_urlpatterns],
+    urls=[*ballot.urlpatterns, *eligible.urlpatterns],
+    backoffice_urls=[*ballot.backoffice_urlpatterns, *eligible.backoffice_urlpatterns],
     url_order=50,
-    backoffice_sections=(*eligible.SECTIONS,),
+    nav=(*ballot.NAV,),
+    backoffice_sections=(*ballot.SECTIONS, *eligible.SECTIONS),
     personal_data=registry.PersonalData(export=_export, erase=_erase),
+    features=phases.FEATURES,
+    phase_kinds=phases.PHASE_KINDS,
+    process_kinds=phases.PROCESS_KINDS,
+    tasks=(*ballot.TASKS,),
 )

@@ -19,6 +19,7 @@ __all__ = [
     "Process",
     "idea_ids",
     "open_processes",
+    "process_ideas",
     "process_kind",
     "published_ideas",
     "published_process",
@@ -65,4 +66,14 @@ def idea_ids(city, ids) -> set[int]:
         set(Idea.objects.filter(city=city, pk__in=ids).values_list("pk", flat=True))
         if ids
         else set()
+    )
+
+
+def process_ideas(process: Process) -> list[Idea]:
+    """The visible ideas of ``process`` (not hidden by moderators, not deleted by their authors),
+    most supported first — e.g. the candidates for a participatory budget's proposals."""
+    return list(
+        Idea.objects.filter(
+            process=process, hidden_at__isnull=True, deleted_at__isnull=True
+        ).order_by("-support_count", "id")
     )

@@ -66,6 +66,16 @@ PAGES = [
     "bo-compass-indicator",
     "bo-compass-goal",
     "bo-compass-assess",
+    "decisions",
+    "decision",
+    "decision-proposal",
+    "decision-vote",
+    "decision-log",
+    "decision-receipt",
+    "bo-decisions",
+    "bo-decision-edit",
+    "bo-decision-proposals",
+    "bo-decision-proposal-edit",
 ]
 
 AXE_RUN = """async () => {
