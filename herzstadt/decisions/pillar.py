@@ -28,8 +28,9 @@ def _erase(user: Any) -> None:
 PILLAR = registry.Pillar(
     name="decisions",
     label=_("Decisions"),
-    urls=[*ballot.urlpatterns, *eligible.urlpatterns],
-    backoffice_urls=[*ballot.backoffice_urlpatterns, *eligible.backoffice_urlpatterns],
+    # eligible first: its fixed paths (e.g. "stimmberechtigte/") before ballot's "<slug>/"
+    urls=[*eligible.urlpatterns, *ballot.urlpatterns],
+    backoffice_urls=[*eligible.backoffice_urlpatterns, *ballot.backoffice_urlpatterns],
     url_order=50,
     nav=(*ballot.NAV,),
     backoffice_sections=(*ballot.SECTIONS, *eligible.SECTIONS),
