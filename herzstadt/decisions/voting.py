@@ -145,11 +145,14 @@ def validate(
     return dict(counted)
 
 
-def check_open(decision: Decision, channel: str) -> None:
+def check_open(decision: Decision, channel: str, *, sheet: bool = False) -> None:
+    """Voting is open for ``channel`` now. A postal ``sheet`` (the anonymous ballot of a voting card
+    registered before the close) may still be entered after the close, until the results are
+    published: postal ballots are counted after the polls close."""
     now = timezone.now()
     if now < decision.opens_at:
         raise VotingError("not_open")
-    if now >= decision.closes_at:
+    if now >= (decision.results_at if sheet else decision.closes_at):
         raise VotingError("closed")
     flag = CHANNELS.get(channel)
     if flag is None or not getattr(decision, flag[0]):
@@ -159,7 +162,7 @@ def check_open(decision: Decision, channel: str) -> None:
 def cast(
     decision: Decision, elector: Elector | None, choice: Mapping[str, int], channel: str
 ) -> str:
-    check_open(decision, channel)
+    check_open(decision, channel, sheet=elector is None and channel == "postal")
     if elector is None and channel != "postal":
         raise VotingError("no_elector")
     if elector is not None and elector.decision_id != decision.pk:

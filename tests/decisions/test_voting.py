@@ -169,3 +169,20 @@ def test_after_the_close_the_pool_is_flushed_on_read(city):
     decision.save(update_fields=["closes_at"])
     assert log.flush_closed_decisions() == 3
     assert Ballot.objects.count() == 3 and not PendingBallot.objects.exists()
+
+
+def test_postal_sheets_are_entered_after_the_close_until_the_results(city):
+    """Postal ballots are counted after the polls close: an anonymous sheet (its voting card was
+    registered before) is taken until the results are published; nobody votes after the close."""
+    decision = make_decision(city, opens=-3 * HOUR, closes=-HOUR, results=HOUR)
+    [elector] = make_electors(decision, 1)
+    assert voting.cast(decision, None, {"1": 1}, "postal")
+    for who, channel in ((elector, "postal"), (elector, "web"), (elector, "booth")):
+        with pytest.raises(voting.VotingError) as err:
+            voting.cast(decision, who, {"1": 1}, channel)
+        assert err.value.code == "closed"
+    late = make_decision(city, opens=-3 * HOUR, closes=-2 * HOUR, results=-HOUR)
+    with pytest.raises(voting.VotingError) as err:
+        voting.cast(late, None, {"1": 1}, "postal")
+    assert err.value.code == "closed"
+    assert PendingBallot.objects.filter(decision=decision).count() == 1
