@@ -44,45 +44,121 @@ POLL_SLUG = "strassenname-pfaff-areal"
 CENSUS = 1200
 #: (title, cost, feasible reason or None, description, groups that like it)
 PROPOSALS: list[tuple[str, int, str | None, str, tuple[str, ...]]] = [
-    ("Trinkbrunnen am Pfaff-Platz", 6500, None,
-     "Ein öffentlicher Trinkbrunnen mit Hundetränke am neuen Quartiersplatz.", ("family", "nature")),
-    ("Überdachte Fahrradabstellanlage am Kesselhaus", 18000, None,
-     "40 überdachte Stellplätze mit Anlehnbügeln und Lademöglichkeit für E-Bikes.", ("bike",)),
-    ("Hochbeete zum Gärtnern für alle", 4800, None,
-     "Zwölf Hochbeete aus Holz, betreut von einer Nachbarschaftsgruppe.", ("nature", "family")),
-    ("Sitzbänke und Schattenbäume in der Pfaffstraße", 24000, None,
-     "Acht Bänke und sechs klimaresistente Bäume entlang des Hauptwegs.", ("family", "nature")),
-    ("Repair-Café in der alten Nähmaschinenfabrik", 15000, None,
-     "Werkzeug und Einrichtung für ein offenes Repair-Café, das Ehrenamtliche betreiben.",
-     ("culture",)),
-    ("Wasserspielplatz im Quartierspark", 38000, None,
-     "Ein Spielplatz mit Wasserpumpe, Matschtisch und Bachlauf für Kinder bis zehn Jahre.",
-     ("family",)),
-    ("Insektenwiese auf der Brachfläche", 3500, None,
-     "Eine Blühwiese mit heimischen Pflanzen statt Rasen, zweimal im Jahr gemäht.", ("nature",)),
-    ("Info-Stelen zur Geschichte der Pfaff-Werke", 12000, None,
-     "Sechs Stelen erzählen von 150 Jahren Nähmaschinenbau in Kaiserslautern.", ("culture",)),
-    ("Lastenrad zum Ausleihen", 9500, None,
-     "Zwei Lastenräder, kostenlos über eine Buchungsseite auszuleihen.", ("bike", "family")),
-    ("Calisthenics-Anlage für Jugendliche", 21000, None,
-     "Stangen, Barren und Ringe zum Trainieren im Freien.", ("youth",)),
-    ("Offenes WLAN am Quartiersplatz", 7800, None,
-     "Freies WLAN rund um den Platz, ohne Anmeldung.", ("youth", "culture")),
-    ("Nistkästen und Fledermausquartiere", 2000, None,
-     "30 Nistkästen und 10 Fledermauskästen an den alten Hallen.", ("nature",)),
-    ("Beleuchteter Fußweg zur Kammgarn", 32000, None,
-     "Insektenfreundliche Laternen am Fuß- und Radweg Richtung Kammgarn.", ("bike", "youth")),
-    ("Legale Graffiti-Wand an der Halle 7", 5500, None,
-     "Eine Wand, die alle besprühen dürfen, mit einem jährlichen Festival.", ("youth", "culture")),
-    ("Seilbahn vom Pfaff-Areal zum Betzenberg", 40000,
-     "Eine Seilbahn kostet mehrere Millionen Euro und braucht ein Planfeststellungsverfahren; der "
-     "Bürgerhaushalt kann nur Vorhaben bis 40.000 € finanzieren, die die Stadt in einem Jahr "
-     "umsetzen kann.",
-     "Eine Seilbahn als schnelle Verbindung zum Stadion.", ("youth",)),
-    ("Skatepark auf dem Dach des Parkhauses", 35000,
-     "Das Parkhausdach gehört nicht der Stadt, und seine Statik trägt die zusätzlichen Lasten "
-     "nicht. Die Stadt prüft stattdessen eine Fläche am Quartierspark.",
-     "Ein Skatepark mit Blick über das Areal.", ("youth",)),
+    (
+        "Trinkbrunnen am Pfaff-Platz",
+        6500,
+        None,
+        "Ein öffentlicher Trinkbrunnen mit Hundetränke am neuen Quartiersplatz.",
+        ("family", "nature"),
+    ),
+    (
+        "Überdachte Fahrradabstellanlage am Kesselhaus",
+        18000,
+        None,
+        "40 überdachte Stellplätze mit Anlehnbügeln und Lademöglichkeit für E-Bikes.",
+        ("bike",),
+    ),
+    (
+        "Hochbeete zum Gärtnern für alle",
+        4800,
+        None,
+        "Zwölf Hochbeete aus Holz, betreut von einer Nachbarschaftsgruppe.",
+        ("nature", "family"),
+    ),
+    (
+        "Sitzbänke und Schattenbäume in der Pfaffstraße",
+        24000,
+        None,
+        "Acht Bänke und sechs klimaresistente Bäume entlang des Hauptwegs.",
+        ("family", "nature"),
+    ),
+    (
+        "Repair-Café in der alten Nähmaschinenfabrik",
+        15000,
+        None,
+        "Werkzeug und Einrichtung für ein offenes Repair-Café, das Ehrenamtliche betreiben.",
+        ("culture",),
+    ),
+    (
+        "Wasserspielplatz im Quartierspark",
+        38000,
+        None,
+        "Ein Spielplatz mit Wasserpumpe, Matschtisch und Bachlauf für Kinder bis zehn Jahre.",
+        ("family",),
+    ),
+    (
+        "Insektenwiese auf der Brachfläche",
+        3500,
+        None,
+        "Eine Blühwiese mit heimischen Pflanzen statt Rasen, zweimal im Jahr gemäht.",
+        ("nature",),
+    ),
+    (
+        "Info-Stelen zur Geschichte der Pfaff-Werke",
+        12000,
+        None,
+        "Sechs Stelen erzählen von 150 Jahren Nähmaschinenbau in Kaiserslautern.",
+        ("culture",),
+    ),
+    (
+        "Lastenrad zum Ausleihen",
+        9500,
+        None,
+        "Zwei Lastenräder, kostenlos über eine Buchungsseite auszuleihen.",
+        ("bike", "family"),
+    ),
+    (
+        "Calisthenics-Anlage für Jugendliche",
+        21000,
+        None,
+        "Stangen, Barren und Ringe zum Trainieren im Freien.",
+        ("youth",),
+    ),
+    (
+        "Offenes WLAN am Quartiersplatz",
+        7800,
+        None,
+        "Freies WLAN rund um den Platz, ohne Anmeldung.",
+        ("youth", "culture"),
+    ),
+    (
+        "Nistkästen und Fledermausquartiere",
+        2000,
+        None,
+        "30 Nistkästen und 10 Fledermauskästen an den alten Hallen.",
+        ("nature",),
+    ),
+    (
+        "Beleuchteter Fußweg zur Kammgarn",
+        32000,
+        None,
+        "Insektenfreundliche Laternen am Fuß- und Radweg Richtung Kammgarn.",
+        ("bike", "youth"),
+    ),
+    (
+        "Legale Graffiti-Wand an der Halle 7",
+        5500,
+        None,
+        "Eine Wand, die alle besprühen dürfen, mit einem jährlichen Festival.",
+        ("youth", "culture"),
+    ),
+    (
+        "Seilbahn vom Pfaff-Areal zum Betzenberg",
+        40000,
+        "Eine Seilbahn kostet mehrere Millionen Euro und braucht ein Planfeststellungsverfahren; der "
+        "Bürgerhaushalt kann nur Vorhaben bis 40.000 € finanzieren, die die Stadt in einem Jahr "
+        "umsetzen kann.",
+        "Eine Seilbahn als schnelle Verbindung zum Stadion.",
+        ("youth",),
+    ),
+    (
+        "Skatepark auf dem Dach des Parkhauses",
+        35000,
+        "Das Parkhausdach gehört nicht der Stadt, und seine Statik trägt die zusätzlichen Lasten "
+        "nicht. Die Stadt prüft stattdessen eine Fläche am Quartierspark.",
+        "Ein Skatepark mit Blick über das Areal.",
+        ("youth",),
+    ),
 ]
 #: voter groups and how many of the ~300 voters belong to them
 GROUPS = {"family": 0.30, "bike": 0.20, "nature": 0.22, "youth": 0.13, "culture": 0.15}
@@ -94,11 +170,15 @@ def _phases(process: Any, opens: dt.datetime, closes: dt.datetime) -> None:
     """The budget process's phases around the voting period."""
     kind = participation.process_kind("budget")
     keys = list(kind.phase_kinds) if kind else []
-    default = ["budget_proposals", "budget_check", "budget_voting", "budget_results",
-               "budget_implementation"]
-    keys = (keys + default[len(keys):])[:5]
-    titles = ["Vorschläge sammeln", "Machbarkeit prüfen", "Abstimmung", "Ergebnis",
-              "Umsetzung"]
+    default = [
+        "budget_proposals",
+        "budget_check",
+        "budget_voting",
+        "budget_results",
+        "budget_implementation",
+    ]
+    keys = (keys + default[len(keys) :])[:5]
+    titles = ["Vorschläge sammeln", "Machbarkeit prüfen", "Abstimmung", "Ergebnis", "Umsetzung"]
     spans = [
         (opens - dt.timedelta(days=70), opens - dt.timedelta(days=35)),
         (opens - dt.timedelta(days=35), opens),
@@ -259,9 +339,7 @@ def _budget(city: City, district: District | None, now: dt.datetime) -> str:
                 city=city, decision=decision, envelope=envelope, choice=choice, entered_by=clerk
             )
         with transaction.atomic():
-            PostalEntry.objects.filter(decision=decision, envelope=envelope).update(
-                reconciled=True
-            )
+            PostalEntry.objects.filter(decision=decision, envelope=envelope).update(reconciled=True)
             voting.cast(decision, None, choice, "postal")
 
     # voting closes, the results are published

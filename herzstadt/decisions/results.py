@@ -73,12 +73,12 @@ def project_id(number: int) -> str:
 
 def ballot_proposals(decision: Decision) -> list[Proposal]:
     """The proposals on the ballot: the feasible ones, by number."""
-    return list(
-        decision.proposals.filter(feasibility=Feasibility.FEASIBLE).order_by("number")
-    )
+    return list(decision.proposals.filter(feasibility=Feasibility.FEASIBLE).order_by("number"))
 
 
-def instance_of(decision: Decision, proposals: Sequence[Proposal] | None = None) -> counting.Instance:
+def instance_of(
+    decision: Decision, proposals: Sequence[Proposal] | None = None
+) -> counting.Instance:
     """The counting instance of a budget: its budget and the feasible proposals."""
     if proposals is None:
         proposals = ballot_proposals(decision)
@@ -147,8 +147,12 @@ def compute(decision: Decision, choices: Sequence[dict[str, int]]) -> dict[str, 
                 if pid in votes and given:
                     votes[pid] += 1
         data["options"] = [
-            {"id": project_id(o.number), "number": o.number, "label": o.label,
-             "votes": votes[project_id(o.number)]}
+            {
+                "id": project_id(o.number),
+                "number": o.number,
+                "label": o.label,
+                "votes": votes[project_id(o.number)],
+            }
             for o in options
         ]
         top = max(votes.values(), default=0)
@@ -170,9 +174,14 @@ def compute(decision: Decision, choices: Sequence[dict[str, int]]) -> dict[str, 
         rule=decision.counting_rule,
         budget=instance.budget,
         projects=[
-            {"id": project_id(p.number), "number": p.number, "title": p.title,
-             "cost": int(p.cost_eur), "votes": votes[project_id(p.number)],
-             "points": points[project_id(p.number)]}
+            {
+                "id": project_id(p.number),
+                "number": p.number,
+                "title": p.title,
+                "cost": int(p.cost_eur),
+                "votes": votes[project_id(p.number)],
+                "points": points[project_id(p.number)],
+            }
             for p in proposals
         ],
         rules={
@@ -222,11 +231,9 @@ def publish(decision: Decision, now: dt.datetime | None = None) -> dict[str, Any
             channels=channels,
             log={"length": length, "head": head, "verified": True},
         )
-        updated = Decision.objects.filter(pk=decision.pk, results__isnull=True).update(
-            results=data
-        )
+        updated = Decision.objects.filter(pk=decision.pk, results__isnull=True).update(results=data)
         if not updated:  # someone else was faster: theirs stands
-            data = Decision.objects.values_list("results", flat=True).get(pk=decision.pk)
+            data = Decision.objects.values_list("results", flat=True).get(pk=decision.pk) or data
     decision.results = data
     return data
 
@@ -318,9 +325,7 @@ def pb_text(decision: Decision) -> str:
 
 
 # --- winners become measures ------------------------------------------------------------------------
-def create_measures(
-    decision: Decision, field_of_action: Any, rule: str | None = None
-) -> list[Any]:
+def create_measures(decision: Decision, field_of_action: Any, rule: str | None = None) -> list[Any]:
     """One public measure per winning proposal (of the decision's rule) that has none yet, linked
     through ``Proposal.measure``; in one transaction. The new measures."""
     from django.utils.text import slugify
@@ -336,7 +341,9 @@ def create_measures(
         for proposal in decision.proposals.select_for_update().filter(measure__isnull=True):
             if project_id(proposal.number) not in won:
                 continue
-            base = slugify(f"{decision.slug}-{proposal.number}-{proposal.title}")[:70] or "massnahme"
+            base = (
+                slugify(f"{decision.slug}-{proposal.number}-{proposal.title}")[:70] or "massnahme"
+            )
             slug, n = base, 1
             while Measure.objects.filter(city=decision.city, slug=slug).exists():
                 n += 1

@@ -5,6 +5,7 @@ winners → measures)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django import forms
@@ -15,8 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
 from herzstadt.accounts.backoffice.access import GET_POST, form_data
@@ -62,41 +62,62 @@ def explain(code: str, params: dict[str, Any], rule: str, style: str) -> str:
     p.setdefault("supporters", 0)
     if code == "selected" and rule == "mes":
         if style == "points":
-            return _(
-                "Chosen in round %(rank)s of equal shares: its %(supporters)s supporters paid "
-                "its %(cost)s together from their equal shares, %(price_per_vote)s per point "
-                "they gave it."
-            ) % p
-        return _(
-            "Chosen in round %(rank)s of equal shares: its %(supporters)s supporters paid its "
-            "%(cost)s together from their equal shares, at most %(price_per_vote)s each."
-        ) % p
+            return (
+                _(
+                    "Chosen in round %(rank)s of equal shares: its %(supporters)s supporters paid "
+                    "its %(cost)s together from their equal shares, %(price_per_vote)s per point "
+                    "they gave it."
+                )
+                % p
+            )
+        return (
+            _(
+                "Chosen in round %(rank)s of equal shares: its %(supporters)s supporters paid its "
+                "%(cost)s together from their equal shares, at most %(price_per_vote)s each."
+            )
+            % p
+        )
     if code == "selected":
         if style == "points":
-            return _(
-                "Chosen as number %(rank)s: with %(votes)s points it was next in line, and its "
+            return (
+                _(
+                    "Chosen as number %(rank)s: with %(votes)s points it was next in line, and its "
+                    "%(cost)s fit in the money left."
+                )
+                % p
+            )
+        return (
+            _(
+                "Chosen as number %(rank)s: with %(votes)s votes it was next in line, and its "
                 "%(cost)s fit in the money left."
-            ) % p
-        return _(
-            "Chosen as number %(rank)s: with %(votes)s votes it was next in line, and its "
-            "%(cost)s fit in the money left."
-        ) % p
+            )
+            % p
+        )
     if code == "completion":
-        return _(
-            "Chosen in the completion: after equal shares, %(cost)s still fit in the money "
-            "left, and it had the most votes (%(votes)s) of what fit."
-        ) % p
+        return (
+            _(
+                "Chosen in the completion: after equal shares, %(cost)s still fit in the money "
+                "left, and it had the most votes (%(votes)s) of what fit."
+            )
+            % p
+        )
     if code == "over_budget":
-        return _(
-            "Not chosen: with %(votes)s votes it was next in line, but it costs %(cost)s and only "
-            "%(remaining)s were left."
-        ) % p
+        return (
+            _(
+                "Not chosen: with %(votes)s votes it was next in line, but it costs %(cost)s and only "
+                "%(remaining)s were left."
+            )
+            % p
+        )
     if code == "mes_supporters_cannot_afford":
-        return _(
-            "Not chosen: its %(supporters)s supporters had only %(supporters_money)s of their "
-            "equal shares left, less than its cost of %(cost)s; and it did not fit in the "
-            "%(remaining)s left for the completion."
-        ) % p
+        return (
+            _(
+                "Not chosen: its %(supporters)s supporters had only %(supporters_money)s of their "
+                "equal shares left, less than its cost of %(cost)s; and it did not fit in the "
+                "%(remaining)s left for the completion."
+            )
+            % p
+        )
     if code == "no_votes":
         return _("Not chosen: nobody voted for it.")
     return _("Not chosen.") if not params.get("won") else _("Chosen.")
@@ -106,10 +127,8 @@ def _log_links(decision: Decision) -> dict[str, str]:
     """The ballot part's log pages, where they exist."""
     links = {}
     for key, name in (("html", "decisions:log"), ("json", "decisions:log-json")):
-        try:
+        with contextlib.suppress(NoReverseMatch):
             links[key] = reverse(name, kwargs={"slug": decision.slug})
-        except NoReverseMatch:
-            pass
     return links
 
 
@@ -127,7 +146,11 @@ def _turnout(results: dict[str, Any]) -> dict[str, Any]:
     channels = [
         {
             "key": key,
-            "label": {"web": _("online"), "booth": _("at a polling station"), "postal": _("by post")}[key],
+            "label": {
+                "web": _("online"),
+                "booth": _("at a polling station"),
+                "postal": _("by post"),
+            }[key],
             "count": service.suppressed(results.get("channels", {}).get(key, 0)),
         }
         for key in service.CHANNELS
@@ -169,8 +192,7 @@ def _budget_context(decision: Decision, results: dict[str, Any]) -> dict[str, An
     rows.sort(key=lambda r: (r["id"] not in rank, rank.get(r["id"], 0), -r["votes"], r["number"]))
     budget = results["budget"]
     proposals = {
-        str(p.number): p
-        for p in decision.proposals.select_related("measure").order_by("number")
+        str(p.number): p for p in decision.proposals.select_related("measure").order_by("number")
     }
     for row in rows:
         proposal = proposals.get(row["id"])
@@ -251,7 +273,7 @@ def results_pb(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- the measure page's panel -----------------------------------------------------------------------
 def measure_panel(request: HttpRequest, measure: Measure) -> str:
-    """"From the participatory budget": the proposals that became this measure."""
+    """ "From the participatory budget": the proposals that became this measure."""
     proposals = list(
         Proposal.objects.filter(
             measure=measure, decision__is_published=True, decision__results__isnull=False
@@ -263,7 +285,9 @@ def measure_panel(request: HttpRequest, measure: Measure) -> str:
     for p in proposals:
         results = p.decision.results or {}
         row = next((r for r in results.get("projects", []) if r["id"] == str(p.number)), None)
-        items.append({"proposal": p, "decision": p.decision, "votes": row["votes"] if row else None})
+        items.append(
+            {"proposal": p, "decision": p.decision, "votes": row["votes"] if row else None}
+        )
     return render_to_string("decisions/_measure_panel.html", {"items": items}, request)
 
 
@@ -273,7 +297,9 @@ class PublicationForm(forms.ModelForm):
         model = Decision
         fields = ["results_at", "council_date", "council_resolution", "council_url"]
         widgets = {
-            "results_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "results_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
             "council_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
@@ -296,7 +322,9 @@ class MeasuresForm(forms.Form):
 
     def __init__(self, city: City, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["field_of_action"].queryset = FieldOfAction.objects.filter(city=city)
+        field = self.fields["field_of_action"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = FieldOfAction.objects.filter(city=city)
 
 
 @GET_POST
@@ -304,9 +332,7 @@ class MeasuresForm(forms.Form):
 def backoffice_results(request: HttpRequest, city: City, slug: str) -> HttpResponse:
     decision = get_object_or_404(Decision, city=city, slug=slug)
     action = request.POST.get("action") if request.method == "POST" else None
-    form = PublicationForm(
-        form_data(request) if action == "settings" else None, instance=decision
-    )
+    form = PublicationForm(form_data(request) if action == "settings" else None, instance=decision)
     measures_form = MeasuresForm(city, request.POST if action == "measures" else None)
     if action == "settings" and form.is_valid():
         form.save()
@@ -327,7 +353,9 @@ def backoffice_results(request: HttpRequest, city: City, slug: str) -> HttpRespo
         return redirect("backoffice:decisions-results", slug=decision.slug)
     if action == "measures" and measures_form.is_valid():
         try:
-            created = service.create_measures(decision, measures_form.cleaned_data["field_of_action"])
+            created = service.create_measures(
+                decision, measures_form.cleaned_data["field_of_action"]
+            )
         except service.ResultsError:
             messages.error(request, _("The results are not published yet."))
         else:

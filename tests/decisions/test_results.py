@@ -262,15 +262,25 @@ def test_backoffice_settings_refuse_results_before_close(client, budget, actors)
     early = (budget.closes_at - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         url,
-        {"action": "settings", "results_at": early, "council_resolution": "12/2026",
-         "council_date": "2026-12-10", "council_url": "https://rat.example/12-2026"},
+        {
+            "action": "settings",
+            "results_at": early,
+            "council_resolution": "12/2026",
+            "council_date": "2026-12-10",
+            "council_url": "https://rat.example/12-2026",
+        },
     )
     assert response.status_code == 200 and response.context["form"].errors["results_at"]
     later = (budget.closes_at + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         url,
-        {"action": "settings", "results_at": later, "council_resolution": "12/2026",
-         "council_date": "2026-12-10", "council_url": "https://rat.example/12-2026"},
+        {
+            "action": "settings",
+            "results_at": later,
+            "council_resolution": "12/2026",
+            "council_date": "2026-12-10",
+            "council_url": "https://rat.example/12-2026",
+        },
     )
     assert response.status_code == 302
     budget.refresh_from_db()
