@@ -259,6 +259,15 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
             "bo-knowledge-edit": reverse(
                 "backoffice:knowledge-profile-edit", kwargs={"slug": profiled.slug}
             ),
+            "decision-results": reverse(
+                "decisions:results", kwargs={"slug": "buergerbudget-pfaff-areal"}
+            ),
+            "decision-results-poll": reverse(
+                "decisions:results", kwargs={"slug": "strassenname-pfaff-areal"}
+            ),
+            "bo-decision-results": reverse(
+                "backoffice:decisions-results", kwargs={"slug": "buergerbudget-pfaff-areal"}
+            ),
         }
     return pages, {"process": process.pk, "idea": idea.pk, "survey": survey.pk}
 

@@ -54,6 +54,9 @@ PAGES = [
     "measure-knowledge",
     "bo-knowledge",
     "bo-knowledge-edit",
+    "decision-results",
+    "decision-results-poll",
+    "bo-decision-results",
 ]
 
 AXE_RUN = """async () => {
