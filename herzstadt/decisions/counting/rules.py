@@ -156,18 +156,30 @@ class EqualSharesRule(CountingRule):
     ) -> Fraction | None:
         """The lowest ρ such that the supporters pay ``cost`` when each pays min(money left, ρ ×
         benefit); None if all their money together is less than the cost."""
+        # Poor and rich: a price ρ that some supporters cannot pay makes them "poor" (they pay all
+        # they have), the rest share what is left; repeat until nobody new is poor. ρ only rises, so
+        # this reaches the unique ρ at which the supporters pay exactly the cost, or runs out of
+        # supporters when their money together is less than the cost.
+        rich = supp
         paid = Fraction(0)
         denominator = utility
-        # The poorest (per unit of benefit) first: once one can pay ρ × benefit, all after can, and
-        # they pay exactly the rest; if even the last cannot, their money together is too little.
-        same = all(u == supp[0][1] for _, u, _ in supp)
-        order = sorted(supp, key=(lambda s: left[s[0]]) if same else (lambda s: left[s[0]] / s[1]))
-        for g, u, m in order:
+        while rich:
             rho = (cost - paid) / denominator
-            if rho * u <= left[g]:
+            share: dict[int, Fraction] = {}  # ρ × u, per distinct u (one value for cost utilities)
+            still_rich = []
+            for s in rich:
+                g, u, m = s
+                price = share.get(u)
+                if price is None:
+                    price = share[u] = rho * u
+                if left[g] < price:
+                    paid += left[g] * m if m != 1 else left[g]
+                    denominator -= u * m
+                else:
+                    still_rich.append(s)
+            if len(still_rich) == len(rich):
                 return rho
-            paid += left[g] * m
-            denominator -= u * m
+            rich = still_rich
         return None
 
     def count(
@@ -225,9 +237,13 @@ class EqualSharesRule(CountingRule):
                 pick = min(tied, key=tally.tie_key)
                 picks.append((pick, best))
                 remaining.discard(pick)
+                share: dict[int, Fraction] = {}  # ρ × u, per distinct u
                 for g, u, _ in supporters[pick]:
                     if left[g]:
-                        left[g] -= min(left[g], best * u)
+                        price = share.get(u)
+                        if price is None:
+                            price = share[u] = best * u
+                        left[g] = left[g] - price if price < left[g] else Fraction(0)
                         for pid in projects_of[g]:
                             exact[pid] = False
 
