@@ -11,6 +11,7 @@ class DecisionsConfig(AppConfig):
 
     def ready(self) -> None:
         from herzstadt.core import registry
+        from herzstadt.decisions import eligibility, permissions  # noqa: F401 - salt hook, rules
         from herzstadt.decisions.pillar import PILLAR
 
         registry.register(PILLAR)

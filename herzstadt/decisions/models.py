@@ -118,6 +118,9 @@ class Decision(CityOwned, LeichteSprache, Translatable):
     #: the hash of the newest log entry (the head of the public chain); "" before the first
     log_head = models.CharField(max_length=64, blank=True, editable=False)
     log_length = models.PositiveIntegerField(default=0, editable=False)
+    #: returned postal voting cards registered (their electors marked); never fewer than the postal
+    #: ballot sheets counted (see ``herzstadt.decisions.eligible.postal``)
+    postal_cards = models.PositiveIntegerField(default=0, editable=False)
     is_published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from herzstadt.core import registry
 from herzstadt.decisions import results_urls
+from herzstadt.decisions.eligible import urls as eligible
 
 
 def _load_demo(context: Any) -> Any:
@@ -19,10 +20,11 @@ def _load_demo(context: Any) -> Any:
 PILLAR = registry.Pillar(
     name="decisions",
     label=_("Decisions"),
+    urls=[*eligible.urlpatterns, *results_urls.urlpatterns],
+    backoffice_urls=[*eligible.backoffice_urlpatterns, *results_urls.backoffice_urlpatterns],
     url_order=50,
-    urls=[*results_urls.urlpatterns],
-    backoffice_urls=[*results_urls.backoffice_urlpatterns],
     panels=(*results_urls.PANELS,),
     tasks=(*results_urls.TASKS,),
+    backoffice_sections=(*eligible.SECTIONS,),
     demo=registry.DemoLoader(load=_load_demo, order=60),
 )

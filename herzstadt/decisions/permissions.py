@@ -1,0 +1,15 @@
+"""The decisions pillar's named permissions (see ``herzstadt.core.permissions``).
+
+- ``decisions.manage`` (a city, or anything of a city): staff and administrators of the city set up
+  decisions, import the census and print the letters with voting codes.
+- ``decisions.count``: the clerks of the polling station and of the postal count — moderators, staff
+  and administrators of the city — identify voters, enter paper ballots and register voting cards.
+"""
+
+from __future__ import annotations
+
+from herzstadt.accounts.permissions import MODERATE, STAFF
+from herzstadt.core import permissions
+
+permissions.define("decisions.manage", STAFF)
+permissions.define("decisions.count", MODERATE)
