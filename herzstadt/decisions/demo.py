@@ -27,13 +27,12 @@ from django.utils import timezone
 
 from herzstadt.core.models import City, District
 from herzstadt.decisions import eligibility, results, voting
+from herzstadt.decisions.eligible import booth, census, postal
 from herzstadt.decisions.models import (
     Decision,
     DecisionKind,
-    Elector,
     Feasibility,
     PollOption,
-    PostalEntry,
     Proposal,
 )
 from herzstadt.participation import api as participation
@@ -41,6 +40,7 @@ from herzstadt.participation import api as participation
 SEED = 14
 BUDGET_SLUG = "buergerbudget-pfaff-areal"
 POLL_SLUG = "strassenname-pfaff-areal"
+#: eligible people on the demo's census (and 25 too young, whom the import leaves out)
 CENSUS = 1200
 #: (title, cost, feasible reason or None, description, groups that like it)
 PROPOSALS: list[tuple[str, int, str | None, str, tuple[str, ...]]] = [
@@ -221,29 +221,22 @@ def _clerks(city: City) -> tuple[User, User]:
     return clerks[0], clerks[1]
 
 
-def _census(decision: Decision) -> list[tuple[str, str]]:
-    """The census (identifier, letter code) of the demo, as the census import and the letters would
-    leave it: one elector row per person with both hashes."""
+def _census(decision: Decision, size: int, too_young: int = 0) -> list[tuple[str, str]]:
+    """The census import with letters (``eligible.census.import_census``): ``size`` eligible people
+    and ``too_young`` who are not; returns (identifier, letter code) of the eligible ones. The
+    identifier rides in the letter's name column, the way the demo knows whose letter is whose."""
     rng = random.Random(f"{SEED}-census-{decision.slug}")  # noqa: S311 - demo data
-    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-    people = []
-    for i in range(1, CENSUS + 1):
-        identifier = f"KL-{i:06d}"
-        code = "-".join("".join(rng.choice(alphabet) for _ in range(4)) for _ in range(4))
-        people.append((identifier, code))
-    Elector.objects.bulk_create(
-        [
-            Elector(
-                city=decision.city,
-                decision=decision,
-                identifier_hash=eligibility.secret_hash(decision, identifier),
-                code_hash=eligibility.secret_hash(decision, code),
-            )
-            for identifier, code in people
-        ],
-        batch_size=500,
-    )
-    return people
+    closing = timezone.localdate(decision.closes_at)
+    rows = ["kennung;geburtsdatum;name;strasse;plz;ort"]
+    for i in range(1, size + too_young + 1):
+        age = rng.randint(16, 90) if i <= size else rng.randint(5, decision.min_age - 2)
+        born = closing - dt.timedelta(days=age * 365 + rng.randint(30, 300))
+        rows.append(
+            f"KL-{i:06d};{born.isoformat()};KL-{i:06d};Pfaffstraße {i % 90 + 1};67655;"
+            "Kaiserslautern"
+        )
+    report = census.import_census(decision, "\n".join(rows) + "\n", letters=True)
+    return [(letter.name, letter.code) for letter in report.letters]
 
 
 def _budget(city: City, district: District | None, now: dt.datetime) -> str:
@@ -300,7 +293,7 @@ def _budget(city: City, district: District | None, now: dt.datetime) -> str:
             all_ids.append(str(number))
             for g in groups:
                 ids[g].append(str(number))
-    people = _census(decision)
+    people = _census(decision, CENSUS, too_young=25)
     rng.shuffle(people)
     queue = iter(people)
     clerk_a, clerk_b = _clerks(city)
@@ -323,24 +316,17 @@ def _budget(city: City, district: District | None, now: dt.datetime) -> str:
         voting.cast(decision, elector, _choice(rng, ids, all_ids), "code")
     for _ in range(CHANNEL_COUNTS["booth"]):
         identifier, code = next(queue)
-        elector = eligibility.authorize_identifier(decision, identifier, channel="booth")
-        voting.cast(decision, elector, _choice(rng, ids, all_ids), "booth")
-    # postal: the voting cards are registered first (the elector is marked), then the sheets
-    # (anonymous, in their inner envelopes) are entered twice and cast when the entries agree
+        booth.cast_paper(decision, identifier, _choice(rng, ids, all_ids))
+    # postal: the returned voting cards are registered first (the elector is marked), then each
+    # anonymous ballot sheet is entered by two clerks and cast once both entries agree
     sheets = []
     for n in range(CHANNEL_COUNTS["postal"]):
         identifier, code = next(queue)
-        elector = eligibility.authorize_code(decision, code, channel="postal")
-        Elector.objects.filter(pk=elector.pk, has_voted=False).update(has_voted=True)
+        postal.register_card(decision, code if n % 2 else identifier)
         sheets.append((f"B{n + 1:04d}", _choice(rng, ids, all_ids)))
     for envelope, choice in sheets:
-        for clerk in (clerk_a, clerk_b):
-            PostalEntry.objects.create(
-                city=city, decision=decision, envelope=envelope, choice=choice, entered_by=clerk
-            )
-        with transaction.atomic():
-            PostalEntry.objects.filter(decision=decision, envelope=envelope).update(reconciled=True)
-            voting.cast(decision, None, choice, "postal")
+        postal.enter_sheet(decision, clerk_a, envelope, choice)
+        postal.enter_sheet(decision, clerk_b, envelope, choice)
 
     # voting closes, the results are published
     Decision.objects.filter(pk=decision.pk).update(
@@ -379,7 +365,7 @@ def _poll(city: City, district: District | None, now: dt.datetime) -> str:
     labels = ["Nähmaschinenplatz", "Georg-Michael-Pfaff-Platz", "Platz der Arbeit"]
     for number, label in enumerate(labels, start=1):
         PollOption.objects.create(city=city, decision=decision, number=number, label=label)
-    people = _census(decision)[:120]
+    people = _census(decision, 200)[:120]
     for _identifier, code in people:
         elector = eligibility.authorize_code(decision, code)
         option = rng.choices(["1", "2", "3"], weights=[0.5, 0.3, 0.2])[0]

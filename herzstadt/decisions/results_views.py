@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
 from herzstadt.accounts.backoffice.access import GET_POST, form_data
-from herzstadt.accounts.permissions import STAFF, permission_required
-from herzstadt.core import permissions
+from herzstadt.accounts.permissions import permission_required
 from herzstadt.core.models import City, FieldOfAction, Measure
+from herzstadt.decisions import permissions as _permissions  # noqa: F401 - defines decisions.manage
 from herzstadt.decisions import results as service
 from herzstadt.decisions.models import Decision, DecisionKind, Feasibility, Proposal
 
-permissions.define("decisions.manage", STAFF)
 manage_required = permission_required("decisions.manage")
 
 RULE_LABELS = {
