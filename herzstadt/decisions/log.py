@@ -122,7 +122,9 @@ def tally(entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     for entry in entries:
         for key, points in entry["choice"].items():
             totals[str(key)] = totals.get(str(key), 0) + int(points)
-    return dict(sorted(totals.items(), key=lambda kv: (int(kv[0]) if kv[0].isdigit() else 0, kv[0])))
+    return dict(
+        sorted(totals.items(), key=lambda kv: (int(kv[0]) if kv[0].isdigit() else 0, kv[0]))
+    )
 
 
 def as_entry(ballot: Ballot) -> dict[str, Any]:

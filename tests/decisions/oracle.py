@@ -19,7 +19,7 @@ from pabutools.election.satisfaction import Additive_Cardinal_Sat
 from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 from pabutools.tiebreaking import TieBreakingRule
 
-from herzstadt.decisions.counting import Ballot, Instance
+from herzstadt.decisions.counting import RULES, Ballot, Instance
 
 
 def _points_times_cost(instance, profile, ballot, project, precomputed_values):
@@ -90,3 +90,13 @@ def oracle(pb_instance, profile, rule: str, style: str) -> list[str]:
         )
     supported = _supported(pb_instance, profile)
     return [p.name for p in result if p.name in supported]
+
+
+def assert_agrees_with_pabutools(instance: Instance, ballots: Sequence[Ballot], style: str) -> None:
+    """Both rules give exactly pabutools' winners, in pabutools' order (for the pillar's own tests,
+    e.g. on the demo budget)."""
+    pb_instance, profile = to_pabutools(instance, ballots, style)
+    for rule in ("greedy", "mes"):
+        ours = RULES[rule].count(instance, ballots, style=style)
+        assert list(ours.winners) == oracle(pb_instance, profile, rule, style), rule
+        assert ours.spent == sum(instance.project(p).cost for p in ours.winners) <= instance.budget

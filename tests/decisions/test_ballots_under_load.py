@@ -57,8 +57,7 @@ def test_1000_simultaneous_ballots_are_counted_exactly_once(city, monkeypatch):
     electors = make_electors(decision, BALLOTS)
     rng = random.Random(14)
     choices = [
-        {str(n): 1 for n in rng.sample(["1", "2", "3", "4"], rng.randint(1, 3))}
-        for _ in electors
+        {str(n): 1 for n in rng.sample(["1", "2", "3", "4"], rng.randint(1, 3))} for _ in electors
     ]
     # every elector once, and DOUBLE of them a second time, all at once
     tasks = [(e, c) for e, c in zip(electors, choices, strict=True)]

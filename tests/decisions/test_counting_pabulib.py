@@ -114,7 +114,7 @@ def test_reader_accepts_pabulib_files_of_other_tools():
     assert instance.budget == 100 and instance.ids == ("a", "b")
     assert ballots == [{"a": 3}, {"b": 1}]  # zero points: no support
     assert style_of(meta) == "points"
-    _, ballots, _ = read_pb(pb(cost="60.0"))
+    _, ballots, _ = read_pb(pb(cost="60.0").replace("VOTES\n", "VOTES;;\n"))
     assert ballots == [{"a": 1}, {"b": 1}]
 
 

@@ -18,8 +18,15 @@ def _chain(n: int) -> list[dict]:
         rh = f"{seq:064x}"
         h = log.entry_hash(prev, seq, choice, "web", rh, "2026-12-01")
         entries.append(
-            {"seq": seq, "choice": choice, "channel": "web", "receipt_hash": rh,
-             "day": "2026-12-01", "prev_hash": prev, "entry_hash": h}
+            {
+                "seq": seq,
+                "choice": choice,
+                "channel": "web",
+                "receipt_hash": rh,
+                "day": "2026-12-01",
+                "prev_hash": prev,
+                "entry_hash": h,
+            }
         )
         prev = h
     return entries

@@ -8,8 +8,8 @@ import pytest
 from django.apps import apps
 from django.db import connection, models
 
-from herzstadt.decisions import log, voting
 from herzstadt.core.models import City
+from herzstadt.decisions import log, voting
 from herzstadt.decisions.models import Ballot, Decision, Elector, PendingBallot
 from tests.decisions.ballotkit import make_decision, make_electors
 
@@ -97,7 +97,9 @@ def test_the_log_order_is_not_the_order_of_voting(city, monkeypatch):
         for e in make_electors(decision, 60)
     ]
     log_order = list(
-        Ballot.objects.filter(decision=decision).order_by("seq").values_list("receipt_hash", flat=True)
+        Ballot.objects.filter(decision=decision)
+        .order_by("seq")
+        .values_list("receipt_hash", flat=True)
     )
     assert sorted(log_order) == sorted(cast_order)
     batches = [(cast_order[i : i + 20], log_order[i : i + 20]) for i in range(0, 60, 20)]
@@ -105,5 +107,7 @@ def test_the_log_order_is_not_the_order_of_voting(city, monkeypatch):
         assert set(cast_batch) == set(log_batch)  # a batch mixes only its own ballots
     assert any(c != lg for c, lg in batches)
     # nor does the row id give the casting order away: ids follow the log, not the casting
-    ids = list(Ballot.objects.filter(decision=decision).order_by("seq").values_list("id", flat=True))
+    ids = list(
+        Ballot.objects.filter(decision=decision).order_by("seq").values_list("id", flat=True)
+    )
     assert ids == sorted(ids)

@@ -57,21 +57,19 @@ class Instance:
 
     budget: int
     projects: tuple[Project, ...]
+    _by_id: dict[str, Project] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget <= 0:
             raise ValueError("the budget must be a whole number of euros > 0")
         object.__setattr__(self, "projects", tuple(self.projects))
-        ids = [p.id for p in self.projects]
-        if len(set(ids)) != len(ids):
+        object.__setattr__(self, "_by_id", {p.id: p for p in self.projects})
+        if len(self._by_id) != len(self.projects):
             raise ValueError("project ids must be unique")
 
     def project(self, project_id: str) -> Project:
         """The project with this id (``KeyError`` if there is none)."""
-        for p in self.projects:
-            if p.id == project_id:
-                return p
-        raise KeyError(project_id)
+        return self._by_id[project_id]
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -140,7 +140,7 @@ def read_pb(text: str) -> tuple[Instance, list[Ballot], dict[str, str]]:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         head = row[0].strip().lower()
-        if head in ("meta", "projects", "votes") and len(row) == 1:
+        if head in ("meta", "projects", "votes") and not any(c.strip() for c in row[1:]):
             section = head
             header = [h.strip() for h in next(reader, [])]
             continue

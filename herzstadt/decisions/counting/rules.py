@@ -10,6 +10,7 @@ then the project id in Python string order. Projects nobody voted for never win.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -149,6 +150,9 @@ class EqualSharesRule(CountingRule):
 
     key = "mes"
     label = "Method of Equal Shares"
+    # Skip completion steps that provably repeat the previous count (see ``headroom``); the result
+    # is the same either way (tests/decisions/test_counting_oracle.py compares both).
+    jump = True
 
     @staticmethod
     def _price(
@@ -255,20 +259,68 @@ class EqualSharesRule(CountingRule):
             rest = instance.budget - spent(r)
             return all(pid in chosen or cost[pid] > rest for pid in candidates)
 
+        initial = {pid: Fraction(cost[pid], total_utility[pid]) for pid in candidates}
+        voters_of = {pid: sum(m for _, _, m in supporters[pid]) for pid in candidates}
+
+        def headroom(r: _Run) -> Fraction | None:
+            """How much more money per voter certainly leaves this run's picks and prices as they
+            are (None: no such guarantee). It holds when every pick was paid in full shares (nobody
+            poor; with more money nobody is) and no project that could have been picked instead was
+            affordable: then each voter simply has δ more at every round, and the picks change only
+            once such a project becomes affordable, at δ = (its cost − its supporters' money) ÷ its
+            supporters — or one left over at the end does."""
+            left = [r.voter_budget] * len(group_list)
+            picked: set[str] = set()
+            bound: Fraction | None = None
+
+            def becomes_affordable(pid: str) -> Fraction | None:
+                money_now = sum((left[g] * m for g, _, m in supporters[pid]), start=Fraction(0))
+                if money_now >= cost[pid]:
+                    return None
+                return (cost[pid] - money_now) / voters_of[pid]
+
+            for pick, rho in r.picks:
+                if rho != initial[pick]:
+                    return None  # someone paid less than a full share: prices move with money
+                for pid in candidates:
+                    if pid in picked or pid == pick:
+                        continue
+                    lb = initial[pid]
+                    if lb > rho or (lb == rho and tally.tie_key(pid) > tally.tie_key(pick)):
+                        continue  # can never be picked before ``pick``
+                    delta = becomes_affordable(pid)
+                    if delta is None:
+                        return None  # affordable but dearer for now: more money may change that
+                    bound = delta if bound is None else min(bound, delta)
+                for g, u, _ in supporters[pick]:
+                    left[g] -= rho * u
+                picked.add(pick)
+            for pid in candidates:
+                if pid not in picked:
+                    delta = becomes_affordable(pid)
+                    if delta is None:  # pragma: no cover - a run ends when none is affordable
+                        return None
+                    bound = delta if bound is None else min(bound, delta)
+            return bound
+
         kept: _Run | None = None
         increments = 0
         if n:
+            start = Fraction(instance.budget, n)
             step = 0
-            voter_budget = Fraction(instance.budget, n)
             while True:
-                current = run(voter_budget)
+                current = run(start + step)
                 if spent(current) > instance.budget:
+                    if kept is not None and increments != step - 1:
+                        # the steps jumped over had kept's picks; keep the last of them
+                        kept, increments = run(start + step - 1), step - 1
                     break  # the previous run is kept (the first run never overspends)
                 kept, increments = current, step
                 if exhaustive(current):
                     break
-                voter_budget += 1
-                step += 1
+                delta = headroom(current) if self.jump else None
+                # the next step at which the picks may differ (steps before it repeat this run)
+                step += max(1, math.ceil(delta)) if delta is not None else 1
 
         winners: list[str] = []
         rounds: list[Round] = []
