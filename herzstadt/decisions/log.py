@@ -193,7 +193,12 @@ def flush(decision: Decision, *, minimum: int = 1) -> int:
 
 
 def flush_if_full(decision: Decision) -> int:
-    return flush(decision, minimum=mix_batch())
+    """After a cast: append the pool once it holds a batch (a cheap count first, so that most
+    casts never take the decision's lock)."""
+    batch = mix_batch()
+    if PendingBallot.objects.filter(decision_id=decision.pk).count() < batch:
+        return 0
+    return flush(decision, minimum=batch)
 
 
 def flush_if_closed(decision: Decision) -> int:

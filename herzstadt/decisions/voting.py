@@ -26,7 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from herzstadt.decisions import log
+from herzstadt.decisions import counting, log
 from herzstadt.decisions.models import (
     BallotStyle,
     Decision,
@@ -83,10 +83,23 @@ def ballot_items(decision: Decision) -> dict[str, int]:
     }
 
 
+#: BallotError codes of ``counting.STYLES`` -> (our code, {our param: their param})
+_STYLE_ERRORS = {
+    "empty": ("empty", {}),
+    "unknown_project": ("unknown", {"number": "project_id"}),
+    "invalid_points": ("bad_points", {"number": "project_id"}),
+    "duplicate": ("bad_points", {"number": "project_id"}),
+    "too_many_choices": ("too_many", {"count": "chosen", "limit": "max"}),
+    "over_budget": ("over_budget", {"spent": "total", "budget": "budget"}),
+    "too_many_points": ("too_many_points", {"total": "total", "limit": "max"}),
+}
+
+
 def validate(
     decision: Decision, choice: Mapping[Any, Any], items: Mapping[str, int] | None = None
 ) -> dict[str, int]:
-    """The normalised choice, or :class:`VotingError` saying what is wrong with it."""
+    """The normalised choice, or :class:`VotingError` saying what is wrong with it. A budget's
+    ballot is checked by its style's strategy (``counting.STYLES``); a poll takes one answer."""
     items = ballot_items(decision) if items is None else items
     normal: dict[str, int] = {}
     for key, value in choice.items():
@@ -99,30 +112,37 @@ def validate(
             raise VotingError("bad_points", number=number) from None
         if points < 0:
             raise VotingError("bad_points", number=number)
-        if points:
-            normal[number] = points
-    if not normal:
-        raise VotingError("empty")
+        normal[number] = points
     if decision.kind == DecisionKind.POLL:
+        normal = {k: v for k, v in normal.items() if v}
+        if not normal:
+            raise VotingError("empty")
         if len(normal) != 1 or set(normal.values()) != {1}:
             raise VotingError("one_option")
         return normal
-    style = decision.ballot_style
-    if style == BallotStyle.POINTS:
-        total = sum(normal.values())
-        if decision.total_points and total > decision.total_points:
-            raise VotingError("too_many_points", total=total, limit=decision.total_points)
-        return normal
-    if set(normal.values()) != {1}:
-        raise VotingError("bad_points")
-    if style == BallotStyle.APPROVAL:
-        if decision.max_choices and len(normal) > decision.max_choices:
-            raise VotingError("too_many", count=len(normal), limit=decision.max_choices)
-    elif style == BallotStyle.KNAPSACK:
-        spent = sum(items[n] for n in normal)
-        if decision.budget_eur is not None and spent > decision.budget_eur:
-            raise VotingError("over_budget", spent=spent, budget=decision.budget_eur)
-    return normal
+    instance = counting.Instance(
+        budget=decision.budget_eur or 1,
+        projects=tuple(counting.Project(id=n, cost=max(1, cost)) for n, cost in items.items()),
+    )
+    style = counting.STYLES[decision.ballot_style]
+    if decision.ballot_style == BallotStyle.POINTS and not decision.total_points:
+        raise VotingError("bad_points")  # a points ballot without points: set up wrongly
+    try:
+        counted = style.validate(
+            instance,
+            normal,
+            max_choices=decision.max_choices or None
+            if decision.ballot_style == BallotStyle.APPROVAL
+            else None,
+            total_points=decision.total_points,
+        )
+    except counting.BallotError as exc:
+        code, names = _STYLE_ERRORS.get(exc.code, (exc.code, {}))
+        params = getattr(exc, "params", {}) or {}
+        raise VotingError(
+            code, **{ours: params.get(theirs) for ours, theirs in names.items()}
+        ) from None
+    return dict(counted)
 
 
 def check_open(decision: Decision, channel: str) -> None:

@@ -184,6 +184,10 @@ def _knowledge_objects(city, measure):
     return profile.measure, pm
 
 
+#: the demo's participatory budget (decisions pillar)
+BUDGET = "buergerbudget-pfaff-areal"
+
+
 def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
     """Every page type, by name: the path (German; the tests translate it); and the ids of the
     objects these pages show."""
@@ -267,6 +271,23 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
             ),
             "bo-decision-results": reverse(
                 "backoffice:decisions-results", kwargs={"slug": "buergerbudget-pfaff-areal"}
+            ),
+            # the decisions demo (participatory budget on the Pfaff-Areal, loaded by its DemoLoader)
+            "decisions": reverse("decisions:index"),
+            "decision": reverse("decisions:decision", kwargs={"slug": BUDGET}),
+            "decision-proposal": reverse(
+                "decisions:proposal", kwargs={"slug": BUDGET, "number": 1}
+            ),
+            "decision-vote": reverse("decisions:vote", kwargs={"slug": BUDGET}),
+            "decision-log": reverse("decisions:log", kwargs={"slug": BUDGET}),
+            "decision-receipt": reverse("decisions:receipt", kwargs={"slug": BUDGET}),
+            "bo-decisions": reverse("backoffice:decisions"),
+            "bo-decision-edit": reverse("backoffice:decisions-edit", kwargs={"slug": BUDGET}),
+            "bo-decision-proposals": reverse(
+                "backoffice:decisions-proposals", kwargs={"slug": BUDGET}
+            ),
+            "bo-decision-proposal-edit": reverse(
+                "backoffice:decisions-proposal-edit", kwargs={"slug": BUDGET, "number": 1}
             ),
         }
     return pages, {"process": process.pk, "idea": idea.pk, "survey": survey.pk}

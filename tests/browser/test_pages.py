@@ -57,6 +57,16 @@ PAGES = [
     "decision-results",
     "decision-results-poll",
     "bo-decision-results",
+    "decisions",
+    "decision",
+    "decision-proposal",
+    "decision-vote",
+    "decision-log",
+    "decision-receipt",
+    "bo-decisions",
+    "bo-decision-edit",
+    "bo-decision-proposals",
+    "bo-decision-proposal-edit",
 ]
 
 AXE_RUN = """async () => {

@@ -18,7 +18,7 @@ from tests.decisions.ballotkit import make_decision, make_electors
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 BALLOTS = 1000
-THREADS = 16  # connections at once (PostgreSQL's are shared with other test runs)
+THREADS = 12  # connections at once: below the PostgreSQL pool of one process (16), with the test
 DOUBLE = 100  # electors who try a second ballot at the same moment
 
 

@@ -291,7 +291,10 @@ def receipt_check(request: HttpRequest, slug: str) -> HttpResponse:
         typed = request.POST.get("receipt", "")[:100]
         context["receipt"] = typed
         digest = log.receipt_hash(typed)
-        entry = Ballot.objects.filter(decision=d, receipt_hash=digest).first()
+        # the pool first, then the log: a batch moves ballots from the pool to the log in one
+        # transaction, so a ballot missed in the pool is found in the log (never "not found")
+        in_pool = PendingBallot.objects.filter(decision=d, receipt_hash=digest).exists()
+        entry = None if in_pool else Ballot.objects.filter(decision=d, receipt_hash=digest).first()
         if entry is not None:
             labels = _labels(d)
             context["found"] = "log"
@@ -301,7 +304,7 @@ def receipt_check(request: HttpRequest, slug: str) -> HttpResponse:
                 for k, v in sorted(entry.choice.items(), key=lambda kv: int(kv[0]))
             ]
             context["log_page"] = (entry.seq - 1) // LOG_PAGE + 1
-        elif PendingBallot.objects.filter(decision=d, receipt_hash=digest).exists():
+        elif in_pool:
             context["found"] = "pool"
         else:
             context["found"] = "none"
