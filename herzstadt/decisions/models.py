@@ -227,8 +227,10 @@ class Elector(CityOwned):
     # NULL (not ""): several electors without one must not collide in the unique constraint
     identifier_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     code_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # SET_NULL, not CASCADE: a deleted account must not take the row (and its ``has_voted``) along,
+    # or a re-import of the census would let the person vote again
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     has_voted = models.BooleanField(default=False)
 

@@ -21,6 +21,18 @@ def _load_demo(context: Any) -> Any:
     return load_demo(context)
 
 
+def _export(user: Any) -> Any:
+    from herzstadt.decisions.eligible import personal_data
+
+    return personal_data.export(user)
+
+
+def _erase(user: Any) -> None:
+    from herzstadt.decisions.eligible import personal_data
+
+    personal_data.erase(user)
+
+
 PILLAR = registry.Pillar(
     name="decisions",
     label=_("Decisions"),
@@ -40,4 +52,5 @@ PILLAR = registry.Pillar(
     process_kinds=phases.PROCESS_KINDS,
     tasks=(*ballot.TASKS, *results_urls.TASKS),
     demo=registry.DemoLoader(load=_load_demo, order=60),
+    personal_data=registry.PersonalData(export=_export, erase=_erase),
 )

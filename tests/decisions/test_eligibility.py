@@ -361,3 +361,28 @@ def test_verify_page(client, decision, make_user):
     assert wrong.status_code == 200 and wrong.context["form"].errors
     assert client.post(url, {"code": code}).status_code == 302
     assert eligibility.authorize_account(decision, user)
+
+
+# --- personal data ----------------------------------------------------------------------------------
+def test_deleting_the_account_keeps_the_vote(decision, make_user, cast):
+    from herzstadt.decisions.eligible import personal_data
+
+    code = codes.issue_codes(decision, 1)[0]
+    user = make_user()
+    elector = eligibility.verify_account(decision, user, code)
+    cast(decision, eligibility.authorize_account(decision, user), {"1": 1}, "web")
+    exported = personal_data.export(user)["decisions_verified"]
+    assert exported == [
+        {
+            "city": "kaiserslautern",
+            "decision": decision.slug,
+            "title": decision.title,
+            "has_voted": True,
+        }
+    ]
+    personal_data.erase(user)
+    user.delete()
+    again = Elector.objects.get(pk=elector.pk)
+    assert again.has_voted and again.account_id is None
+    with pytest.raises(NotEligible):
+        eligibility.authorize_code(decision, code)

@@ -1,4 +1,4 @@
-"""The letters with voting codes as one PDF (reportlab): one A4 page per letter with the address
+"""The letters with voting codes as one PDF (reportlab, with its own QR encoder): one A4 page per letter with the address
 (when the census gave one), what is decided, how to vote online, at the polling station or by post,
 the code in large type and a QR code of the voting page.
 
@@ -11,13 +11,12 @@ the one response and never stored.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterable, Sequence
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -34,13 +33,23 @@ def code_url(base_url: str, code: str) -> str:
 
 
 def _qr(canvas: Canvas, value: str, x: float, y: float, size: float) -> None:
-    widget = QrCodeWidget(value, barLevel="M")
-    left, bottom, right, top = widget.getBounds()
-    drawing = Drawing(
-        size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0]
-    )
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, x, y)
+    """A QR code (reportlab's own encoder, error correction M, 4 modules of quiet zone) drawn as
+    one filled path: much faster than the QR widget's drawing of one shape per module."""
+    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    qr.addData(value)
+    qr.make()
+    count = qr.getModuleCount()
+    box = size / (count + 8)
+    path = canvas.beginPath()
+    for r, row in enumerate(qr.modules):
+        c = 0
+        for dark, run in itertools.groupby(bool(m) for m in row):
+            length = len(list(run))
+            if dark:
+                path.rect(x + (c + 4) * box, y + size - (r + 5) * box, length * box, box)
+            c += length
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.drawPath(path, stroke=0, fill=1)
 
 
 def _wrap(canvas: Canvas, text: str, x: float, y: float, width: float, size: float = 11) -> float:
