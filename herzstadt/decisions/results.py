@@ -210,14 +210,15 @@ def publish(decision: Decision, now: dt.datetime | None = None) -> dict[str, Any
         return decision.results
     if not is_due(decision, now):
         raise ResultsError("not_due")
-    verified, head, length = _flush_and_verify(decision)
-    if not verified:
-        raise ResultsError("chain_broken")
     with transaction.atomic():
         locked = _lock(decision)
         if locked.results is not None:
             decision.results = locked.results
             return locked.results
+        # under the lock: no other flush can append between the check and the count
+        verified, head, length = _flush_and_verify(locked)
+        if not verified:
+            raise ResultsError("chain_broken")
         data = compute(decision, log_choices(decision))
         electors = Elector.objects.filter(decision=decision)
         channels = dict.fromkeys(CHANNELS, 0)
