@@ -214,3 +214,29 @@ def test_the_log_json_is_a_snapshot_up_to_its_head(client, city, monkeypatch):
     assert published["length"] == 4 == len(published["entries"])  # one still in the pool
     assert log.verify_chain(published["entries"]) == published["head"]
     assert Ballot.objects.count() == 4
+
+
+def test_the_verification_example_in_the_docs_checks_a_real_log(
+    client, city, tmp_path, monkeypatch
+):
+    """docs/voting.md's standard-library example verifies a downloaded log (and finds a change)."""
+    from pathlib import Path
+
+    from herzstadt.decisions import voting
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "voting.md").read_text()
+    start = text.index("```python", text.index("Anyone can check it with the standard library"))
+    example = text[start + len("```python") : text.index("```", start + 10)]
+    monkeypatch.setenv("HERZSTADT_DECISIONS_MIX_BATCH", "3")
+    decision = make_decision(city)
+    for e in make_electors(decision, 7):
+        voting.cast(decision, e, {"1": 1, "3": 1}, "web")
+    body = b"".join(client.get(url("log-json", decision.slug)).streaming_content)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "protokoll.json").write_bytes(body)
+    exec(compile(example, "voting.md", "exec"), {})
+    published = json.loads(body)
+    published["entries"][2]["choice"] = {"2": 1}
+    (tmp_path / "protokoll.json").write_text(json.dumps(published))
+    with pytest.raises(AssertionError):
+        exec(compile(example, "voting.md", "exec"), {})
