@@ -348,6 +348,15 @@ def _page_paths(city, people) -> tuple[dict[str, str], dict[str, int]]:
             "bo-knowledge-edit": reverse(
                 "backoffice:knowledge-profile-edit", kwargs={"slug": profiled.slug}
             ),
+            "decision-results": reverse(
+                "decisions:results", kwargs={"slug": "buergerbudget-pfaff-areal"}
+            ),
+            "decision-results-poll": reverse(
+                "decisions:results", kwargs={"slug": "strassenname-pfaff-areal"}
+            ),
+            "bo-decision-results": reverse(
+                "backoffice:decisions-results", kwargs={"slug": "buergerbudget-pfaff-areal"}
+            ),
             # the decisions demo (participatory budget on the Pfaff-Areal, loaded by its DemoLoader)
             "decisions": reverse("decisions:index"),
             "decision": reverse("decisions:decision", kwargs={"slug": BUDGET}),
