@@ -189,6 +189,12 @@ _HEAT_KWH = _agg(
     match={"meterType": "Heat"},
 )
 
+#: Indicators over the energy centre's two meters (SmartMeteringObservation). The demo city marks
+#: that type as personal data (households' meters would be), so the compass computes nothing over
+#: fewer than K_ANONYMITY = 5 of them (``BrokerSource.guard``): these stay in the back office, where
+#: their error explains the rule, and off the public page.
+PERSONAL_DATA = {"pv-deckung-waermepumpen", "co2-strom-je-einwohner", "fernwaerme-je-einwohner"}
+
 #: (slug, name, unit, direction, target, warning, period, reference, description, explanation,
 #:  formula, measures)
 INDICATORS: list[tuple[Any, ...]] = [
@@ -627,6 +633,7 @@ def load_city(city: City) -> tuple[int, int]:
                 "schedule_minutes": 5,
                 "district": pfaff,
                 "position": position,
+                "is_public": slug not in PERSONAL_DATA,
             },
         )
     measures = {m.slug: m for m in Measure.objects.filter(city=city)}

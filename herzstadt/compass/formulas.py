@@ -573,12 +573,22 @@ def _matches(entity: dict[str, Any], match: dict[str, Any] | None) -> bool:
     return True
 
 
+def _guard(node: dict[str, Any], source: Any, sources: int) -> None:
+    """Let the source refuse an aggregate over too few sources of personal data (``guard`` is
+    optional: fixed test data has none)."""
+    guard = getattr(source, "guard", None)
+    if guard is not None:
+        guard(node["entity_type"], sources)
+
+
 def _entities(node: dict[str, Any], source: Any) -> list[dict[str, Any]]:
-    return [
+    found = [
         e
         for e in source.entities(node["entity_type"], node.get("district"))
         if isinstance(e, dict) and _matches(e, node.get("match"))
     ]
+    _guard(node, source, len(found))
+    return found
 
 
 def _series(
@@ -593,7 +603,9 @@ def _series(
     if node.get("match"):
         series = [s for s in series if s[0] in known]
         return series, known
-    return series, known | {entity_id for entity_id, _points in series}
+    ids = known | {entity_id for entity_id, _points in series}
+    _guard(node, source, len(ids))
+    return series, ids
 
 
 def _share_present(

@@ -56,6 +56,22 @@ class BrokerSource:
         self._attrs: list[str] | None = None
         self._districts: dict[str, District | None] = {}
         self._entities: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+        self._personal: frozenset[str] | None = None
+
+    # privacy ---------------------------------------------------------------------------------
+    def guard(self, entity_type: str, sources: int) -> None:
+        """An indicator over a type of personal data (the city marks it so, e.g. households'
+        meters) describes at least K_ANONYMITY sources, or it is not computed: an aggregate of one
+        or two meters would publish those meters' values."""
+        from herzstadt.urbandata.broker import K_ANONYMITY, personal_types
+
+        if self._personal is None:
+            self._personal = personal_types(self.city)
+        if self._personal & set(self.type_iris(entity_type)) and 0 < sources < K_ANONYMITY:
+            raise SourceError(
+                f"{entity_type} holds personal data: an indicator needs at least "
+                f"{K_ANONYMITY} sources of it, found {sources}"
+            )
 
     # names ----------------------------------------------------------------------------------
     def _store(self) -> Any:

@@ -69,3 +69,16 @@ def ngsi_application():
 
     config = ngsi_config()
     return make_app(config, verifier=None if config.open_access else get_verifier(config))
+
+
+def personal_types(city) -> frozenset[str]:
+    """The city's entity types (expanded IRIs) that hold personal data: another pillar that reads
+    the broker (e.g. the compass's indicators) shows them only as an aggregate over at least
+    :data:`K_ANONYMITY` sources."""
+    from herzstadt.urbandata.access import personal_types as _personal
+
+    return _personal(city)
+
+
+#: the fewest sources of a personal type an aggregate may describe (see urbandata.models)
+K_ANONYMITY = 5

@@ -56,3 +56,42 @@ def test_series_entities_and_share_present_from_the_broker(pfaff):
     assert {m.get("meterType") for m in meters} == {"Heat", "Electricity"}
     assert source.series("Nothing", "no2", start, now, None, step) == []
     assert source.series("AirQualityObserved", "nothing", start, now, None, step) == []
+
+
+@pytest.mark.django_db
+def test_an_indicator_never_describes_fewer_than_five_sources_of_personal_data(pfaff):
+    """A type the city marks as personal data (the energy centre's two meters here) is aggregated
+    only over at least K_ANONYMITY sources: else the indicator is not computed."""
+    from herzstadt.compass.sources import SourceError
+    from herzstadt.urbandata import access
+    from herzstadt.urbandata.broker import K_ANONYMITY
+    from herzstadt.urbandata.models import K_ANONYMITY as URBANDATA_K
+
+    assert K_ANONYMITY == URBANDATA_K
+    city, now = pfaff
+    pfaff_district = District.objects.get(city=city, slug="pfaff-areal")
+    start = now - dt.timedelta(hours=6)
+    meters = {
+        "kind": "aggregate",
+        "entity_type": "SmartMeteringObservation",
+        "attribute": "totalConsumption",
+        "method": "increase",
+        "interval": "PT15M",
+        "across": "sum",
+    }
+    air = {"kind": "aggregate", "entity_type": "AirQualityObserved", "attribute": "no2",
+           "method": "avg", "interval": "PT15M"}  # fmt: skip
+    assert formulas.compute(
+        formulas.validate(meters), start, now, BrokerSource(city, pfaff_district)
+    ).value
+    personal = BrokerSource(city, pfaff_district).type_iris("SmartMeteringObservation")
+    access.save_settings(city, [], [], personal_types=personal)
+    with pytest.raises(SourceError, match="personal data"):
+        formulas.compute(formulas.validate(meters), start, now, BrokerSource(city, pfaff_district))
+    matched = {**meters, "match": {"meterType": "Heat"}}
+    with pytest.raises(SourceError, match="found 1"):
+        formulas.compute(formulas.validate(matched), start, now, BrokerSource(city, pfaff_district))
+    # other types are not touched
+    assert formulas.compute(
+        formulas.validate(air), start, now, BrokerSource(city, pfaff_district)
+    ).value
