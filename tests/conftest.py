@@ -1,13 +1,19 @@
 import pytest
 
+#: Demos the ``demo`` fixture leaves out unless the test is marked ``full_demo``: the participatory
+#: budget casts 420 ballots and counts them (seconds per test, and ~70 tests load the demo).
+#: ``herzstadt demo``, the CLI test and the browser tests load everything.
+SLOW_DEMOS = ("decisions",)
+
 
 @pytest.fixture
-def demo(db):
-    """The demo city, loaded from the package's data files (every pillar's demo: slow; tests that need
-    only a city, its Pfaff-Areal and a process use ``city``/``process``, built by tests/factories.py)."""
+def demo(request, db):
+    """The demo city, loaded from the package's data files (every pillar's demo but SLOW_DEMOS unless the
+    test is marked ``full_demo``; tests that need only a city, its Pfaff-Areal and a process use
+    ``city``/``process``, built by tests/factories.py)."""
     from herzstadt.demo import load_demo
 
-    load_demo()
+    load_demo(skip=() if request.node.get_closest_marker("full_demo") else SLOW_DEMOS)
     from herzstadt.core.models import City
 
     return City.objects.get(slug="kaiserslautern")
