@@ -84,6 +84,31 @@ def urls(w):
         ("network-partner", {"pk": w["partner"].pk}, STAFF),
         ("network-keys", {}, STAFF),
         ("network-adopt", {"pk": w["partner_measure"].pk}, STAFF),
+        # the compass's section "Wertekompass": staff of the city
+        ("compass", {}, STAFF),
+        ("compass-value-create", {}, STAFF),
+        ("compass-value", {"pk": w["value"].pk}, STAFF),
+        ("compass-goal-create", {}, STAFF),
+        ("compass-goal", {"pk": w["goal"].pk}, STAFF),
+        ("compass-indicator-create", {}, STAFF),
+        ("compass-indicator", {"pk": w["indicator"].pk}, STAFF),
+        ("compass-assess", {"slug": w["measure"].slug}, STAFF),
+        # the decisions' sections: staff set them up, clerks (moderators and up) count
+        ("decisions", {}, STAFF),
+        ("decisions-new", {}, STAFF),
+        ("decisions-edit", {"slug": w["budget"].slug}, STAFF),
+        ("decisions-proposals", {"slug": w["budget"].slug}, STAFF),
+        ("decisions-proposal-new", {"slug": w["budget"].slug}, STAFF),
+        ("decisions-proposal-edit", {"slug": w["budget"].slug, "number": 1}, STAFF),
+        ("decisions-options", {"slug": w["poll"].slug}, STAFF),
+        ("decisions-results", {"slug": w["budget"].slug}, STAFF),
+        ("decisions-census", {"slug": w["budget"].slug}, STAFF),
+        ("decisions-codes", {"slug": w["budget"].slug}, STAFF),
+        ("decisions-eligibility", {}, MOD),
+        ("decisions-electors", {"slug": w["budget"].slug}, MOD),
+        ("decisions-booth", {"slug": w["budget"].slug}, MOD),
+        ("decisions-postal-cards", {"slug": w["budget"].slug}, MOD),
+        ("decisions-postal-sheets", {"slug": w["budget"].slug}, MOD),
     ]
 
 
@@ -143,6 +168,17 @@ def test_permission_matrix(client, world, actors, actor):
         title="Maßnahme der Partnerstadt",
         data={"title": "Maßnahme der Partnerstadt"},
     )
+    from herzstadt.compass.models import Goal, Indicator, Value
+
+    world["value"] = Value.objects.create(city=city, slug="klima", name="Klima")
+    world["goal"] = Goal.objects.create(city=city, value=world["value"], slug="luft", title="Luft")
+    world["indicator"] = Indicator.objects.create(
+        city=city, slug="no2", name="NO2", formula={"kind": "constant", "value": 1}
+    )
+    from tests.decisions.ballotkit import make_decision
+
+    world["budget"] = make_decision(city)
+    world["poll"] = make_decision(city, kind="poll")
     login(client, actors[actor])
     seen = set()
     for name, kwargs, level in urls(world):
@@ -168,6 +204,7 @@ def test_permission_matrix(client, world, actors, actor):
         "network-partner-sync",
         "network-partner-delete",
         "network-key-revoke",
+        "compass-indicator-compute",
     }
     assert every_backoffice_name() - {"open-data", *post_only} == seen, (
         "every back-office URL is in the matrix"
