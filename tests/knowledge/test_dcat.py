@@ -184,7 +184,7 @@ def test_the_demo_catalogue_passes_the_dcat_ap_de_shapes(client, catalogue_city,
         str(data.value(d, DCT.identifier)): d for d in data.subjects(RDF.type, DCAT.Dataset)
     }
     kinds = {i.split("#", 1)[1].split("-", 1)[0] for i in datasets}
-    assert kinds == {"participation", "urbandata", "knowledge"}, datasets
+    assert kinds == {"participation", "urbandata", "knowledge", "compass"}, datasets
     started = time.monotonic()
     violations, warnings = validate(data, shapes)
     validated = time.monotonic() - started
