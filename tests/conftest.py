@@ -131,3 +131,14 @@ def _fresh_caches():
     clear_all()
     yield
     clear_all()
+
+
+# --- tests that touch no database ------------------------------------------------------------------
+import os  # noqa: E402
+
+#: For test modules of pure functions (counting rules, indicator formulas, charts): they touch no
+#: database, so the PostgreSQL pass of ``.ci/run`` would only repeat the SQLite pass.
+DATABASE_INDEPENDENT = pytest.mark.skipif(
+    bool(os.environ.get("HERZSTADT_TEST_DATABASE_URL")),
+    reason="no database: the SQLite pass runs these",
+)

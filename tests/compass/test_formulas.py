@@ -11,6 +11,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from herzstadt.compass import formulas as f
+from tests.conftest import DATABASE_INDEPENDENT
+
+pytestmark = DATABASE_INDEPENDENT
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday in winter time (UTC+1)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from herzstadt.compass import charts
+from tests.conftest import DATABASE_INDEPENDENT
+
+pytestmark = DATABASE_INDEPENDENT
 
 T0 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 

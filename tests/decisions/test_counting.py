@@ -15,6 +15,9 @@ from herzstadt.decisions.counting import (
     choice_from_ids,
     money,
 )
+from tests.conftest import DATABASE_INDEPENDENT
+
+pytestmark = DATABASE_INDEPENDENT
 
 greedy, mes = RULES["greedy"], RULES["mes"]
 

@@ -9,6 +9,9 @@ import re
 from pathlib import Path
 
 from herzstadt.decisions.counting import RULES, Instance, Project, write_pb
+from tests.conftest import DATABASE_INDEPENDENT
+
+pytestmark = DATABASE_INDEPENDENT
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "voting.md"
 

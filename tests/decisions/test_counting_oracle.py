@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 from pabutools.election.pabulib import parse_pabulib_from_string
 
 from herzstadt.decisions.counting import RULES, EqualSharesRule, Instance, Project, write_pb
+from tests.conftest import DATABASE_INDEPENDENT
 
 from .oracle import assert_agrees_with_pabutools, oracle
+
+pytestmark = DATABASE_INDEPENDENT
 
 
 @st.composite

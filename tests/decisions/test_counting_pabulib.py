@@ -6,6 +6,9 @@ import pytest
 from pabutools.election.pabulib import parse_pabulib_from_string
 
 from herzstadt.decisions.counting import Instance, Project, read_pb, style_of, write_pb
+from tests.conftest import DATABASE_INDEPENDENT
+
+pytestmark = DATABASE_INDEPENDENT
 
 INSTANCE = Instance(
     100_000,
