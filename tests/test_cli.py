@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from herzstadt import cli
+from tests.benchmarks import ON_THEIR_OWN_SQLITE
 
 COMMANDS = ["demo", "serve", "migrate", "createadmin", "loaddemo"]
 
@@ -133,6 +134,7 @@ def test_createadmin_rejects_bad_input(monkeypatch, capsys, email, password, mes
 
 
 @pytest.mark.slow
+@ON_THEIR_OWN_SQLITE
 def test_demo_serves_the_pfaff_areal(tmp_path):
     """The README's quick start: one command sets up the demo and serves it."""
     port = free_port()

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from herzstadt import server as hz_server
+from tests.benchmarks import ON_THEIR_OWN_SQLITE
 from tests.serverutil import (
     Server,
     alive,
@@ -24,6 +25,10 @@ from tests.serverutil import (
     get,
     run_herzstadt,
 )
+
+# every server here runs on its own SQLite data folder (clean_environment): the PostgreSQL pass of
+# .ci/run would only repeat the SQLite pass
+pytestmark = ON_THEIR_OWN_SQLITE
 
 # --- settings -------------------------------------------------------------------------------------
 
