@@ -19,7 +19,14 @@ def _menu(html: str, label: str) -> list[str]:
 
 def test_menus_by_visitor(client, actors):
     home = client.get("/").content.decode()
-    assert _menu(home, "Hauptnavigation") == ["Start", "Maßnahmen", "Beteiligung", "Entscheiden", "Wissen", "Kompass"]
+    assert _menu(home, "Hauptnavigation") == [
+        "Start",
+        "Maßnahmen",
+        "Beteiligung",
+        "Entscheiden",
+        "Wissen",
+        "Kompass",
+    ]
     assert _menu(home, "Ihr Konto") == ["Anmelden", "Registrieren"]
     assert 'href="/accounts/login/?next=/"' in home
     login(client, actors["citizen"])
