@@ -25,7 +25,7 @@ import pytest
 from tests.serverutil import ROOT, clean_environment, free_port
 
 PG_URL = os.environ.get("HERZSTADT_TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+BACKENDS = ["postgresql"] if PG_URL else ["sqlite"]  # each pass its own database, once
 BASE = "/ngsi-ld/v1"
 
 

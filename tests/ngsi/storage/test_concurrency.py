@@ -23,7 +23,7 @@ from herzstadt.ngsi.tenants import create_tenant
 from tests.ngsi.pgutil import drop_tenant
 
 PG_URL = os.environ.get("HERZSTADT_TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+BACKENDS = ["postgresql"] if PG_URL else ["sqlite"]  # each pass its own database, once
 WORKERS = 6
 
 
