@@ -22,10 +22,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.ngsi.conftest import BACKENDS, PG_URL
 from tests.serverutil import ROOT, clean_environment, free_port
 
-PG_URL = os.environ.get("HERZSTADT_TEST_DATABASE_URL", "")
-BACKENDS = ["postgresql"] if PG_URL else ["sqlite"]  # each pass its own database, once
 BASE = "/ngsi-ld/v1"
 
 

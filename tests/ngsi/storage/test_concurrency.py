@@ -5,7 +5,6 @@ HERZSTADT_TEST_DATABASE_URL."""
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from pathlib import Path
@@ -20,10 +19,9 @@ from herzstadt.ngsi.params import WriteOptions
 from herzstadt.ngsi.service import batch_create, batch_upsert, create_entity
 from herzstadt.ngsi.storage import open_store
 from herzstadt.ngsi.tenants import create_tenant
+from tests.ngsi.conftest import BACKENDS, PG_URL
 from tests.ngsi.pgutil import drop_tenant
 
-PG_URL = os.environ.get("HERZSTADT_TEST_DATABASE_URL", "")
-BACKENDS = ["postgresql"] if PG_URL else ["sqlite"]  # each pass its own database, once
 WORKERS = 6
 
 
